@@ -1,0 +1,32 @@
+# acksim: the two commands a newcomer needs are `make run` and `make test`.
+GO ?= go
+BIN := bin/acksim
+
+.PHONY: all build run test bench fmt clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/acksim
+
+# Build, then run the default demonstration on embedded inputs.
+run: build
+	./$(BIN) demo
+
+# Everything CI runs: formatting, vet, the whole test suite, and the race
+# detector on the packages that run trials on several goroutines.
+test:
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test ./...
+	$(GO) test -race -short ./sim/... ./scenarios/...
+
+# The project's benchmarks, with their figures.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin out

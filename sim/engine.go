@@ -1,0 +1,314 @@
+package sim
+
+import "fmt"
+
+// NodeID names a participant of a simulation (a broker, a client, the
+// controller). Node 0 is conventionally the kernel itself.
+type NodeID int32
+
+// KindID names a kind of event, registered with Engine.Kind.
+type KindID uint16
+
+// HandlerID names a Handler registered with Engine.Register.
+type HandlerID int32
+
+// Handler reacts to events. It must not block or start goroutines; it may
+// schedule further events and cancel timers.
+type Handler interface {
+	Handle(e *Engine, ev *Event)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(e *Engine, ev *Event)
+
+// Handle calls f.
+func (f HandlerFunc) Handle(e *Engine, ev *Event) { f(e, ev) }
+
+// Event is what a handler receives. A and B are free integer arguments; P an
+// optional payload (store pointers: a pointer in an interface does not
+// allocate).
+type Event struct {
+	At   Time
+	H    HandlerID
+	Kind KindID
+	Node NodeID // the node the event happens at (for the trace)
+	A, B int64
+	P    any
+}
+
+// Timer identifies a scheduled event so it can be cancelled. The zero Timer
+// is never pending.
+type Timer struct {
+	slot int32
+	seq  uint64
+}
+
+// key is a heap entry: 24 bytes, ordered by (at, seq). Payloads stay in the
+// slab, so sifting moves only keys.
+type key struct {
+	at   Time
+	seq  uint64
+	slot int32
+}
+
+// slotEv is one slab entry. Invariant: seq != 0 exactly while the event is
+// pending (scheduled, not yet fired or skipped).
+type slotEv struct {
+	ev        Event
+	seq       uint64
+	cancelled bool
+}
+
+// Engine runs events in (time, scheduling order). It is single-threaded and
+// deterministic: the same schedule of calls gives the same run.
+type Engine struct {
+	now      Time
+	seq      uint64
+	steps    uint64
+	heap     []key
+	slab     []slotEv
+	free     []int32
+	handlers []Handler
+	kinds    []string
+	nodes    []string
+	stopped  bool
+	live     int   // pending events not cancelled
+	cur      Event // the event being handled; valid only during Handle
+
+	trace Trace
+}
+
+// NewEngine returns an engine at time 0 with an empty queue.
+func NewEngine() *Engine {
+	e := &Engine{}
+	e.kinds = append(e.kinds, "?")
+	e.nodes = append(e.nodes, "sim")
+	e.handlers = append(e.handlers, nil)
+	e.trace.init()
+	return e
+}
+
+// Now is the current virtual time.
+func (e *Engine) Now() Time { return e.now }
+
+// Steps is the number of events executed so far.
+func (e *Engine) Steps() uint64 { return e.steps }
+
+// Pending is the number of scheduled, uncancelled events.
+func (e *Engine) Pending() int { return e.live }
+
+// Register adds a handler and returns its id.
+func (e *Engine) Register(h Handler) HandlerID {
+	e.handlers = append(e.handlers, h)
+	return HandlerID(len(e.handlers) - 1)
+}
+
+// Kind registers an event kind name (used by the trace) and returns its id.
+// Registering the same name twice returns the same id.
+func (e *Engine) Kind(name string) KindID {
+	for i, k := range e.kinds {
+		if k == name {
+			return KindID(i)
+		}
+	}
+	e.kinds = append(e.kinds, name)
+	return KindID(len(e.kinds) - 1)
+}
+
+// KindName returns the registered name of k.
+func (e *Engine) KindName(k KindID) string {
+	if int(k) < len(e.kinds) {
+		return e.kinds[k]
+	}
+	return fmt.Sprintf("kind%d", k)
+}
+
+// AddNode registers a node name and returns its id (1, 2, ...).
+func (e *Engine) AddNode(name string) NodeID {
+	e.nodes = append(e.nodes, name)
+	return NodeID(len(e.nodes) - 1)
+}
+
+// NodeName returns the registered name of n.
+func (e *Engine) NodeName(n NodeID) string {
+	if n >= 0 && int(n) < len(e.nodes) {
+		return e.nodes[n]
+	}
+	return fmt.Sprintf("node%d", n)
+}
+
+// At schedules ev at absolute time t (clamped to now: the past is not
+// reachable) and returns a Timer that can cancel it.
+func (e *Engine) At(t Time, ev Event) Timer {
+	if t < e.now {
+		t = e.now
+	}
+	ev.At = t
+	e.seq++
+	var slot int32
+	if n := len(e.free); n > 0 {
+		slot = e.free[n-1]
+		e.free = e.free[:n-1]
+	} else {
+		e.slab = append(e.slab, slotEv{})
+		slot = int32(len(e.slab) - 1)
+	}
+	s := &e.slab[slot]
+	s.ev = ev
+	s.seq = e.seq
+	s.cancelled = false
+	e.push(key{at: t, seq: e.seq, slot: slot})
+	e.live++
+	return Timer{slot: slot, seq: e.seq}
+}
+
+// After schedules ev d after now.
+func (e *Engine) After(d Duration, ev Event) Timer {
+	return e.At(e.now.Add(d), ev)
+}
+
+// Cancel stops a pending timer from firing. Cancelling a timer that already
+// fired or was cancelled does nothing. Cost: O(1); the slot is reclaimed when
+// its time comes.
+func (e *Engine) Cancel(t Timer) bool {
+	if t.seq == 0 || int(t.slot) >= len(e.slab) {
+		return false
+	}
+	s := &e.slab[t.slot]
+	if s.seq != t.seq || s.cancelled {
+		return false
+	}
+	s.cancelled = true
+	s.ev.P = nil
+	e.live--
+	return true
+}
+
+// Pending reports whether t is scheduled and not cancelled.
+func (e *Engine) IsPending(t Timer) bool {
+	if t.seq == 0 || int(t.slot) >= len(e.slab) {
+		return false
+	}
+	s := &e.slab[t.slot]
+	return s.seq == t.seq && !s.cancelled
+}
+
+// Stop makes the current Run call return after the event being handled.
+func (e *Engine) Stop() { e.stopped = true }
+
+// step pops and runs the next event. It reports false when the queue is empty
+// or the next event is after limit.
+func (e *Engine) step(limit Time) bool {
+	for len(e.heap) > 0 {
+		k := e.heap[0]
+		if k.at > limit {
+			return false
+		}
+		e.pop()
+		s := &e.slab[k.slot]
+		e.cur = s.ev
+		cancelled := s.cancelled
+		s.seq = 0
+		s.ev.P = nil
+		e.free = append(e.free, k.slot)
+		if cancelled {
+			continue
+		}
+		e.live--
+		e.now = k.at
+		e.steps++
+		// Dispatch from a field, not a local: a local's address would escape
+		// through the interface call and cost an allocation per event.
+		ev := &e.cur
+		e.trace.event(e, ev)
+		e.handlers[ev.H].Handle(e, ev)
+		ev.P = nil
+		return true
+	}
+	return false
+}
+
+// Run executes events until none remain or Stop is called.
+func (e *Engine) Run() {
+	e.stopped = false
+	for !e.stopped && e.step(Never) {
+	}
+}
+
+// RunUntil executes every event at or before t, then advances the clock to t
+// (unless stopped earlier).
+func (e *Engine) RunUntil(t Time) {
+	e.stopped = false
+	for !e.stopped && e.step(t) {
+	}
+	if !e.stopped && e.now < t {
+		e.now = t
+	}
+}
+
+// RunSteps executes at most n events.
+func (e *Engine) RunSteps(n uint64) {
+	e.stopped = false
+	for i := uint64(0); i < n && !e.stopped && e.step(Never); i++ {
+	}
+}
+
+// RunWhile executes events, checking cond after each, until cond is false,
+// the queue is empty, t is passed, or Stop is called. It reports whether cond
+// became false.
+func (e *Engine) RunWhile(t Time, cond func() bool) bool {
+	e.stopped = false
+	for {
+		if !cond() {
+			return true
+		}
+		if e.stopped || !e.step(t) {
+			return false
+		}
+	}
+}
+
+func less(a, b key) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+}
+
+func (e *Engine) push(k key) {
+	h := append(e.heap, k)
+	i := len(h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !less(k, h[p]) {
+			break
+		}
+		h[i] = h[p]
+		i = p
+	}
+	h[i] = k
+	e.heap = h
+}
+
+func (e *Engine) pop() {
+	h := e.heap
+	n := len(h) - 1
+	last := h[n]
+	h = h[:n]
+	i := 0
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && less(h[c+1], h[c]) {
+			c++
+		}
+		if !less(h[c], last) {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	if n > 0 {
+		h[i] = last
+	}
+	e.heap = h
+}
