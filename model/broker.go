@@ -1,0 +1,984 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+
+	"acksim/sim"
+)
+
+// Broker is one Kafka broker: a process (up, paused or down), an OS with a
+// page cache, and a disk.
+type Broker struct {
+	c    *Cluster
+	ID   int
+	Node sim.NodeID
+	Rack string
+
+	up           bool  // the process runs
+	paused       bool  // GC or VM stall: alive, doing nothing
+	osUp         bool  // the OS runs (false after power loss until restart)
+	inc          int64 // process incarnation: timers of an older one are ignored
+	osGen        int64 // OS incarnation: fsync and writeback of an older one are void
+	brokerEpoch  int64
+	lastClean    bool // the last shutdown was a controlled one
+	shuttingDown bool
+
+	reps       []*Replica // indexed by partition; nil if not a replica
+	slowUntil  sim.Time
+	slowFactor float64
+	deferred   []sim.Event // timers that fired while paused
+}
+
+// followerState is what a leader knows of a follower.
+// Source: kafka.cluster.Replica (updateFetchState, lastCaughtUpTimeMs).
+type followerState struct {
+	leo                int64
+	lastCaughtUp       sim.Time
+	lastFetchTime      sim.Time
+	lastFetchLeaderLEO int64
+}
+
+type delayedProduce struct {
+	r        *Replica
+	from     sim.NodeID
+	req      *produceReq
+	required int64 // the batch's end offset
+	base     int64
+	timer    sim.Timer
+	done     bool
+}
+
+type parkedFetch struct {
+	r     *Replica
+	from  sim.NodeID
+	req   *fetchReq
+	timer sim.Timer
+	done  bool
+}
+
+type pidEntry struct {
+	firstSeq, lastSeq int32
+	base              int64
+}
+
+// pidState is the broker's producer state for one producer id on one
+// partition: the last 5 batches, for de-duplication.
+// Source: ProducerStateManager / ProducerAppendInfo (KIP-98); 5 batches
+// (KAFKA-5494).
+type pidState struct{ last []pidEntry }
+
+// Replica is one partition's replica on one broker.
+type Replica struct {
+	b   *Broker
+	TP  int
+	Log Log
+
+	HW       int64 // Invariant: HW <= Log.LEO()
+	hwCkpt   int64 // last checkpointed HW (replication-offset-checkpoint, fsynced)
+	epoch    int32 // latest leader epoch this replica knows
+	leader   int   // broker id of the leader it knows, -1 none
+	pEpoch   int32 // partition epoch (AlterPartition version)
+	replicas []int
+
+	// Leader state.
+	isLeader   bool
+	isr        []int // committed ISR (accepted by the controller)
+	pendingISR []int // proposed, in flight; nil if none
+	alterTimer sim.Timer
+	fol        []followerState // indexed by broker id
+	epochStart int64           // leader epoch start offset
+	purgatory  []*delayedProduce
+	parked     []*parkedFetch
+	pids       map[int64]*pidState
+
+	// Follower state.
+	session    int64 // fetcher generation; responses of other sessions are ignored
+	fetchTimer sim.Timer
+	fetching   bool
+}
+
+func (r *Replica) cfg() *BrokerConfig { return &r.b.c.Broker }
+
+// Up reports whether the broker process runs (paused counts as up).
+func (b *Broker) Up() bool { return b.up }
+
+// Replica returns the broker's replica of partition tp, or nil.
+func (b *Broker) Replica(tp int) *Replica {
+	if tp < len(b.reps) {
+		return b.reps[tp]
+	}
+	return nil
+}
+
+// IsLeader reports whether this replica believes it leads the partition.
+func (r *Replica) IsLeader() bool { return r.isLeader }
+
+// Epoch is the latest leader epoch the replica knows.
+func (r *Replica) Epoch() int32 { return r.epoch }
+
+// ISR is the committed ISR as the leader knows it.
+func (r *Replica) ISR() []int { return r.isr }
+
+// maximalISR is the ISR used for the HW: the committed ISR plus a pending
+// expansion (a pending shrink does not count until committed).
+// Source: Partition.scala PendingExpandIsr / PendingShrinkIsr (KIP-497).
+func (r *Replica) maximalISR() []int {
+	if r.pendingISR != nil && len(r.pendingISR) > len(r.isr) {
+		return r.pendingISR
+	}
+	return r.isr
+}
+
+func (b *Broker) timer(kind sim.KindID, d sim.Duration, a int64, p any) sim.Timer {
+	return b.c.E.After(d, sim.Event{H: b.c.hBroker, Kind: kind, Node: b.Node, A: a, B: b.inc, P: p})
+}
+
+func (b *Broker) send(to sim.NodeID, kind sim.KindID, p any) { b.c.Net.Send(b.Node, to, kind, p) }
+
+func (b *Broker) fsyncLatency() sim.Duration {
+	d := b.c.Disk.Fsync + sim.Jitter(b.c.diskRng, b.c.Disk.FsyncJitter)
+	if b.c.E.Now() < b.slowUntil {
+		d = sim.Duration(float64(d) * b.slowFactor)
+	}
+	return d
+}
+
+type fsyncJob struct {
+	r     *Replica
+	upTo  int64
+	osGen int64
+	after func()
+}
+
+func (j *fsyncJob) Describe() string {
+	return fmt.Sprintf("fsync-done tp=%d up-to=%d", j.r.TP, j.upTo)
+}
+
+// fsync flushes r's log up to its current LEO; after runs when it completes
+// (if the process is still the same incarnation).
+func (r *Replica) fsync(after func()) {
+	b := r.b
+	r.Log.unflushed = 0
+	r.Log.lastFlush = b.c.E.Now()
+	j := &fsyncJob{r: r, upTo: r.Log.LEO(), osGen: b.osGen, after: after}
+	b.c.E.After(b.fsyncLatency(), sim.Event{H: b.c.hBroker, Kind: b.c.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
+}
+
+// appendAndMaybeFlush appends b to the log and applies the count flush:
+// log.flush.interval.messages runs synchronously inside the append path, on
+// leader and follower appends alike (UnifiedLog.append -> flush when
+// unflushedMessages >= flushInterval). next runs once the append (and
+// flush) is done.
+func (r *Replica) appendAndMaybeFlush(bt *Batch, next func()) {
+	r.Log.append(bt, r.b.c.E.Now())
+	if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
+		r.fsync(next)
+		return
+	}
+	next()
+}
+
+// Handle is the broker's state machine: messages, timers, faults.
+func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
+	b := c.brokerByNode[ev.Node]
+	k := &c.k
+	// OS-level events happen whether or not the process runs.
+	switch ev.Kind {
+	case k.writeback:
+		if ev.B != b.osGen || !b.osUp {
+			return
+		}
+		cutoff := e.Now().Add(-c.OS.DirtyExpire)
+		for _, r := range b.reps {
+			if r != nil {
+				r.Log.writeback(cutoff)
+			}
+		}
+		c.E.After(c.OS.DirtyWriteback, sim.Event{H: c.hBroker, Kind: k.writeback, Node: b.Node, B: b.osGen})
+		return
+	case k.fsyncDone:
+		j := ev.P.(*fsyncJob)
+		if j.osGen != b.osGen || !b.osUp {
+			return // power was lost before the fsync completed
+		}
+		j.r.Log.markDurable(j.upTo)
+		if ev.B != b.inc || !b.up {
+			return // the OS finished the write; the process that asked is gone
+		}
+		if b.paused {
+			b.deferred = append(b.deferred, *ev)
+			return
+		}
+		if j.after != nil {
+			j.after()
+		}
+		return
+	}
+	if !b.up {
+		return
+	}
+	isTimer := ev.Kind >= k.firstBrokerTimer && ev.Kind <= k.lastBrokerTimer
+	if isTimer && ev.B != b.inc {
+		return
+	}
+	if b.paused {
+		if isTimer {
+			b.deferred = append(b.deferred, *ev)
+		}
+		return // messages are held by the network while paused
+	}
+	from := sim.NodeID(ev.A)
+	switch ev.Kind {
+	case k.produce:
+		b.onProduce(from, ev.P.(*produceReq))
+	case k.fetch:
+		b.onFetch(from, ev.P.(*fetchReq))
+	case k.fetchResp:
+		b.onFetchResp(ev.P.(*fetchResp))
+	case k.epochReq:
+		b.onEpochReq(from, ev.P.(*epochReq))
+	case k.epochResp:
+		b.onEpochResp(ev.P.(*epochResp))
+	case k.leaderAndIsr:
+		b.onPartitionState(ev.P.(*partitionState))
+	case k.alterResp:
+		b.onAlterResp(ev.P.(*alterPartitionResp))
+	case k.registered:
+		b.brokerEpoch = ev.P.(*registered).brokerEpoch
+		b.heartbeatNow()
+	case k.shutdownResp:
+		b.finishShutdown()
+	case k.tHeartbeat:
+		b.heartbeatNow()
+		b.timer(k.tHeartbeat, c.Broker.HeartbeatInterval, 0, nil)
+	case k.tISRCheck:
+		for _, r := range b.reps {
+			if r != nil && r.isLeader {
+				r.maybeShrinkISR()
+			}
+		}
+		b.timer(k.tISRCheck, c.Broker.ReplicaLagTimeMax/2, 0, nil)
+	case k.tFlushScheduler:
+		// LogManager.flushDirtyLogs: flush logs whose last flush is older than
+		// log.flush.interval.ms (default: every run of the scheduler).
+		for _, r := range b.reps {
+			if r != nil && r.Log.LEO() > r.Log.durable && e.Now().Sub(r.Log.lastFlush) >= c.Broker.FlushInterval {
+				r.fsync(nil)
+			}
+		}
+		b.timer(k.tFlushScheduler, c.Broker.FlushSchedulerInterval, 0, nil)
+	case k.tHWCheckpoint:
+		for _, r := range b.reps {
+			if r != nil {
+				r.hwCkpt = r.HW
+			}
+		}
+		b.timer(k.tHWCheckpoint, c.Broker.HWCheckpointInterval, 0, nil)
+	case k.tProduceTimeout:
+		d := ev.P.(*delayedProduce)
+		if !d.done {
+			d.r.finishDelayed(d, ErrRequestTimedOut)
+		}
+	case k.tFetchWait:
+		pf := ev.P.(*parkedFetch)
+		if !pf.done {
+			pf.r.answerParked(pf)
+		}
+	case k.tFetchRetry:
+		r := b.reps[ev.A]
+		if r.session == ev.P.(*sessionRef).s {
+			r.sendFetch()
+		}
+	case k.tAlterTimeout:
+		r := b.reps[ev.A]
+		r.pendingISR = nil
+	case k.tShutdownForce:
+		if b.shuttingDown {
+			b.finishShutdown()
+		}
+	}
+}
+
+type sessionRef struct{ s int64 }
+
+func (s *sessionRef) Describe() string { return fmt.Sprintf("session=%d", s.s) }
+
+func (b *Broker) heartbeatNow() {
+	b.send(b.c.ctlNode, b.c.k.heartbeat, &heartbeat{broker: b.ID, brokerEpoch: b.brokerEpoch})
+}
+
+// ---- produce ----
+
+func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
+	r := b.Replica(m.tp)
+	respond := func(err ErrCode, base int64) {
+		if m.acks != 0 {
+			b.send(from, b.c.k.produceResp, &produceResp{corr: m.corr, tp: m.tp, err: err, base: base})
+		}
+	}
+	if r == nil || !r.isLeader {
+		respond(ErrNotLeader, -1)
+		return
+	}
+	// Partition.appendRecordsToLeader: acks=all is refused up front when the
+	// ISR is smaller than min.insync.replicas (NotEnoughReplicasException).
+	minISR := b.c.minISR()
+	if m.acks == -1 && len(r.isr) < minISR {
+		respond(ErrNotEnoughReplicas, -1)
+		return
+	}
+	pb := m.batch
+	if pb.pid >= 0 {
+		// Idempotence (KIP-98): a duplicate of one of the last 5 batches is
+		// answered with its original offset; a gap is OutOfOrderSequence.
+		if st := r.pids[pb.pid]; st != nil {
+			for _, x := range st.last {
+				if x.firstSeq == pb.seq {
+					b.c.noteDedup(b, r, pb)
+					respond(ErrNone, x.base)
+					return
+				}
+			}
+			if n := len(st.last); n > 0 && pb.seq != st.last[n-1].lastSeq+1 {
+				respond(ErrOutOfOrderSequence, -1)
+				return
+			}
+		}
+	}
+	bt := &Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
+	r.trackPID(bt)
+	b.c.noteAppend(b, r, bt, m.acks)
+	r.appendAndMaybeFlush(bt, func() {
+		r.wakeParked()
+		switch m.acks {
+		case 0:
+		case 1:
+			b.c.ledger.ackedAt(bt, b.ID, r, m.acks)
+			respond(ErrNone, bt.Base)
+		default:
+			d := &delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base}
+			d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
+			r.purgatory = append(r.purgatory, d)
+			r.maybeAdvanceHW()
+		}
+	})
+	if r.isLeader {
+		r.maybeAdvanceHW()
+	}
+}
+
+func (r *Replica) trackPID(bt *Batch) {
+	if bt.PID < 0 {
+		return
+	}
+	if r.pids == nil {
+		r.pids = map[int64]*pidState{}
+	}
+	st := r.pids[bt.PID]
+	if st == nil {
+		st = &pidState{}
+		r.pids[bt.PID] = st
+	}
+	st.last = append(st.last, pidEntry{bt.Seq, bt.Seq + int32(len(bt.Records)) - 1, bt.Base})
+	if len(st.last) > 5 {
+		st.last = st.last[1:]
+	}
+}
+
+// rebuildPIDs recomputes producer state from the log (after truncation or
+// restart: ProducerStateManager is rebuilt from the log).
+func (r *Replica) rebuildPIDs() {
+	r.pids = nil
+	for _, e := range r.Log.entries {
+		r.trackPID(e.b)
+	}
+}
+
+func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
+	d.done = true
+	r.b.c.E.Cancel(d.timer)
+	if err == ErrNone {
+		r.b.c.ledger.ackedAt(r.entryAt(d.base), r.b.ID, r, -1)
+	}
+	r.b.send(d.from, r.b.c.k.produceResp, &produceResp{corr: d.req.corr, tp: r.TP, err: err, base: d.base})
+	i := slices.Index(r.purgatory, d)
+	if i >= 0 {
+		r.purgatory = slices.Delete(r.purgatory, i, i+1)
+	}
+}
+
+func (r *Replica) entryAt(base int64) *Batch {
+	i := r.Log.find(base)
+	if i < len(r.Log.entries) && r.Log.entries[i].b.Base == base {
+		return r.Log.entries[i].b
+	}
+	return nil
+}
+
+// completeDelayed answers acks=all requests whose batch is below the HW.
+// Source: Partition.checkEnoughReplicasReachOffset: once HW >= required,
+// success if |ISR| >= min.insync.replicas, else NotEnoughReplicasAfterAppend.
+func (r *Replica) completeDelayed() {
+	minISR := r.b.c.minISR()
+	for i := 0; i < len(r.purgatory); {
+		d := r.purgatory[i]
+		if r.HW >= d.required {
+			if len(r.isr) >= minISR {
+				r.finishDelayed(d, ErrNone)
+			} else {
+				r.finishDelayed(d, ErrNotEnoughReplicasAfterAppend)
+			}
+			continue
+		}
+		i++
+	}
+}
+
+// maybeAdvanceHW: HW = min LEO over the maximal ISR.
+// Source: Partition.maybeIncrementLeaderHW. From 3.7 (KAFKA-15583) the HW
+// does not advance while |ISR| < min.insync.replicas.
+func (r *Replica) maybeAdvanceHW() {
+	if !r.isLeader {
+		return
+	}
+	if r.cfg().StrictMinISRHW && len(r.isr) < r.b.c.minISR() {
+		return
+	}
+	hw := r.Log.LEO()
+	for _, id := range r.maximalISR() {
+		if id != r.b.ID && r.fol[id].leo < hw {
+			hw = r.fol[id].leo
+		}
+	}
+	if hw > r.HW {
+		r.HW = hw
+		r.completeDelayed()
+	}
+}
+
+// ---- fetch (leader side) ----
+
+func (b *Broker) onFetch(from sim.NodeID, m *fetchReq) {
+	r := b.Replica(m.tp)
+	k := b.c.k
+	if r == nil || !r.isLeader {
+		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrNotLeader, session: m.session})
+		return
+	}
+	if m.replica >= 0 {
+		// KIP-320: the fetcher's leader epoch must match ours.
+		if m.epoch < r.epoch {
+			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrFencedLeaderEpoch, session: m.session})
+			return
+		}
+		if m.epoch > r.epoch {
+			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrUnknownLeaderEpoch, session: m.session})
+			return
+		}
+		if m.offset > r.Log.LEO() {
+			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, session: m.session})
+			return
+		}
+		r.updateFollower(m.replica, m.offset)
+	} else if m.offset > r.HW || m.offset < 0 {
+		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, hw: r.HW, leo: r.Log.LEO(), session: m.session})
+		return
+	}
+	pf := &parkedFetch{r: r, from: from, req: m}
+	if r.available(m) {
+		r.answerParked(pf)
+		return
+	}
+	// Long poll: replica.fetch.wait.max.ms (fetch.max.wait.ms for consumers).
+	wait := b.c.Broker.FetchWaitMax
+	if m.replica < 0 {
+		wait = 500 * sim.Millisecond
+	}
+	pf.timer = b.timer(k.tFetchWait, wait, int64(r.TP), pf)
+	r.parked = append(r.parked, pf)
+}
+
+// available reports whether a fetch at m.offset has something to return.
+func (r *Replica) available(m *fetchReq) bool {
+	if m.replica >= 0 {
+		return m.offset < r.Log.LEO()
+	}
+	return m.offset < r.HW // consumers read only below the HW
+}
+
+func (r *Replica) answerParked(pf *parkedFetch) {
+	pf.done = true
+	r.b.c.E.Cancel(pf.timer)
+	m := pf.req
+	limit := r.Log.LEO()
+	if m.replica < 0 {
+		limit = r.HW
+	}
+	batches := r.Log.fetchFrom(m.offset, m.maxRecords, limit)
+	r.b.send(pf.from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, batches: batches, hw: r.HW, leo: r.Log.LEO(), session: m.session, offset: m.offset})
+}
+
+func (r *Replica) wakeParked() {
+	if len(r.parked) == 0 {
+		return
+	}
+	keep := r.parked[:0]
+	for _, pf := range r.parked {
+		if pf.done {
+			continue
+		}
+		if r.available(pf.req) {
+			r.answerParked(pf)
+			continue
+		}
+		keep = append(keep, pf)
+	}
+	r.parked = keep
+}
+
+// updateFollower records a follower's fetch offset as its LEO.
+// Source: Replica.updateFetchState: lastCaughtUpTime becomes the fetch time
+// if the fetch reached the leader's LEO, or the previous fetch time if it
+// reached the LEO the leader had then.
+func (r *Replica) updateFollower(id int, offset int64) {
+	now := r.b.c.E.Now()
+	f := &r.fol[id]
+	leo := r.Log.LEO()
+	if offset >= leo {
+		f.lastCaughtUp = now
+	} else if offset >= f.lastFetchLeaderLEO && f.lastFetchTime > f.lastCaughtUp {
+		f.lastCaughtUp = f.lastFetchTime
+	}
+	f.leo = offset
+	f.lastFetchLeaderLEO = leo
+	f.lastFetchTime = now
+	// ISR expansion (Partition.maybeExpandIsr): a follower rejoins once its
+	// fetch offset reaches the HW and the start of the current leader epoch.
+	if !slices.Contains(r.maximalISR(), id) && r.pendingISR == nil && offset >= r.HW && offset >= r.epochStart &&
+		r.b.c.ctl.brokerUnfencedHint(id) {
+		r.proposeISR(append(slices.Clone(r.isr), id))
+	}
+	r.maybeAdvanceHW()
+}
+
+// maybeShrinkISR drops followers that have not caught up within
+// replica.lag.time.max.ms (Partition.getOutOfSyncReplicas). The change only
+// counts once the controller accepts it.
+func (r *Replica) maybeShrinkISR() {
+	if r.pendingISR != nil {
+		return
+	}
+	now := r.b.c.E.Now()
+	leo := r.Log.LEO()
+	var keep []int
+	shrunk := false
+	for _, id := range r.isr {
+		f := r.fol[id]
+		if id != r.b.ID && f.leo < leo && now.Sub(f.lastCaughtUp) > r.cfg().ReplicaLagTimeMax {
+			shrunk = true
+			continue
+		}
+		keep = append(keep, id)
+	}
+	if shrunk {
+		r.proposeISR(keep)
+	}
+}
+
+func (r *Replica) proposeISR(isr []int) {
+	slices.Sort(isr)
+	r.pendingISR = isr
+	b := r.b
+	b.send(b.c.ctlNode, b.c.k.alterPartition, &alterPartition{tp: r.TP, leader: b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: isr})
+	b.c.E.Cancel(r.alterTimer)
+	r.alterTimer = b.timer(b.c.k.tAlterTimeout, 5*sim.Second, int64(r.TP), nil)
+}
+
+func (b *Broker) onAlterResp(m *alterPartitionResp) {
+	r := b.Replica(m.tp)
+	if r == nil || !r.isLeader {
+		return
+	}
+	r.pendingISR = nil
+	b.c.E.Cancel(r.alterTimer)
+	if m.err != ErrNone {
+		return
+	}
+	if m.st.epoch != r.epoch {
+		return
+	}
+	r.isr = m.st.isr
+	r.pEpoch = m.st.partitionEpoch
+	r.maybeAdvanceHW()
+	r.completeDelayed()
+}
+
+// ---- follower side ----
+
+func (b *Broker) onPartitionState(st *partitionState) {
+	r := b.Replica(st.tp)
+	if r == nil {
+		return
+	}
+	if st.epoch < r.epoch || (st.epoch == r.epoch && st.partitionEpoch <= r.pEpoch) {
+		return // stale or nothing new
+	}
+	wasLeader := r.isLeader
+	sameEpoch := st.epoch == r.epoch
+	r.epoch, r.pEpoch, r.replicas = st.epoch, st.partitionEpoch, st.replicas
+	if st.leader == b.ID {
+		if wasLeader && sameEpoch {
+			r.isr = st.isr // ISR change only
+			r.maybeAdvanceHW()
+			r.completeDelayed()
+			return
+		}
+		r.becomeLeader(st)
+		return
+	}
+	if wasLeader {
+		r.resignLeadership()
+	}
+	r.leader = st.leader
+	if st.leader < 0 {
+		r.stopFetching()
+		return
+	}
+	if sameEpoch && r.fetching {
+		return
+	}
+	r.becomeFollower()
+}
+
+func (r *Replica) becomeLeader(st *partitionState) {
+	b := r.b
+	r.stopFetching()
+	r.isLeader = true
+	r.leader = b.ID
+	r.isr = st.isr
+	r.pendingISR = nil
+	r.Log.assignEpoch(st.epoch)
+	r.epochStart = r.Log.LEO()
+	now := b.c.E.Now()
+	for i := range r.fol {
+		r.fol[i] = followerState{}
+		if slices.Contains(st.isr, i) {
+			r.fol[i].lastCaughtUp = now // Partition.makeLeader resets ISR members as caught up
+		}
+	}
+	b.c.noteBecameLeader(b, r)
+	r.maybeAdvanceHW()
+}
+
+// resignLeadership fails waiting acks=all requests with NotLeader and answers
+// parked fetches (DelayedProduce completes with NOT_LEADER_OR_FOLLOWER).
+func (r *Replica) resignLeadership() {
+	r.isLeader = false
+	r.pendingISR = nil
+	for len(r.purgatory) > 0 {
+		r.finishDelayed(r.purgatory[0], ErrNotLeader)
+	}
+	for _, pf := range r.parked {
+		if !pf.done {
+			pf.done = true
+			r.b.c.E.Cancel(pf.timer)
+			r.b.send(pf.from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, err: ErrNotLeader, session: pf.req.session})
+		}
+	}
+	r.parked = nil
+}
+
+func (r *Replica) stopFetching() {
+	r.fetching = false
+	r.session = r.b.c.nextGen()
+	r.b.c.E.Cancel(r.fetchTimer)
+}
+
+// becomeFollower truncates and starts fetching from the leader.
+// From 0.11 (KIP-101) it asks the leader where its latest epoch ends;
+// before, it truncates to its HW (ReplicaManager.makeFollowers).
+func (r *Replica) becomeFollower() {
+	r.stopFetching()
+	r.fetching = true
+	b := r.b
+	if !r.cfg().EpochTruncation {
+		r.truncate(r.HW, fmt.Sprintf("to its high watermark on following broker %d (epoch %d, pre-0.11 rule)", r.leader, r.epoch))
+		r.sendFetch()
+		return
+	}
+	to := b.c.brokers[r.leader].Node
+	b.send(to, b.c.k.epochReq, &epochReq{tp: r.TP, epoch: r.Log.LatestEpoch(), current: r.epoch, session: r.session})
+	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, int64(r.TP), &sessionRef{r.session})
+}
+
+func (r *Replica) truncate(to int64, why string) {
+	if to >= r.Log.LEO() {
+		return
+	}
+	removed := r.Log.truncateTo(to)
+	if r.HW > r.Log.LEO() {
+		r.HW = r.Log.LEO()
+	}
+	r.rebuildPIDs()
+	r.b.c.noteRemoval(r.b, r, removed, "truncated", why)
+}
+
+func (b *Broker) onEpochReq(from sim.NodeID, m *epochReq) {
+	r := b.Replica(m.tp)
+	if r == nil || !r.isLeader || m.current != r.epoch {
+		b.send(from, b.c.k.epochResp, &epochResp{tp: m.tp, err: ErrNotLeader, session: m.session})
+		return
+	}
+	ep, end := r.Log.EndOffsetFor(m.epoch)
+	b.send(from, b.c.k.epochResp, &epochResp{tp: m.tp, epoch: ep, end: end, session: m.session})
+}
+
+func (b *Broker) onEpochResp(m *epochResp) {
+	r := b.Replica(m.tp)
+	if r == nil || m.session != r.session || !r.fetching {
+		return
+	}
+	b.c.E.Cancel(r.fetchTimer)
+	if m.err != ErrNone {
+		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, int64(r.TP), &sessionRef{r.session})
+		return
+	}
+	// KIP-279: if the leader answers with an older epoch than ours, truncate
+	// to where that epoch ends in our own log as well.
+	to := m.end
+	if m.epoch < r.Log.LatestEpoch() && m.epoch >= 0 {
+		_, own := r.Log.EndOffsetFor(m.epoch)
+		to = min(to, own)
+	} else if m.epoch < 0 {
+		to = 0
+	}
+	r.truncate(to, fmt.Sprintf("to the end of epoch %d on leader broker %d (epoch %d)", m.epoch, r.leader, r.epoch))
+	r.sendFetch()
+}
+
+func (r *Replica) sendFetch() {
+	b := r.b
+	if !r.fetching || r.leader < 0 {
+		return
+	}
+	to := b.c.brokers[r.leader].Node
+	b.send(to, b.c.k.fetch, &fetchReq{tp: r.TP, replica: b.ID, offset: r.Log.LEO(), epoch: r.epoch, session: r.session, maxRecords: 1 << 16, brokerEpoch: b.brokerEpoch})
+	b.c.E.Cancel(r.fetchTimer)
+	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, int64(r.TP), &sessionRef{r.session})
+}
+
+func (b *Broker) onFetchResp(m *fetchResp) {
+	r := b.Replica(m.tp)
+	if r == nil || m.session != r.session || !r.fetching {
+		return
+	}
+	b.c.E.Cancel(r.fetchTimer)
+	if m.err != ErrNone {
+		if m.err == ErrOffsetOutOfRange {
+			// The leader's log ends below ours (pre-0.11 paths): truncate to it.
+			r.becomeFollower()
+			return
+		}
+		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, int64(r.TP), &sessionRef{r.session})
+		return
+	}
+	var appendNext func(i int)
+	appendNext = func(i int) {
+		if r.session != m.session || !r.fetching {
+			return
+		}
+		for ; i < len(m.batches); i++ {
+			bt := m.batches[i]
+			if bt.Base != r.Log.LEO() {
+				continue
+			}
+			r.trackPID(bt)
+			if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed+int64(len(bt.Records)) >= n {
+				r.Log.append(bt, b.c.E.Now())
+				next := i + 1
+				r.fsync(func() { appendNext(next) })
+				return
+			}
+			r.Log.append(bt, b.c.E.Now())
+		}
+		// Follower HW = min(own LEO, leader HW in the response).
+		r.HW = max(r.HW, min(r.Log.LEO(), m.hw))
+		r.sendFetch()
+	}
+	appendNext(0)
+}
+
+// ---- lifecycle ----
+
+// startProcess starts the broker process (boot or restart).
+func (b *Broker) startProcess(clean, boot bool) {
+	c := b.c
+	b.up, b.paused = true, false
+	b.inc = c.nextGen()
+	b.deferred = nil
+	c.Net.Resume(b.Node)
+	if !b.osUp {
+		b.osUp = true
+		b.osGen = c.nextGen()
+		if c.OS.Writeback {
+			c.E.After(c.OS.DirtyWriteback, sim.Event{H: c.hBroker, Kind: c.k.writeback, Node: b.Node, B: b.osGen})
+		}
+	}
+	for _, r := range b.reps {
+		if r == nil {
+			continue
+		}
+		// Log recovery: the HW comes back from the checkpoint file, bounded
+		// by the recovered log (replication-offset-checkpoint).
+		r.HW = min(r.hwCkpt, r.Log.LEO())
+		r.isLeader, r.fetching, r.pendingISR = false, false, nil
+		r.purgatory, r.parked = nil, nil
+		r.leader = -1
+		r.epoch, r.pEpoch = -1, -1
+		r.session = c.nextGen()
+		r.rebuildPIDs()
+	}
+	k := c.k
+	b.timer(k.tHeartbeat, c.Broker.HeartbeatInterval, 0, nil)
+	b.timer(k.tISRCheck, c.Broker.ReplicaLagTimeMax/2, 0, nil)
+	b.timer(k.tHWCheckpoint, c.Broker.HWCheckpointInterval, 0, nil)
+	if c.Broker.FlushSchedulerInterval > 0 {
+		b.timer(k.tFlushScheduler, c.Broker.FlushSchedulerInterval, 0, nil)
+	}
+	if !boot {
+		b.send(c.ctlNode, k.register, &register{broker: b.ID, clean: clean})
+	}
+}
+
+// stopProcess kills the process: in-memory state goes, the page cache stays.
+func (b *Broker) stopProcess() {
+	b.up, b.paused = false, false
+	b.shuttingDown = false
+	b.inc = b.c.nextGen()
+	b.deferred = nil
+	b.c.Net.DropHeld(b.Node)
+	b.c.Net.Resume(b.Node)
+	for _, r := range b.reps {
+		if r != nil {
+			r.isLeader, r.fetching = false, false
+			r.purgatory, r.parked = nil, nil
+		}
+	}
+}
+
+// Crash is kill -9: the process dies, the OS keeps the page cache and writes
+// it back later.
+func (b *Broker) Crash() {
+	if !b.up {
+		return
+	}
+	b.stopProcess()
+	b.lastClean = false
+	b.c.history(b.ID, -1, "crash", "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
+}
+
+// PowerLoss: the process and the OS die; the page cache is gone, each log is
+// cut back to its durable prefix.
+func (b *Broker) PowerLoss() {
+	if !b.osUp && !b.up {
+		return
+	}
+	b.stopProcess()
+	b.osUp = false
+	b.osGen = b.c.nextGen()
+	b.lastClean = false
+	b.c.history(b.ID, -1, "power-loss", "broker %d lost power", b.ID)
+	for _, r := range b.reps {
+		if r != nil {
+			lost := r.Log.powerCut()
+			r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
+			b.c.noteRemoval(b, r, lost, "lost", "page cache lost in a power failure")
+		}
+	}
+}
+
+// DiskLoss: the broker dies and its log directory is gone.
+func (b *Broker) DiskLoss() {
+	b.stopProcess()
+	b.osUp = false
+	b.osGen = b.c.nextGen()
+	b.lastClean = false
+	b.c.history(b.ID, -1, "disk-loss", "broker %d lost its disk", b.ID)
+	for _, r := range b.reps {
+		if r != nil {
+			lost := r.Log.wipe()
+			r.hwCkpt, r.HW = 0, 0
+			b.c.noteRemoval(b, r, lost, "lost", "disk lost")
+		}
+	}
+}
+
+// Restart starts a stopped broker.
+func (b *Broker) Restart() {
+	if b.up {
+		return
+	}
+	b.c.history(b.ID, -1, "restart", "broker %d restarted", b.ID)
+	b.startProcess(b.lastClean, false)
+}
+
+// Shutdown is a controlled shutdown: the controller moves leadership away,
+// then the broker flushes every log and stops.
+func (b *Broker) Shutdown() {
+	if !b.up || b.shuttingDown {
+		return
+	}
+	b.shuttingDown = true
+	b.c.history(b.ID, -1, "shutdown", "broker %d began a controlled shutdown", b.ID)
+	b.send(b.c.ctlNode, b.c.k.shutdownReq, &shutdownReq{broker: b.ID})
+	// controlled.shutdown.max.retries x request timeout; if the controller
+	// cannot be reached, the broker stops anyway.
+	b.timer(b.c.k.tShutdownForce, 30*sim.Second, 0, nil)
+}
+
+func (b *Broker) finishShutdown() {
+	if !b.up {
+		return
+	}
+	for _, r := range b.reps {
+		if r != nil {
+			r.Log.markDurable(r.Log.LEO()) // clean shutdown flushes everything
+			r.hwCkpt = r.HW
+		}
+	}
+	b.stopProcess()
+	b.lastClean = true
+	b.c.history(b.ID, -1, "shutdown", "broker %d shut down cleanly (logs flushed)", b.ID)
+}
+
+// Pause stalls the process (GC or VM pause): no timers, no messages.
+func (b *Broker) Pause() {
+	if !b.up || b.paused {
+		return
+	}
+	b.paused = true
+	b.c.Net.Pause(b.Node)
+	b.c.history(b.ID, -1, "pause", "broker %d paused", b.ID)
+}
+
+// Resume ends a pause: held messages and timers run now.
+func (b *Broker) Resume() {
+	if !b.paused {
+		return
+	}
+	b.paused = false
+	for _, ev := range b.deferred {
+		b.c.E.At(b.c.E.Now(), ev)
+	}
+	b.deferred = nil
+	b.c.Net.Resume(b.Node)
+	b.c.history(b.ID, -1, "resume", "broker %d resumed", b.ID)
+}
+
+// SlowDisk multiplies fsync latency by factor for d.
+func (b *Broker) SlowDisk(factor float64, d sim.Duration) {
+	b.slowFactor = factor
+	b.slowUntil = b.c.E.Now().Add(d)
+	b.c.history(b.ID, -1, "slow-disk", "broker %d disk slowed %gx for %s", b.ID, factor, d)
+}

@@ -1,0 +1,223 @@
+package check
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"acksim/model"
+	"acksim/sim"
+)
+
+// Explanation tells, in words, why a group of records was lost or
+// duplicated: the chain of model events that did it.
+type Explanation struct {
+	Anomaly   string   `json:"anomaly"`
+	Partition string   `json:"partition,omitempty"`
+	Count     int      `json:"count"`
+	Records   string   `json:"records"` // e.g. "p1#1040..p1#1088"
+	Story     []string `json:"story"`
+}
+
+func at(t sim.Time) string { return t.String() }
+
+func ackLine(h *model.History, r *model.Record) string {
+	acks := map[int8]string{0: "0", 1: "1", -1: "all"}[r.AckAcks]
+	if r.AckBroker < 0 {
+		return "acknowledged to the producer (acks=0) but never appended by any leader"
+	}
+	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", r.AckBroker, r.AckEpoch, r.AckISR, acks)
+}
+
+func recName(h *model.History, id model.RecordID) string {
+	r := &h.Records[id-1]
+	return fmt.Sprintf("p%d#%d", r.Producer+1, r.Seq)
+}
+
+func rangeName(h *model.History, ids []model.RecordID) string {
+	if len(ids) == 1 {
+		return recName(h, ids[0])
+	}
+	return recName(h, ids[0]) + ".." + recName(h, ids[len(ids)-1])
+}
+
+// explainLost groups lost records that share a story.
+func explainLost(h *model.History, lost []model.RecordID) []Explanation {
+	if len(lost) == 0 {
+		return nil
+	}
+	isLost := make(map[model.RecordID]bool, len(lost))
+	for _, id := range lost {
+		isLost[id] = true
+	}
+	removedBy := map[model.RecordID][]int{}
+	for i, rm := range h.Removals {
+		for _, b := range rm.Batches {
+			for _, id := range b.Records {
+				if isLost[id] {
+					removedBy[id] = append(removedBy[id], i)
+				}
+			}
+		}
+	}
+	type group struct {
+		ids   []model.RecordID
+		first sim.Time
+		last  sim.Time
+		story []string
+		tp    int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, id := range lost {
+		r := &h.Records[id-1]
+		var lines []timed
+		lastRemoval := sim.Time(0)
+		for _, i := range removedBy[id] {
+			rm := h.Removals[i]
+			lines = append(lines, timed{rm.At, 1, fmt.Sprintf("at %s broker %d %s offsets %d-%d (%s)", at(rm.At), rm.Broker, rm.Verb, rm.From, rm.To, rm.Why)})
+			lastRemoval = max(lastRemoval, rm.At)
+		}
+		// Faults, ISR changes and elections of this partition between the
+		// ack and the last removal.
+		for _, ev := range h.Events {
+			if ev.At < r.AckAt || (lastRemoval > 0 && ev.At > lastRemoval) {
+				continue
+			}
+			switch ev.Kind {
+			case "elect", "isr", "offline":
+				if ev.TP != int(r.TP) {
+					continue
+				}
+			case "crash", "power-loss", "disk-loss", "partition", "isolate", "pause", "shutdown", "fence", "drop-responses":
+			default:
+				continue
+			}
+			lines = append(lines, timed{ev.At, 0, fmt.Sprintf("at %s %s", at(ev.At), ev.Text)})
+		}
+		slices.SortStableFunc(lines, func(a, b timed) int {
+			if a.t != b.t {
+				return cmpTime(a.t, b.t)
+			}
+			return a.order - b.order
+		})
+		p := h.Partitions[r.TP]
+		final := fmt.Sprintf("after recovery it is not in the committed log of %s (leader broker %d, HW %d)", h.TPName(int(r.TP)), p.Leader, p.HW)
+		if p.Leader < 0 {
+			final = fmt.Sprintf("after recovery %s has no leader: offline", h.TPName(int(r.TP)))
+		} else if len(removedBy[id]) == 0 {
+			final = fmt.Sprintf("it never reached broker %d, which leads %s after recovery; ", p.Leader, h.TPName(int(r.TP))) + final
+		}
+		full := []string{ackLine(h, r)}
+		for _, l := range lines {
+			full = append(full, l.s)
+		}
+		full = append(dedupe(full), final)
+		key := strings.Join(full, "|") + fmt.Sprint(r.TP)
+		g := byKey[key]
+		if g == nil {
+			g = &group{first: r.Acked, story: full, tp: int(r.TP)}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.ids = append(g.ids, id)
+		g.last = r.Acked
+	}
+	var out []Explanation
+	for _, g := range groups {
+		story := slices.Clone(g.story)
+		story[0] = fmt.Sprintf("%d record(s) acknowledged to the producer between %s and %s: %s", len(g.ids), at(g.first), at(g.last), story[0])
+		out = append(out, Explanation{Anomaly: "lost-write", Partition: h.TPName(g.tp), Count: len(g.ids), Records: rangeName(h, g.ids), Story: story})
+	}
+	return out
+}
+
+type timed struct {
+	t     sim.Time
+	order int // events before removals at the same instant
+	s     string
+}
+
+func cmpTime(a, b sim.Time) int {
+	if a < b {
+		return -1
+	}
+	return 1
+}
+
+func dedupe(s []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func explainDuplicates(h *model.History, ix *committedIndex, dups []model.RecordID) []Explanation {
+	if len(dups) == 0 {
+		return nil
+	}
+	type group struct {
+		ids   []model.RecordID
+		story []string
+		tp    int
+	}
+	var groups []*group
+	byKey := map[string]*group{}
+	for _, id := range dups {
+		r := &h.Records[id-1]
+		var story []string
+		switch {
+		case r.Sends > 1:
+			story = append(story, fmt.Sprintf("the application sent the record %d times after send() failed; the earlier copy had been written (idempotence cannot help: each send is a new record)", r.Sends))
+		default:
+			story = append(story, fmt.Sprintf("the producer sent it in %d requests: a request whose response was lost or late timed out, and the retry appended it again (no idempotence, or a new producer id)", r.Attempts))
+		}
+		if why, ok := h.Why[id]; ok {
+			story = append(story, "producer: "+why)
+		}
+		key := strings.Join(story, "|")
+		g := byKey[key]
+		if g == nil {
+			g = &group{story: story, tp: int(r.TP)}
+			byKey[key] = g
+			groups = append(groups, g)
+		}
+		g.ids = append(g.ids, id)
+	}
+	var out []Explanation
+	for _, g := range groups {
+		locs := ix.at[g.ids[0]]
+		var offs []string
+		for _, l := range locs {
+			offs = append(offs, fmt.Sprint(l.off))
+		}
+		story := append([]string{fmt.Sprintf("%d record(s) appear more than once in %s (the first at offsets %s)", len(g.ids), h.TPName(g.tp), strings.Join(offs, " and "))}, g.story...)
+		out = append(out, Explanation{Anomaly: "duplicate", Partition: h.TPName(g.tp), Count: len(g.ids), Records: rangeName(h, g.ids), Story: story})
+	}
+	return out
+}
+
+func explainConsumer(h *model.History, v *Verdict) []Explanation {
+	var story []string
+	for _, ev := range h.Events {
+		switch ev.Kind {
+		case "consumer-crash", "consumer-restart", "group", "offset-reset":
+			story = append(story, fmt.Sprintf("at %s %s", at(ev.At), ev.Text))
+		}
+	}
+	var out []Explanation
+	if v.Anomalies.ConsumerLoss > 0 {
+		out = append(out, Explanation{Anomaly: "consumer-loss", Count: v.Anomalies.ConsumerLoss, Records: "-",
+			Story: append([]string{"the group committed offsets past records its application never processed (auto-commit commits what poll returned, not what was processed)"}, story...)})
+	}
+	if v.Anomalies.ConsumerDuplicate > 0 {
+		out = append(out, Explanation{Anomaly: "consumer-duplicate", Count: v.Anomalies.ConsumerDuplicate, Records: "-",
+			Story: append([]string{"records processed after the last commit were processed again by the member that resumed from the committed offset"}, story...)})
+	}
+	return out
+}

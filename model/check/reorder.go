@@ -1,0 +1,29 @@
+package check
+
+import "acksim/model"
+
+// Reorders counts records that appear in a partition's final committed log
+// after a record their producer sent later: per producer and partition, the
+// log order must follow the send order. Only each record's first copy counts.
+func Reorders(h *model.History) int {
+	n := 0
+	for _, p := range h.Partitions {
+		maxSeq := map[int16]int32{}
+		seen := map[model.RecordID]bool{}
+		for _, b := range p.Committed {
+			for _, id := range b.Records {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				r := &h.Records[id-1]
+				if m, ok := maxSeq[r.Producer]; ok && r.Seq < m {
+					n++
+					continue
+				}
+				maxSeq[r.Producer] = r.Seq
+			}
+		}
+	}
+	return n
+}

@@ -1,0 +1,15 @@
+package check
+
+import "acksim/model"
+
+// UnackedLost counts records that were sent, never acknowledged, and are not
+// in the final log. Informational: the producer was never told they were safe.
+func UnackedLost(h *model.History, ix *committedIndex) int {
+	n := 0
+	for i := range h.Records {
+		if h.Records[i].Outcome != model.OutcomeAcked && len(ix.at[model.RecordID(i+1)]) == 0 {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,138 @@
+package check
+
+import (
+	"slices"
+
+	"acksim/model"
+	"acksim/sim"
+)
+
+// Counts of produced records by outcome.
+type Counts struct {
+	Sent       int `json:"sent"`
+	Acked      int `json:"acked"`
+	NotWritten int `json:"not_written"`
+	Unknown    int `json:"unknown"`
+}
+
+// Anomalies found in the final state.
+type Anomalies struct {
+	LostWrite         int `json:"lost_write"`
+	UnackedLost       int `json:"unacked_lost"`
+	Duplicate         int `json:"duplicate"`
+	Reorder           int `json:"reorder"`
+	ConsumerLoss      int `json:"consumer_loss"`
+	ConsumerDuplicate int `json:"consumer_duplicate"`
+	Divergence        int `json:"divergence"`
+	InconsistentRead  int `json:"inconsistent_read"`
+}
+
+// Latency percentiles of acknowledged records, in milliseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+}
+
+// Verdict is the result of one run. Field names are stable (JSON API).
+type Verdict struct {
+	Scenario         string           `json:"scenario"`
+	Seed             uint64           `json:"seed"`
+	Kafka            string           `json:"kafka"`
+	Records          Counts           `json:"records"`
+	Anomalies        Anomalies        `json:"anomalies"`
+	UnavailableMs    float64          `json:"unavailable_ms"`
+	AtRiskMs         float64          `json:"at_risk_ms"`
+	LatencyMs        Latency          `json:"latency_ms"`
+	UncleanElections int              `json:"unclean_elections"`
+	Converged        bool             `json:"converged"`
+	SimulatedMs      float64          `json:"simulated_ms"`
+	Steps            uint64           `json:"steps"`
+	Explanations     []Explanation    `json:"explanations"`
+	TraceHash        string           `json:"trace_hash"`
+	Lost             []model.RecordID `json:"-"`
+}
+
+// Run applies every checker to h.
+func Run(h *model.History) *Verdict {
+	v := &Verdict{Converged: h.Converged, UncleanElections: h.UncleanElections, SimulatedMs: sim.Duration(h.End).Milliseconds()}
+	for i := range h.Records {
+		v.Records.Sent++
+		switch h.Records[i].Outcome {
+		case model.OutcomeAcked:
+			v.Records.Acked++
+		case model.OutcomeNotWritten:
+			v.Records.NotWritten++
+		default:
+			v.Records.Unknown++
+		}
+	}
+	ix := indexCommitted(h)
+	lost := LostWrites(h, ix)
+	dups, extra := Duplicates(h, ix)
+	v.Lost = lost
+	v.Anomalies = Anomalies{
+		LostWrite:         len(lost),
+		UnackedLost:       UnackedLost(h, ix),
+		Duplicate:         extra,
+		Reorder:           Reorders(h),
+		ConsumerLoss:      ConsumerLoss(h),
+		ConsumerDuplicate: ConsumerDuplicates(h),
+		Divergence:        Divergence(h),
+		InconsistentRead:  InconsistentReads(h),
+	}
+	if len(h.Unavailable) > 0 {
+		v.UnavailableMs = slices.Max(h.Unavailable).Milliseconds()
+	}
+	v.AtRiskMs = h.AtRisk.Milliseconds()
+	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies)
+	v.Explanations = append(explainLost(h, lost), explainDuplicates(h, ix, dups)...)
+	if v.Anomalies.ConsumerLoss > 0 || v.Anomalies.ConsumerDuplicate > 0 {
+		v.Explanations = append(v.Explanations, explainConsumer(h, v)...)
+	}
+	return v
+}
+
+// Get returns an anomaly or count by its JSON name (for expectations).
+func (v *Verdict) Get(name string) (float64, bool) {
+	switch name {
+	case "lost_write":
+		return float64(v.Anomalies.LostWrite), true
+	case "unacked_lost":
+		return float64(v.Anomalies.UnackedLost), true
+	case "duplicate":
+		return float64(v.Anomalies.Duplicate), true
+	case "reorder":
+		return float64(v.Anomalies.Reorder), true
+	case "consumer_loss":
+		return float64(v.Anomalies.ConsumerLoss), true
+	case "consumer_duplicate":
+		return float64(v.Anomalies.ConsumerDuplicate), true
+	case "divergence":
+		return float64(v.Anomalies.Divergence), true
+	case "inconsistent_read":
+		return float64(v.Anomalies.InconsistentRead), true
+	case "sent":
+		return float64(v.Records.Sent), true
+	case "acked":
+		return float64(v.Records.Acked), true
+	case "not_written":
+		return float64(v.Records.NotWritten), true
+	case "unknown":
+		return float64(v.Records.Unknown), true
+	case "unavailable_ms":
+		return v.UnavailableMs, true
+	case "at_risk_ms":
+		return v.AtRiskMs, true
+	case "unclean_elections":
+		return float64(v.UncleanElections), true
+	case "p99_ms":
+		return v.LatencyMs.P99, true
+	}
+	return 0, false
+}
+
+// Fields lists the names Get accepts.
+var Fields = []string{"lost_write", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
+	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "at_risk_ms",
+	"unclean_elections", "p99_ms"}

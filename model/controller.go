@@ -1,0 +1,286 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+
+	"acksim/sim"
+)
+
+// Controller is a KRaft-style controller quorum, treated as one reliable
+// node reached over the network. It registers and fences brokers, elects
+// leaders and accepts ISR changes. In ZooKeeper-era profiles it plays the
+// ZooKeeper-backed controller: the rules are the same, the session timeout
+// differs.
+type Controller struct {
+	c       *Cluster
+	brokers []ctlBroker // indexed by broker id
+	parts   []*partitionState
+	nextBE  int64
+	group   *coordinator
+}
+
+type ctlBroker struct {
+	registered bool
+	fenced     bool
+	epoch      int64
+	lastHB     sim.Time
+}
+
+func (ctl *Controller) live(id int) bool {
+	b := ctl.brokers[id]
+	return b.registered && !b.fenced
+}
+
+// brokerUnfencedHint: ISR expansion only adds unfenced brokers (KIP-841);
+// the leader proposes, the controller checks again.
+func (ctl *Controller) brokerUnfencedHint(id int) bool { return true }
+
+// State returns the controller's view of partition tp.
+func (ctl *Controller) State(tp int) (leader int, epoch int32, isr, elr []int) {
+	p := ctl.parts[tp]
+	return p.leader, p.epoch, p.isr, p.elr
+}
+
+func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
+	ctl := c.ctl
+	k := &c.k
+	from := sim.NodeID(ev.A)
+	switch ev.Kind {
+	case k.heartbeat:
+		m := ev.P.(*heartbeat)
+		b := &ctl.brokers[m.broker]
+		if !b.registered || m.brokerEpoch != b.epoch {
+			return
+		}
+		b.lastHB = e.Now()
+		if b.fenced {
+			// KRaft unfences a registered broker once it heartbeats caught up.
+			b.fenced = false
+			c.history(m.broker, -1, "unfence", "controller unfenced broker %d", m.broker)
+			for tp := range ctl.parts {
+				if ctl.parts[tp].leader < 0 {
+					ctl.elect(tp, -1)
+				}
+			}
+		}
+	case k.register:
+		m := ev.P.(*register)
+		ctl.nextBE++
+		b := &ctl.brokers[m.broker]
+		wasLive := b.registered && !b.fenced
+		b.registered, b.fenced, b.epoch, b.lastHB = true, true, ctl.nextBE, e.Now()
+		if wasLive {
+			ctl.fence(m.broker, "re-registered with a new incarnation")
+		}
+		if !m.clean && c.Broker.ELR {
+			// KIP-966: a broker back from an unclean shutdown leaves the ELR
+			// (and the ISR, when it was the last member standing).
+			for tp, p := range ctl.parts {
+				if slices.Contains(p.elr, m.broker) || (p.leader < 0 && slices.Contains(p.isr, m.broker)) {
+					np := p.clone()
+					np.elr = remove(np.elr, m.broker)
+					if p.leader < 0 {
+						np.isr = remove(np.isr, m.broker)
+					}
+					np.partitionEpoch++
+					ctl.set(tp, np)
+				}
+			}
+		}
+		c.Net.Send(c.ctlNode, from, k.registered, &registered{brokerEpoch: b.epoch})
+		for tp := range ctl.parts {
+			if slices.Contains(ctl.parts[tp].replicas, m.broker) {
+				c.Net.Send(c.ctlNode, from, k.leaderAndIsr, ctl.parts[tp])
+			}
+		}
+	case k.shutdownReq:
+		m := ev.P.(*shutdownReq)
+		ctl.fence(m.broker, "controlled shutdown")
+		c.Net.Send(c.ctlNode, from, k.shutdownResp, &shutdownResp{})
+	case k.alterPartition:
+		m := ev.P.(*alterPartition)
+		p := ctl.parts[m.tp]
+		resp := &alterPartitionResp{tp: m.tp}
+		switch {
+		case m.leader != p.leader || m.epoch != p.epoch:
+			resp.err = ErrFencedLeaderEpoch
+		case m.partitionEpoch != p.partitionEpoch:
+			resp.err = ErrInvalidUpdate
+		default:
+			for _, id := range m.isr {
+				if !slices.Contains(p.isr, id) && !ctl.live(id) {
+					// KIP-841/903: a fenced broker cannot join the ISR.
+					resp.err = ErrInvalidUpdate
+				}
+			}
+		}
+		if resp.err == ErrNone {
+			np := p.clone()
+			np.isr = slices.Clone(m.isr)
+			np.partitionEpoch++
+			ctl.updateELR(np, p.isr)
+			ctl.set(m.tp, np)
+			verb := "shrank"
+			if len(np.isr) > len(p.isr) {
+				verb = "expanded"
+			}
+			c.history(m.leader, m.tp, "isr", "ISR of %s %s to %v", c.tpName(m.tp), verb, np.isr)
+			resp.st = np
+		}
+		c.Net.Send(c.ctlNode, from, k.alterResp, resp)
+	case k.metadataReq:
+		leaders := make([]int, len(ctl.parts))
+		for i, p := range ctl.parts {
+			leaders[i] = p.leader
+		}
+		c.Net.Send(c.ctlNode, from, k.metadataResp, &metadataResp{leaders: leaders})
+	case k.tSessionCheck:
+		for id := 1; id < len(ctl.brokers); id++ {
+			b := ctl.brokers[id]
+			if b.registered && !b.fenced && e.Now().Sub(b.lastHB) > c.Broker.SessionTimeout {
+				ctl.fence(id, "missed heartbeats for "+c.Broker.SessionTimeout.String())
+			}
+		}
+		c.E.After(250*sim.Millisecond, sim.Event{H: c.hCtl, Kind: k.tSessionCheck, Node: c.ctlNode})
+	case k.tMonitor:
+		if c.monitoring {
+			c.monitor()
+			c.E.After(monitorTick, sim.Event{H: c.hCtl, Kind: k.tMonitor, Node: c.ctlNode})
+		}
+	default:
+		c.handleCoordinator(e, ev)
+	}
+}
+
+func (p *partitionState) clone() *partitionState {
+	np := *p
+	np.isr = slices.Clone(p.isr)
+	np.elr = slices.Clone(p.elr)
+	return &np
+}
+
+func remove(s []int, x int) []int {
+	if i := slices.Index(s, x); i >= 0 {
+		return slices.Delete(slices.Clone(s), i, i+1)
+	}
+	return s
+}
+
+// updateELR maintains eligible leader replicas (KIP-966): replicas leaving
+// an ISR that is below min.insync.replicas join the ELR; once the ISR is at
+// least min.insync.replicas again, the ELR is emptied.
+func (ctl *Controller) updateELR(np *partitionState, oldISR []int) {
+	if !ctl.c.Broker.ELR {
+		return
+	}
+	if len(np.isr) >= ctl.c.minISR() {
+		np.elr = nil
+		return
+	}
+	for _, id := range oldISR {
+		if !slices.Contains(np.isr, id) && !slices.Contains(np.elr, id) {
+			np.elr = append(np.elr, id)
+		}
+	}
+	for _, id := range np.isr {
+		np.elr = remove(np.elr, id)
+	}
+}
+
+func (ctl *Controller) set(tp int, np *partitionState) {
+	ctl.parts[tp] = np
+	c := ctl.c
+	for _, id := range np.replicas {
+		c.Net.Send(c.ctlNode, c.brokers[id].Node, c.k.leaderAndIsr, np)
+	}
+}
+
+// fence marks a broker fenced: it leaves every ISR (never emptying one
+// before ELR) and loses leadership.
+// Source: KRaft ReplicationControlManager.handleBrokerFenced.
+func (ctl *Controller) fence(id int, why string) {
+	c := ctl.c
+	b := &ctl.brokers[id]
+	b.fenced = true
+	c.history(id, -1, "fence", "controller fenced broker %d (%s)", id, why)
+	for tp, p := range ctl.parts {
+		if !slices.Contains(p.replicas, id) {
+			continue
+		}
+		inISR := slices.Contains(p.isr, id)
+		if !inISR && p.leader != id {
+			continue
+		}
+		np := p.clone()
+		if inISR && (len(np.isr) > 1 || c.Broker.ELR) {
+			np.isr = remove(np.isr, id)
+			ctl.updateELR(np, p.isr)
+		}
+		np.partitionEpoch++
+		if p.leader == id {
+			ctl.parts[tp] = np
+			ctl.elect(tp, id)
+			continue
+		}
+		c.history(-1, tp, "isr", "ISR of %s shrank to %v (broker %d fenced)", c.tpName(tp), np.isr, id)
+		ctl.set(tp, np)
+	}
+}
+
+// elect chooses a leader for tp, avoiding broker `exclude`.
+// Order (PartitionLeaderElectionAlgorithms): the first live ISR member in
+// assignment order; with ELR (KIP-966) an unfenced ELR member; with
+// unclean.leader.election.enable any live replica; otherwise offline.
+func (ctl *Controller) elect(tp int, exclude int) {
+	c := ctl.c
+	p := ctl.parts[tp]
+	np := p.clone()
+	kind := ""
+	leader := -1
+	for _, id := range p.replicas {
+		if id != exclude && ctl.live(id) && slices.Contains(p.isr, id) {
+			leader, kind = id, "clean"
+			break
+		}
+	}
+	if leader < 0 && c.Broker.ELR {
+		for _, id := range p.replicas {
+			if id != exclude && ctl.live(id) && slices.Contains(p.elr, id) {
+				leader, kind = id, "from the ELR"
+				np.isr = []int{id}
+				np.elr = remove(np.elr, id)
+				break
+			}
+		}
+	}
+	if leader < 0 && c.Broker.UncleanElection {
+		for _, id := range p.replicas {
+			if id != exclude && ctl.live(id) {
+				leader, kind = id, "unclean"
+				np.isr = []int{id}
+				np.elr = nil
+				break
+			}
+		}
+	}
+	if leader < 0 {
+		if p.leader >= 0 {
+			np.leader = -1
+			np.partitionEpoch++
+			ctl.set(tp, np)
+			c.history(-1, tp, "offline", "%s has no eligible leader: offline (ISR %v)", c.tpName(tp), np.isr)
+		}
+		return
+	}
+	np.leader = leader
+	np.epoch = p.epoch + 1
+	np.partitionEpoch++
+	c.history(leader, tp, "elect", "broker %d elected leader of %s (epoch %d, %s, ISR %v)", leader, c.tpName(tp), np.epoch, kind, np.isr)
+	if kind == "unclean" {
+		c.uncleanElections++
+	}
+	ctl.set(tp, np)
+}
+
+func (c *Cluster) tpName(tp int) string { return fmt.Sprintf("%s-%d", c.Topic, tp) }

@@ -1,0 +1,212 @@
+package model
+
+import "acksim/sim"
+
+// RecordID identifies one application message in the ledger (index + 1; 0 is
+// never a record).
+type RecordID int32
+
+// Batch is an immutable record batch as the leader wrote it. Replicas share
+// the same *Batch; offsets are fixed at the leader's append.
+type Batch struct {
+	Base     int64 // offset of the first record
+	Epoch    int32 // leader epoch at append
+	PID      int64 // producer id; -1 when not idempotent
+	Seq      int32 // base sequence (idempotence)
+	Records  []RecordID
+	Producer int // producer index, for checkers
+}
+
+// End is the offset after the batch's last record.
+func (b *Batch) End() int64 { return b.Base + int64(len(b.Records)) }
+
+type entry struct {
+	b  *Batch
+	at sim.Time // when this replica appended it (dirty since)
+}
+
+type epochStart struct {
+	epoch int32
+	start int64
+}
+
+// Log is one replica's log on one broker: a durable prefix on disk and a
+// page-cache tail.
+//
+// Invariant: 0 <= durable <= LEO. Entries are contiguous from offset 0.
+type Log struct {
+	entries []entry
+	durable int64 // offsets below are on disk (fsynced or written back)
+	epochs  []epochStart
+	// unflushed counts messages appended since the last fsync request, for
+	// log.flush.interval.messages.
+	unflushed int64
+	lastFlush sim.Time
+}
+
+// LEO is the log end offset.
+func (l *Log) LEO() int64 {
+	if n := len(l.entries); n > 0 {
+		return l.entries[n-1].b.End()
+	}
+	return 0
+}
+
+// Durable is the end of the durable prefix.
+func (l *Log) Durable() int64 { return l.durable }
+
+// Batches returns the batches in offset order (read-only).
+func (l *Log) Batches() []*Batch {
+	out := make([]*Batch, len(l.entries))
+	for i, e := range l.entries {
+		out[i] = e.b
+	}
+	return out
+}
+
+// append adds b at the end. The caller has checked b.Base == LEO.
+func (l *Log) append(b *Batch, now sim.Time) {
+	l.entries = append(l.entries, entry{b: b, at: now})
+	l.unflushed += int64(len(b.Records))
+	if n := len(l.epochs); n == 0 || l.epochs[n-1].epoch < b.Epoch {
+		l.epochs = append(l.epochs, epochStart{b.Epoch, b.Base})
+	}
+}
+
+// assignEpoch records that epoch starts at the current LEO (a new leader does
+// this at becomeLeader: LeaderEpochFileCache.assign).
+func (l *Log) assignEpoch(epoch int32) {
+	if n := len(l.epochs); n == 0 || l.epochs[n-1].epoch < epoch {
+		l.epochs = append(l.epochs, epochStart{epoch, l.LEO()})
+	}
+}
+
+// LatestEpoch is the newest leader epoch in the epoch cache (-1 if none).
+func (l *Log) LatestEpoch() int32 {
+	if n := len(l.epochs); n > 0 {
+		return l.epochs[n-1].epoch
+	}
+	return -1
+}
+
+// EndOffsetFor answers OffsetsForLeaderEpoch (KIP-101, KIP-279): the largest
+// epoch <= e that this log knows, and the offset where that epoch ends (the
+// start of the next epoch, or the LEO for the latest one).
+// Source: LeaderEpochFileCache.endOffsetFor in apache/kafka.
+func (l *Log) EndOffsetFor(e int32) (int32, int64) {
+	for i := len(l.epochs) - 1; i >= 0; i-- {
+		if l.epochs[i].epoch <= e {
+			if i == len(l.epochs)-1 {
+				return l.epochs[i].epoch, l.LEO()
+			}
+			return l.epochs[i].epoch, l.epochs[i+1].start
+		}
+	}
+	return -1, 0
+}
+
+// find returns the index of the first entry whose End() > off.
+func (l *Log) find(off int64) int {
+	lo, hi := 0, len(l.entries)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if l.entries[m].b.End() <= off {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
+// truncateTo removes every batch that ends past off (truncation is at batch
+// boundaries: LogSegment.truncateTo) and returns the removed batches.
+func (l *Log) truncateTo(off int64) []*Batch {
+	i := l.find(off)
+	if i < len(l.entries) && l.entries[i].b.Base < off {
+		i++ // keep a batch that ends at or before off; never cut inside one
+		if i > len(l.entries) {
+			i = len(l.entries)
+		}
+	}
+	if i >= len(l.entries) {
+		return nil
+	}
+	removed := make([]*Batch, 0, len(l.entries)-i)
+	for _, e := range l.entries[i:] {
+		removed = append(removed, e.b)
+	}
+	for j := i; j < len(l.entries); j++ {
+		l.entries[j] = entry{}
+	}
+	l.entries = l.entries[:i]
+	leo := l.LEO()
+	if l.durable > leo {
+		l.durable = leo
+	}
+	// LeaderEpochFileCache.truncateFromEnd: drop epochs starting at or past the new end.
+	for len(l.epochs) > 0 && l.epochs[len(l.epochs)-1].start >= leo {
+		l.epochs = l.epochs[:len(l.epochs)-1]
+	}
+	return removed
+}
+
+// fetchFrom returns up to maxRecords records' worth of batches starting at
+// off (whole batches, at least one if any).
+func (l *Log) fetchFrom(off int64, maxRecords int, below int64) []*Batch {
+	i := l.find(off)
+	var out []*Batch
+	n := 0
+	for ; i < len(l.entries); i++ {
+		b := l.entries[i].b
+		if b.End() > below {
+			break
+		}
+		out = append(out, b)
+		n += len(b.Records)
+		if n >= maxRecords {
+			break
+		}
+	}
+	return out
+}
+
+// writeback makes durable every entry appended at or before cutoff (Linux
+// writes back dirty pages older than dirty_expire, oldest first).
+func (l *Log) writeback(cutoff sim.Time) {
+	i := l.find(l.durable)
+	for ; i < len(l.entries) && l.entries[i].at <= cutoff; i++ {
+		l.durable = l.entries[i].b.End()
+	}
+}
+
+// markDurable records that an fsync covering offsets below off completed.
+func (l *Log) markDurable(off int64) {
+	if leo := l.LEO(); off > leo {
+		off = leo
+	}
+	if off > l.durable {
+		l.durable = off
+	}
+}
+
+// powerCut drops the page-cache tail (power loss) and returns what it lost.
+func (l *Log) powerCut() []*Batch { return l.truncateTo(l.durable) }
+
+// wipe erases the log (disk loss) and returns what it lost.
+func (l *Log) wipe() []*Batch {
+	l.durable = 0
+	r := l.truncateTo(0)
+	l.epochs = nil
+	return r
+}
+
+// At returns the record at offset off, or 0.
+func (l *Log) At(off int64) RecordID {
+	i := l.find(off)
+	if i < len(l.entries) && l.entries[i].b.Base <= off {
+		b := l.entries[i].b
+		return b.Records[off-b.Base]
+	}
+	return 0
+}

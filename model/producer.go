@@ -1,0 +1,440 @@
+package model
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"acksim/sim"
+)
+
+// prodBatch is a producer-side batch (ProducerBatch in the Java client).
+type prodBatch struct {
+	producer     int
+	tp           int
+	records      []RecordID
+	bytes        int
+	created      sim.Time
+	pid          int64
+	seq          int32 // -1 until first sent (idempotence assigns at drain)
+	attempts     int
+	retryAt      sim.Time
+	maybeWritten bool
+	lastErr      ErrCode
+	corr         int64
+	broker       int
+	timer        sim.Timer
+}
+
+// Producer is a Kafka producer client with its application: the workload
+// generates records, the accumulator batches them, the sender ships them.
+type Producer struct {
+	c    *Cluster
+	Idx  int
+	Name string
+	Node sim.NodeID
+	Cfg  ProducerConfig
+	WL   Workload
+
+	up        bool
+	inc       int64
+	pid       int64
+	nextSeq   []int32
+	queues    [][]*prodBatch // per partition, in send order; the last may still fill
+	inflight  []*prodBatch
+	perBroker []int
+	leaders   []int
+	metaWait  bool
+	rng       *rand.Rand
+	corr      int64
+	made      int // application records generated
+	done      bool
+	sticky    int
+	rr        int
+	buffered  int64
+	wake      sim.Timer
+	wakeAt    sim.Time
+	resend    []RecordID // records the application sends again (on.error=resend)
+}
+
+func (p *Producer) timer(kind sim.KindID, at sim.Time, a int64, pl any) sim.Timer {
+	return p.c.E.At(at, sim.Event{H: p.c.hProducer, Kind: kind, Node: p.Node, A: a, B: p.inc, P: pl})
+}
+
+// Up reports whether the producer process runs.
+func (p *Producer) Up() bool { return p.up }
+
+// Pending reports whether the producer still has records buffered or in flight.
+func (p *Producer) Pending() bool {
+	if len(p.inflight) > 0 {
+		return true
+	}
+	for _, q := range p.queues {
+		if len(q) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Producer) start() {
+	p.up = true
+	p.inc = p.c.nextGen()
+	p.pid = -1
+	if p.Cfg.Idempotence {
+		p.pid = p.c.nextPID()
+	}
+	n := p.c.Partitions
+	p.nextSeq = make([]int32, n)
+	p.queues = make([][]*prodBatch, n)
+	p.inflight = nil
+	p.perBroker = make([]int, len(p.c.brokers))
+	p.leaders = make([]int, n)
+	for i := range p.leaders {
+		p.leaders[i] = -1
+	}
+	p.metaWait = false
+	p.buffered = 0
+	p.refreshMetadata()
+	first := p.c.E.Now()
+	if w := sim.Time(p.WL.Start); first < w {
+		first = w
+	}
+	if !p.done {
+		p.timer(p.c.k.tProduceNext, first, 0, nil)
+	}
+}
+
+func (p *Producer) refreshMetadata() {
+	if p.metaWait {
+		return
+	}
+	p.metaWait = true
+	p.c.Net.Send(p.Node, p.c.ctlNode, p.c.k.metadataReq, &metadataReq{})
+	p.timer(p.c.k.tMetaTimeout, p.c.E.Now().Add(sim.Second), 0, nil)
+}
+
+func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
+	p := c.producerByNode[ev.Node]
+	k := &c.k
+	if !p.up {
+		return
+	}
+	isTimer := ev.Kind >= k.firstProducerTimer && ev.Kind <= k.lastProducerTimer
+	if isTimer && ev.B != p.inc {
+		return
+	}
+	switch ev.Kind {
+	case k.tProduceNext:
+		p.generate()
+	case k.tSenderWake:
+		p.wakeAt = 0
+		p.drain()
+	case k.tReqTimeout:
+		b := ev.P.(*prodBatch)
+		if slices.Contains(p.inflight, b) && b.corr == ev.A {
+			// The client closes the connection on a request timeout, failing
+			// every request in flight on it (NetworkClient.handleTimedOutRequests).
+			p.disconnect(b.broker)
+		}
+	case k.tMetaTimeout:
+		if p.metaWait {
+			p.metaWait = false
+			p.refreshMetadata()
+		}
+	case k.metadataResp:
+		p.metaWait = false
+		m := ev.P.(*metadataResp)
+		copy(p.leaders, m.leaders)
+		if slices.Contains(p.leaders, -1) && p.Pending() {
+			p.scheduleWake(e.Now().Add(p.Cfg.RetryBackoff))
+		}
+		p.drain()
+	case k.produceResp:
+		p.onResponse(ev.P.(*produceResp))
+	}
+}
+
+func (p *Producer) generate() {
+	wl := &p.WL
+	now := p.c.E.Now()
+	if (wl.Records > 0 && p.made >= wl.Records) || (wl.Duration > 0 && now >= sim.Time(wl.Start+wl.Duration)) || p.c.stopping {
+		p.done = true
+		return
+	}
+	key := -1
+	if wl.Keys > 0 {
+		key = p.rng.IntN(wl.Keys)
+	}
+	id := p.c.ledger.newRecord(p.Idx, p.made, key, now)
+	p.made++
+	p.enqueue(id, key)
+	p.drain()
+	gap := sim.Duration(float64(sim.Second) / wl.Rate)
+	if wl.Poisson {
+		gap = sim.ExpDuration(p.rng, gap)
+	}
+	p.timer(p.c.k.tProduceNext, now.Add(gap), 0, nil)
+}
+
+// partitionFor applies the partitioner: by key hash, else sticky (stay on a
+// partition until its batch is sent) or round-robin.
+func (p *Producer) partitionFor(key int) int {
+	n := p.c.Partitions
+	if key >= 0 {
+		return int(uint32(key)*2654435761) % n
+	}
+	if p.Cfg.Partitioner == "round-robin" {
+		p.rr++
+		return p.rr % n
+	}
+	return p.sticky % n
+}
+
+func (p *Producer) enqueue(id RecordID, key int) {
+	size := p.WL.RecordSize
+	if p.buffered+int64(size) > p.Cfg.BufferMemory {
+		// buffer.memory exhausted: send() blocks up to max.block.ms, then
+		// fails without writing (simplified: fails at once).
+		p.c.ledger.finish(id, OutcomeNotWritten, "buffer.memory exhausted")
+		return
+	}
+	tp := p.partitionFor(key)
+	p.c.ledger.recs[id-1].TP = int32(tp)
+	p.buffered += int64(size)
+	q := p.queues[tp]
+	if n := len(q); n > 0 && q[n-1].attempts == 0 && q[n-1].bytes+size <= p.Cfg.BatchSize {
+		q[n-1].records = append(q[n-1].records, id)
+		q[n-1].bytes += size
+		return
+	}
+	b := &prodBatch{producer: p.Idx, tp: tp, records: []RecordID{id}, bytes: size, created: p.c.E.Now(), seq: -1, pid: -1}
+	p.queues[tp] = append(q, b)
+}
+
+func (p *Producer) scheduleWake(at sim.Time) {
+	if p.wakeAt != 0 && p.wakeAt <= at && p.c.E.IsPending(p.wake) {
+		return
+	}
+	p.c.E.Cancel(p.wake)
+	p.wakeAt = at
+	p.wake = p.timer(p.c.k.tSenderWake, at, 0, nil)
+}
+
+// drain sends every ready batch the in-flight limits allow (Sender.sendProducerData).
+func (p *Producer) drain() {
+	now := p.c.E.Now()
+	needMeta := false
+	for tp := range p.queues {
+		for len(p.queues[tp]) > 0 {
+			q := p.queues[tp]
+			b := q[0]
+			if now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
+				p.queues[tp] = q[1:]
+				b.lastErr = ErrDeliveryTimeout
+				p.fail(b)
+				continue
+			}
+			full := len(q) > 1 || b.bytes+p.WL.RecordSize > p.Cfg.BatchSize || b.attempts > 0
+			if !full && now < b.created.Add(p.Cfg.Linger) {
+				p.scheduleWake(b.created.Add(p.Cfg.Linger))
+				break
+			}
+			if b.retryAt > now {
+				p.scheduleWake(b.retryAt)
+				break
+			}
+			leader := p.leaders[tp]
+			if leader < 0 {
+				needMeta = true
+				break
+			}
+			if p.perBroker[leader] >= p.Cfg.MaxInFlight {
+				break
+			}
+			p.queues[tp] = q[1:]
+			p.send(b, leader)
+			if tp == p.sticky%p.c.Partitions {
+				p.sticky++
+			}
+		}
+	}
+	if needMeta {
+		p.refreshMetadata()
+		p.scheduleWake(now.Add(p.Cfg.RetryBackoff))
+	}
+	// delivery.timeout.ms must expire queued batches even if nothing else happens.
+	for _, q := range p.queues {
+		if len(q) > 0 {
+			p.scheduleWake(q[0].created.Add(p.Cfg.DeliveryTimeout))
+		}
+	}
+}
+
+func (p *Producer) send(b *prodBatch, leader int) {
+	c := p.c
+	if p.Cfg.Idempotence && b.seq < 0 {
+		b.pid = p.pid
+		b.seq = p.nextSeq[b.tp]
+		p.nextSeq[b.tp] += int32(len(b.records))
+	}
+	p.corr++
+	b.corr = p.corr
+	b.broker = leader
+	b.attempts++
+	c.ledger.attempt(b)
+	req := &produceReq{corr: b.corr, tp: b.tp, batch: b, acks: p.Cfg.Acks, timeout: p.Cfg.RequestTimeout}
+	c.Net.Send(p.Node, c.brokers[leader].Node, c.k.produce, req)
+	if p.Cfg.Acks == 0 {
+		// acks=0: complete when sent; the offset is unknown (-1).
+		p.buffered -= int64(b.bytes)
+		c.ledger.ack(b, -1, c.E.Now())
+		return
+	}
+	p.inflight = append(p.inflight, b)
+	p.perBroker[leader]++
+	b.timer = p.timer(c.k.tReqTimeout, c.E.Now().Add(p.Cfg.RequestTimeout), b.corr, b)
+}
+
+func (p *Producer) takeInflight(corr int64) *prodBatch {
+	for i, b := range p.inflight {
+		if b.corr == corr {
+			p.inflight = slices.Delete(p.inflight, i, i+1)
+			p.perBroker[b.broker]--
+			p.c.E.Cancel(b.timer)
+			return b
+		}
+	}
+	return nil
+}
+
+func (p *Producer) onResponse(m *produceResp) {
+	b := p.takeInflight(m.corr)
+	if b == nil {
+		return
+	}
+	if m.err == ErrNone {
+		p.buffered -= int64(b.bytes)
+		p.c.ledger.ack(b, m.base, p.c.E.Now())
+		if end := m.base + int64(len(b.records)); m.base >= 0 && end > p.c.ackedEnd[b.tp] {
+			p.c.ackedEnd[b.tp] = end
+		}
+	} else {
+		p.retry(b, m.err)
+	}
+	p.drain()
+}
+
+func (p *Producer) disconnect(broker int) {
+	var failed []*prodBatch
+	for _, b := range p.inflight {
+		if b.broker == broker {
+			failed = append(failed, b)
+		}
+	}
+	for _, b := range failed {
+		p.takeInflight(b.corr)
+		p.retry(b, ErrDisconnected)
+	}
+	p.drain()
+}
+
+// retry decides between another attempt and failing the batch
+// (Sender.canRetry: retriable, attempts left, within delivery.timeout.ms).
+func (p *Producer) retry(b *prodBatch, err ErrCode) {
+	c := p.c
+	now := c.E.Now()
+	b.lastErr = err
+	if err.Ambiguous() {
+		b.maybeWritten = true
+	}
+	c.ledger.failedAttempt(b, err)
+	if err == ErrNotLeader || err == ErrDisconnected || err == ErrRequestTimedOut {
+		p.refreshMetadata()
+	}
+	if !err.Retriable() || b.attempts > p.Cfg.Retries || now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
+		p.fail(b)
+		return
+	}
+	b.retryAt = now.Add(p.Cfg.RetryBackoff)
+	// RecordAccumulator.reenqueue puts a retried batch at the front; with
+	// idempotence, batches are kept in sequence order (insertInSequenceOrder).
+	q := p.queues[b.tp]
+	i := 0
+	if p.Cfg.Idempotence {
+		for i < len(q) && q[i].seq >= 0 && q[i].seq < b.seq {
+			i++
+		}
+	}
+	p.queues[b.tp] = slices.Insert(q, i, b)
+}
+
+// fail ends a batch without an ack. With idempotence a failed batch leaves a
+// sequence gap, so the producer bumps its epoch (KIP-360) — modelled as a new
+// producer id — and re-sequences what is not yet sent.
+func (p *Producer) fail(b *prodBatch) {
+	c := p.c
+	p.buffered -= int64(b.bytes)
+	why := fmt.Sprintf("failed after %d attempt(s): %s", b.attempts, b.lastErr)
+	outcome := OutcomeNotWritten
+	if b.maybeWritten {
+		outcome = OutcomeUnknown
+	}
+	for _, id := range b.records {
+		c.ledger.finish(id, outcome, why)
+	}
+	if p.Cfg.Idempotence && b.seq >= 0 {
+		p.pid = c.nextPID()
+		for tp := range p.nextSeq {
+			p.nextSeq[tp] = 0
+			for _, qb := range p.queues[tp] {
+				qb.seq, qb.pid = -1, -1
+			}
+		}
+	}
+	if p.WL.OnError == "resend" && !c.stopping && p.up {
+		// The application sends the same message again, as a new record.
+		for _, id := range b.records {
+			c.ledger.resent(id)
+			p.enqueue(id, int(c.ledger.recs[id-1].Key))
+		}
+	}
+}
+
+// Crash kills the producer process: buffered and in-flight records are
+// never acknowledged.
+func (p *Producer) Crash() {
+	if !p.up {
+		return
+	}
+	c := p.c
+	p.up = false
+	p.inc = c.nextGen()
+	for _, b := range p.inflight {
+		for _, id := range b.records {
+			c.ledger.finish(id, OutcomeUnknown, "producer crashed with the request in flight")
+		}
+	}
+	for _, q := range p.queues {
+		for _, b := range q {
+			o := OutcomeNotWritten
+			if b.maybeWritten {
+				o = OutcomeUnknown
+			}
+			for _, id := range b.records {
+				c.ledger.finish(id, o, "producer crashed with the record in its buffer")
+			}
+		}
+	}
+	p.inflight, p.queues = nil, nil
+	c.history(-1, -1, "producer-crash", "producer %s crashed", p.Name)
+}
+
+// Restart starts the producer again with a new producer id.
+func (p *Producer) Restart() {
+	if p.up {
+		return
+	}
+	p.c.history(-1, -1, "producer-restart", "producer %s restarted", p.Name)
+	p.start()
+}
