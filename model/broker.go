@@ -216,6 +216,12 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		return
 	}
 	if !b.up {
+		// The process is dead but the OS answers: a TCP RST tells clients at
+		// once (NetworkClient marks the node disconnected). After a power
+		// loss or across a partition there is no such signal.
+		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch) && c.producerByNode[ev.A] != nil {
+			c.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
+		}
 		return
 	}
 	isTimer := ev.Kind >= k.firstBrokerTimer && ev.Kind <= k.lastBrokerTimer

@@ -43,7 +43,7 @@ type ConsumerSpec struct {
 type kinds struct {
 	produce, produceResp, fetch, fetchResp, epochReq, epochResp, leaderAndIsr, alterPartition, alterResp,
 	heartbeat, register, registered, shutdownReq, shutdownResp, metadataReq, metadataResp,
-	joinGroup, assignment, commitReq, commitResp, groupHB, fsyncDone, writeback sim.KindID
+	joinGroup, assignment, commitReq, commitResp, groupHB, fsyncDone, writeback, rst sim.KindID
 	// Broker timers: a contiguous range.
 	firstBrokerTimer, tHeartbeat, tISRCheck, tFlushScheduler, tHWCheckpoint, tProduceTimeout, tFetchWait,
 	tFetchRetry, tAlterTimeout, tShutdownForce, lastBrokerTimer sim.KindID
@@ -64,7 +64,7 @@ func (k *kinds) init(e *sim.Engine) {
 		{&k.shutdownResp, "controlled-shutdown-response"}, {&k.metadataReq, "metadata"}, {&k.metadataResp, "metadata-response"},
 		{&k.joinGroup, "join-group"}, {&k.assignment, "assignment"}, {&k.commitReq, "offset-commit"},
 		{&k.commitResp, "offset-commit-response"}, {&k.groupHB, "group-heartbeat"}, {&k.fsyncDone, "fsync-done"},
-		{&k.writeback, "os-writeback"},
+		{&k.writeback, "os-writeback"}, {&k.rst, "connection-refused"},
 		{&k.firstBrokerTimer, "timer.broker"}, {&k.tHeartbeat, "timer.heartbeat"}, {&k.tISRCheck, "timer.isr-check"},
 		{&k.tFlushScheduler, "timer.flush-scheduler"}, {&k.tHWCheckpoint, "timer.hw-checkpoint"},
 		{&k.tProduceTimeout, "timer.produce-timeout"}, {&k.tFetchWait, "timer.fetch-wait"}, {&k.tFetchRetry, "timer.fetch-retry"},
@@ -398,14 +398,32 @@ func (c *Cluster) Replicas(tp int) []int { return c.ctl.parts[tp].replicas }
 func (c *Cluster) ISRSize(tp int) int { return len(c.ctl.parts[tp].isr) }
 
 // Acked counts acknowledged records so far.
-func (c *Cluster) Acked() int {
-	n := 0
-	for i := range c.ledger.recs {
-		if c.ledger.recs[i].Outcome == OutcomeAcked {
-			n++
+func (c *Cluster) Acked() int { return c.ledger.acked }
+
+// ISR is the controller's ISR of tp.
+func (c *Cluster) ISR(tp int) []int { return c.ctl.parts[tp].isr }
+
+// Node returns broker id's network node.
+func (c *Cluster) Node(id int) sim.NodeID { return c.brokers[id].Node }
+
+// ProducerByName returns the producer with that name, or nil.
+func (c *Cluster) ProducerByName(name string) *Producer {
+	for _, p := range c.producers {
+		if p.Name == name {
+			return p
 		}
 	}
-	return n
+	return nil
+}
+
+// ConsumerByName returns the consumer with that name, or nil.
+func (c *Cluster) ConsumerByName(name string) *Consumer {
+	for _, m := range c.consumers {
+		if m.Name == name {
+			return m
+		}
+	}
+	return nil
 }
 
 // Note records a scenario-level event (a fault the script applied).

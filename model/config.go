@@ -25,6 +25,7 @@ type Profile struct {
 	ELR                  bool // KIP-966 (4.1 default): eligible leader replicas
 	KRaft                bool // KRaft controller (3.3+ production); else ZooKeeper
 	IdempotenceAvailable bool // KIP-98 (0.11)
+	DeliveryTimeout      bool // KIP-91 (2.1): delivery.timeout.ms bounds retries
 	// Broker defaults.
 	UncleanElection        bool
 	MinISRAvailable        bool // min.insync.replicas exists from 0.8.2 (KAFKA-1555)
@@ -54,17 +55,17 @@ var Profiles = map[string]Profile{
 	"0.11": {Name: "0.11", EpochTruncation: true, IdempotenceAvailable: true, MinISRAvailable: true,
 		ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 		Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second},
-	"2.8": {Name: "2.8", EpochTruncation: true, IdempotenceAvailable: true, MinISRAvailable: true,
+	"2.8": {Name: "2.8", DeliveryTimeout: true, EpochTruncation: true, IdempotenceAvailable: true, MinISRAvailable: true,
 		ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 		Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second},
-	"3.6": {Name: "3.6", EpochTruncation: true, IdempotenceAvailable: true, KRaft: true, MinISRAvailable: true,
+	"3.6": {Name: "3.6", DeliveryTimeout: true, EpochTruncation: true, IdempotenceAvailable: true, KRaft: true, MinISRAvailable: true,
 		ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 		Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second},
-	"3.9": {Name: "3.9", EpochTruncation: true, StrictMinISRHW: true, IdempotenceAvailable: true, KRaft: true,
+	"3.9": {Name: "3.9", DeliveryTimeout: true, EpochTruncation: true, StrictMinISRHW: true, IdempotenceAvailable: true, KRaft: true,
 		MinISRAvailable: true, ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second,
 		HeartbeatInterval: 2 * sim.Second, Acks: -1, Retries: maxInt32, Idempotence: true,
 		ConsumerSession: 45 * sim.Second},
-	"4.1": {Name: "4.1", EpochTruncation: true, StrictMinISRHW: true, ELR: true, IdempotenceAvailable: true,
+	"4.1": {Name: "4.1", DeliveryTimeout: true, EpochTruncation: true, StrictMinISRHW: true, ELR: true, IdempotenceAvailable: true,
 		KRaft: true, MinISRAvailable: true, ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second,
 		HeartbeatInterval: 2 * sim.Second, Acks: -1, Retries: maxInt32, Idempotence: true,
 		LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second},
@@ -199,9 +200,13 @@ func DefaultOS() OSConfig {
 
 // DefaultProducer returns producer defaults for a profile.
 func DefaultProducer(p Profile) ProducerConfig {
+	dt := 120 * sim.Second
+	if !p.DeliveryTimeout {
+		dt = 24 * sim.Hour // before KIP-91 only `retries` bounds a batch's life
+	}
 	return ProducerConfig{
 		Acks: p.Acks, Retries: p.Retries, RetryBackoff: 100 * sim.Millisecond,
-		DeliveryTimeout: 120 * sim.Second, RequestTimeout: 30 * sim.Second, MaxInFlight: 5,
+		DeliveryTimeout: dt, RequestTimeout: 30 * sim.Second, MaxInFlight: 5,
 		Idempotence: p.Idempotence, BatchSize: 16384, Linger: p.LingerMs, BufferMemory: 32 << 20,
 		MaxBlock: 60 * sim.Second, Partitioner: "sticky", MetadataMaxAge: 5 * sim.Minute,
 	}

@@ -51,6 +51,9 @@ func (m *Consumer) start() {
 	m.tps, m.pos, m.done, m.work = nil, nil, nil, nil
 	m.fetchWait, m.commitWait, m.working = false, false, false
 	m.leaders = make([]int, c.Partitions)
+	for i := range m.leaders {
+		m.leaders[i] = -1
+	}
 	m.lastCommit = c.E.Now()
 	m.send(c.k.joinGroup, &joinGroup{member: m.Idx, gen: m.inc})
 	c.Net.Send(m.Node, c.ctlNode, c.k.metadataReq, &metadataReq{})

@@ -49,7 +49,11 @@ type Ledger struct {
 	latencies []sim.Duration
 	processed []Processed
 	commits   []Commit
+	acked     int
 }
+
+// AckedCount is the number of acknowledged records so far (O(1)).
+func (l *Ledger) AckedCount() int { return l.acked }
 
 // Processed is one record handed to the consumer application.
 type Processed struct {
@@ -108,6 +112,7 @@ func (l *Ledger) ack(b *prodBatch, base int64, now sim.Time) {
 			continue
 		}
 		rec.Outcome = OutcomeAcked
+		l.acked++
 		rec.Acked = now
 		if base >= 0 {
 			rec.Offset = base + int64(i)

@@ -250,3 +250,8 @@ type groupHeartbeat struct {
 }
 
 func (m *groupHeartbeat) Describe() string { return fmt.Sprintf("group-heartbeat member=%d", m.member) }
+
+// rst is the OS refusing a connection to a dead process.
+type rst struct{ broker int }
+
+func (m *rst) Describe() string { return fmt.Sprintf("connection refused by broker %d", m.broker) }

@@ -54,7 +54,12 @@ type Producer struct {
 	buffered  int64
 	wake      sim.Timer
 	wakeAt    sim.Time
-	resend    []RecordID // records the application sends again (on.error=resend)
+	// downUntil: a broker that refused a connection is not ready again until
+	// then (reconnect.backoff.ms 50 ms, doubling to reconnect.backoff.max.ms 1 s).
+	downUntil []sim.Time
+	refusals  []int
+	lastMeta  sim.Time
+	metaTimer sim.Timer
 }
 
 func (p *Producer) timer(kind sim.KindID, at sim.Time, a int64, pl any) sim.Timer {
@@ -89,11 +94,14 @@ func (p *Producer) start() {
 	p.queues = make([][]*prodBatch, n)
 	p.inflight = nil
 	p.perBroker = make([]int, len(p.c.brokers))
+	p.downUntil = make([]sim.Time, len(p.c.brokers))
+	p.refusals = make([]int, len(p.c.brokers))
 	p.leaders = make([]int, n)
 	for i := range p.leaders {
 		p.leaders[i] = -1
 	}
 	p.metaWait = false
+	p.lastMeta = 0
 	p.buffered = 0
 	p.refreshMetadata()
 	first := p.c.E.Now()
@@ -105,13 +113,24 @@ func (p *Producer) start() {
 	}
 }
 
+// refreshMetadata asks for leaders, at most once per retry.backoff.ms
+// (Metadata.timeToNextUpdate applies refreshBackoffMs between requests).
 func (p *Producer) refreshMetadata() {
 	if p.metaWait {
 		return
 	}
+	now := p.c.E.Now()
+	if next := p.lastMeta.Add(p.Cfg.RetryBackoff); p.lastMeta != 0 && now < next {
+		if !p.c.E.IsPending(p.metaTimer) {
+			p.metaTimer = p.timer(p.c.k.tMetaTimeout, next, 0, nil)
+		}
+		return
+	}
+	p.c.E.Cancel(p.metaTimer)
 	p.metaWait = true
+	p.lastMeta = now
 	p.c.Net.Send(p.Node, p.c.ctlNode, p.c.k.metadataReq, &metadataReq{})
-	p.timer(p.c.k.tMetaTimeout, p.c.E.Now().Add(sim.Second), 0, nil)
+	p.metaTimer = p.timer(p.c.k.tMetaTimeout, now.Add(sim.Second), 0, nil)
 }
 
 func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
@@ -138,12 +157,11 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 			p.disconnect(b.broker)
 		}
 	case k.tMetaTimeout:
-		if p.metaWait {
-			p.metaWait = false
-			p.refreshMetadata()
-		}
+		p.metaWait = false
+		p.refreshMetadata()
 	case k.metadataResp:
 		p.metaWait = false
+		p.c.E.Cancel(p.metaTimer)
 		m := ev.P.(*metadataResp)
 		copy(p.leaders, m.leaders)
 		if slices.Contains(p.leaders, -1) && p.Pending() {
@@ -152,6 +170,13 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 		p.drain()
 	case k.produceResp:
 		p.onResponse(ev.P.(*produceResp))
+	case k.rst:
+		id := ev.P.(*rst).broker
+		backoff := min(sim.Second, 50*sim.Millisecond<<min(p.refusals[id], 5))
+		p.refusals[id]++
+		p.downUntil[id] = e.Now().Add(backoff)
+		p.refreshMetadata()
+		p.disconnect(id)
 	}
 }
 
@@ -252,6 +277,10 @@ func (p *Producer) drain() {
 			if p.perBroker[leader] >= p.Cfg.MaxInFlight {
 				break
 			}
+			if now < p.downUntil[leader] {
+				p.scheduleWake(p.downUntil[leader])
+				break
+			}
 			p.queues[tp] = q[1:]
 			p.send(b, leader)
 			if tp == p.sticky%p.c.Partitions {
@@ -313,6 +342,7 @@ func (p *Producer) onResponse(m *produceResp) {
 	if b == nil {
 		return
 	}
+	p.refusals[b.broker] = 0
 	if m.err == ErrNone {
 		p.buffered -= int64(b.bytes)
 		p.c.ledger.ack(b, m.base, p.c.E.Now())

@@ -76,7 +76,12 @@ type Engine struct {
 	cur      Event // the event being handled; valid only during Handle
 
 	trace Trace
+	hook  func() // runs after every event when set (scenario triggers)
 }
+
+// SetHook sets a function to run after every event (nil removes it). It is
+// how condition triggers ("when the leader changes") are evaluated exactly.
+func (e *Engine) SetHook(f func()) { e.hook = f }
 
 // NewEngine returns an engine at time 0 with an empty queue.
 func NewEngine() *Engine {
@@ -223,6 +228,9 @@ func (e *Engine) step(limit Time) bool {
 		e.trace.event(e, ev)
 		e.handlers[ev.H].Handle(e, ev)
 		ev.P = nil
+		if e.hook != nil {
+			e.hook()
+		}
 		return true
 	}
 	return false

@@ -152,6 +152,9 @@ func (nw *Network) PartitionOneWay(src, dst []NodeID) {
 	}
 }
 
+// Restore brings back the directed link from -> to.
+func (nw *Network) Restore(from, to NodeID) { nw.link(from, to).cut = false }
+
 // Heal restores every link.
 func (nw *Network) Heal() {
 	for i := range nw.links {

@@ -1,0 +1,346 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"acksim/model"
+	"acksim/sim"
+)
+
+// scope says which part of a scenario a setting belongs to.
+type scope int
+
+const (
+	scopeBroker scope = iota
+	scopeProducer
+	scopeConsumer
+	scopeOS
+	scopeDisk
+	scopeNet
+)
+
+var scopeNames = map[scope]string{scopeBroker: "cluster.config", scopeProducer: "producers[].config",
+	scopeConsumer: "consumers[].config", scopeOS: "cluster.os", scopeDisk: "cluster.disk", scopeNet: "cluster.network"}
+
+// target is what a setting is applied to.
+type target struct {
+	prof model.Profile
+	b    *model.BrokerConfig
+	os   *model.OSConfig
+	disk *model.DiskConfig
+	net  *model.NetConfig
+	p    *model.ProducerConfig
+	pset map[string]bool // producer keys set explicitly
+	c    *model.ConsumerConfig
+	rf   int
+}
+
+// setting is one config key: its name, what it accepts, and how it applies.
+type setting struct {
+	name  string
+	scope scope
+	help  string // what is allowed, for errors and the reference
+	apply func(t *target, v string) (ok bool, allowed string)
+}
+
+func parseBool(v string) (bool, bool) {
+	switch strings.ToLower(v) {
+	case "true":
+		return true, true
+	case "false":
+		return false, true
+	}
+	return false, false
+}
+
+// parseMs reads a Kafka *.ms value: an integer number of milliseconds, or a
+// Go duration such as 30s.
+func parseMs(v string) (sim.Duration, bool) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+		return sim.Duration(n) * sim.Millisecond, true
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return sim.Duration(d), true
+	}
+	return 0, false
+}
+
+// parseDuration reads a Go duration (30s, 5ms, 1m30s).
+func parseDuration(v string) (sim.Duration, bool) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return sim.Duration(d), true
+}
+
+func intIn(v string, lo, hi int64) (int64, bool) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil && n >= lo && n <= hi
+}
+
+func msKey(name string, sc scope, lo sim.Duration, field func(t *target) *sim.Duration) setting {
+	allowed := fmt.Sprintf("a duration of at least %s: milliseconds (30000) or a Go duration (30s)", lo)
+	return setting{name: name, scope: sc, help: allowed, apply: func(t *target, v string) (bool, string) {
+		d, ok := parseMs(v)
+		if !ok || d < lo {
+			return false, allowed
+		}
+		*field(t) = d
+		return true, ""
+	}}
+}
+
+func durKey(name string, sc scope, field func(t *target) *sim.Duration) setting {
+	allowed := "a Go duration such as 2ms, 500us or 1s"
+	return setting{name: name, scope: sc, help: allowed, apply: func(t *target, v string) (bool, string) {
+		d, ok := parseDuration(v)
+		if !ok {
+			return false, allowed
+		}
+		*field(t) = d
+		return true, ""
+	}}
+}
+
+func boolKey(name string, sc scope, field func(t *target) *bool) setting {
+	return setting{name: name, scope: sc, help: "true or false", apply: func(t *target, v string) (bool, string) {
+		b, ok := parseBool(v)
+		if !ok {
+			return false, "true or false"
+		}
+		*field(t) = b
+		return true, ""
+	}}
+}
+
+func intKey(name string, sc scope, lo, hi int64, field func(t *target, n int64)) setting {
+	allowed := fmt.Sprintf("an integer from %d to %d", lo, hi)
+	return setting{name: name, scope: sc, help: allowed, apply: func(t *target, v string) (bool, string) {
+		n, ok := intIn(v, lo, hi)
+		if !ok {
+			return false, allowed
+		}
+		field(t, n)
+		return true, ""
+	}}
+}
+
+// settings is every config key a scenario accepts. A key not listed here is
+// rejected: acksim never silently ignores a setting.
+var settings = []setting{
+	// Broker and topic configuration (Kafka broker configs).
+	intKey("min.insync.replicas", scopeBroker, 1, 100, func(t *target, n int64) { t.b.MinISR = int(n) }),
+	boolKey("unclean.leader.election.enable", scopeBroker, func(t *target) *bool { return &t.b.UncleanElection }),
+	msKey("replica.lag.time.max.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.ReplicaLagTimeMax }),
+	msKey("replica.fetch.wait.max.ms", scopeBroker, 0, func(t *target) *sim.Duration { return &t.b.FetchWaitMax }),
+	msKey("replica.fetch.backoff.ms", scopeBroker, 0, func(t *target) *sim.Duration { return &t.b.FetchBackoff }),
+	msKey("replica.socket.timeout.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.ReplicaSocketTimeout }),
+	{name: "log.flush.interval.messages", scope: scopeBroker, help: "a positive integer, or never",
+		apply: func(t *target, v string) (bool, string) {
+			if v == "never" {
+				t.b.FlushIntervalMessages = 0
+				return true, ""
+			}
+			n, ok := intIn(v, 1, math.MaxInt64)
+			if !ok {
+				return false, "a positive integer, or never"
+			}
+			t.b.FlushIntervalMessages = n
+			return true, ""
+		}},
+	msKey("log.flush.interval.ms", scopeBroker, 0, func(t *target) *sim.Duration { return &t.b.FlushInterval }),
+	{name: "log.flush.scheduler.interval.ms", scope: scopeBroker, help: "a positive duration (ms or Go duration), or never",
+		apply: func(t *target, v string) (bool, string) {
+			if v == "never" {
+				t.b.FlushSchedulerInterval = 0
+				return true, ""
+			}
+			d, ok := parseMs(v)
+			if !ok || d <= 0 {
+				return false, "a positive duration (ms or Go duration), or never"
+			}
+			t.b.FlushSchedulerInterval = d
+			return true, ""
+		}},
+	msKey("replica.high.watermark.checkpoint.interval.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.HWCheckpointInterval }),
+	{name: "broker.session.timeout.ms", scope: scopeBroker, help: "a duration; KRaft profiles only (3.6+)",
+		apply: func(t *target, v string) (bool, string) {
+			if !t.prof.KRaft {
+				return false, "not a setting of ZooKeeper-era profile " + t.prof.Name + "; use zookeeper.session.timeout.ms"
+			}
+			d, ok := parseMs(v)
+			if !ok || d <= 0 {
+				return false, "a positive duration"
+			}
+			t.b.SessionTimeout = d
+			return true, ""
+		}},
+	{name: "zookeeper.session.timeout.ms", scope: scopeBroker, help: "a duration; ZooKeeper profiles only (before 3.6)",
+		apply: func(t *target, v string) (bool, string) {
+			if t.prof.KRaft {
+				return false, "not a setting of KRaft profile " + t.prof.Name + "; use broker.session.timeout.ms"
+			}
+			d, ok := parseMs(v)
+			if !ok || d <= 0 {
+				return false, "a positive duration"
+			}
+			t.b.SessionTimeout = d
+			return true, ""
+		}},
+	msKey("broker.heartbeat.interval.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.HeartbeatInterval }),
+	{name: "eligible.leader.replicas.enable", scope: scopeBroker, help: "true or false; needs a KRaft profile",
+		apply: func(t *target, v string) (bool, string) {
+			b, ok := parseBool(v)
+			if !ok {
+				return false, "true or false"
+			}
+			if b && !t.prof.KRaft {
+				return false, "eligible leader replicas (KIP-966) need KRaft; profile " + t.prof.Name + " uses ZooKeeper"
+			}
+			t.b.ELR = b
+			return true, ""
+		}},
+	// Rule switches (not Kafka configs: the behaviour changes between versions).
+	{name: "acksim.truncation", scope: scopeBroker, help: "leader-epoch (KIP-101, 0.11+) or high-watermark (before 0.11)",
+		apply: func(t *target, v string) (bool, string) {
+			switch v {
+			case "leader-epoch":
+				t.b.EpochTruncation = true
+			case "high-watermark":
+				t.b.EpochTruncation = false
+			default:
+				return false, "leader-epoch or high-watermark"
+			}
+			return true, ""
+		}},
+	boolKey("acksim.strict.min.isr.hw", scopeBroker, func(t *target) *bool { return &t.b.StrictMinISRHW }),
+
+	// OS writeback (Linux sysctls) and disk.
+	intKey("vm.dirty_expire_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyExpire = sim.Duration(n) * 10 * sim.Millisecond }),
+	intKey("vm.dirty_writeback_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyWriteback = sim.Duration(n) * 10 * sim.Millisecond }),
+	boolKey("writeback", scopeOS, func(t *target) *bool { return &t.os.Writeback }),
+	durKey("fsync", scopeDisk, func(t *target) *sim.Duration { return &t.disk.Fsync }),
+	durKey("fsync.jitter", scopeDisk, func(t *target) *sim.Duration { return &t.disk.FsyncJitter }),
+	durKey("latency", scopeNet, func(t *target) *sim.Duration { return &t.net.Latency }),
+	durKey("jitter", scopeNet, func(t *target) *sim.Duration { return &t.net.Jitter }),
+
+	// Producer configs.
+	{name: "acks", scope: scopeProducer, help: "0, 1, all or -1", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "0":
+			t.p.Acks = 0
+		case "1":
+			t.p.Acks = 1
+		case "all", "-1":
+			t.p.Acks = -1
+		default:
+			return false, "0, 1, all or -1"
+		}
+		t.pset["acks"] = true
+		return true, ""
+	}},
+	intKey("retries", scopeProducer, 0, math.MaxInt32, func(t *target, n int64) { t.p.Retries = int(n); t.pset["retries"] = true }),
+	msKey("retry.backoff.ms", scopeProducer, 0, func(t *target) *sim.Duration { return &t.p.RetryBackoff }),
+	{name: "delivery.timeout.ms", scope: scopeProducer, help: "a duration; Kafka 2.1+ (KIP-91)", apply: func(t *target, v string) (bool, string) {
+		if !t.prof.DeliveryTimeout {
+			return false, "delivery.timeout.ms does not exist before Kafka 2.1 (KIP-91); profile " + t.prof.Name
+		}
+		d, ok := parseMs(v)
+		if !ok || d <= 0 {
+			return false, "a positive duration"
+		}
+		t.p.DeliveryTimeout = d
+		t.pset["delivery.timeout.ms"] = true
+		return true, ""
+	}},
+	msKey("request.timeout.ms", scopeProducer, sim.Millisecond, func(t *target) *sim.Duration { return &t.p.RequestTimeout }),
+	intKey("max.in.flight.requests.per.connection", scopeProducer, 1, 1000, func(t *target, n int64) {
+		t.p.MaxInFlight = int(n)
+		t.pset["max.in.flight.requests.per.connection"] = true
+	}),
+	{name: "enable.idempotence", scope: scopeProducer, help: "true or false; Kafka 0.11+", apply: func(t *target, v string) (bool, string) {
+		b, ok := parseBool(v)
+		if !ok {
+			return false, "true or false"
+		}
+		if b && !t.prof.IdempotenceAvailable {
+			return false, "the idempotent producer does not exist before Kafka 0.11 (KIP-98); profile " + t.prof.Name
+		}
+		t.p.Idempotence = b
+		t.pset["enable.idempotence"] = true
+		return true, ""
+	}},
+	intKey("batch.size", scopeProducer, 1, 1<<30, func(t *target, n int64) { t.p.BatchSize = int(n) }),
+	msKey("linger.ms", scopeProducer, 0, func(t *target) *sim.Duration { return &t.p.Linger }),
+	intKey("buffer.memory", scopeProducer, 1024, 1<<40, func(t *target, n int64) { t.p.BufferMemory = n }),
+	msKey("max.block.ms", scopeProducer, 0, func(t *target) *sim.Duration { return &t.p.MaxBlock }),
+	{name: "partitioner.class", scope: scopeProducer, help: "default (sticky) or RoundRobinPartitioner",
+		apply: func(t *target, v string) (bool, string) {
+			switch v {
+			case "default":
+				t.p.Partitioner = "sticky"
+			case "RoundRobinPartitioner", "org.apache.kafka.clients.producer.RoundRobinPartitioner":
+				t.p.Partitioner = "round-robin"
+			default:
+				return false, "default (sticky) or RoundRobinPartitioner"
+			}
+			return true, ""
+		}},
+
+	// Consumer configs.
+	boolKey("enable.auto.commit", scopeConsumer, func(t *target) *bool { return &t.c.AutoCommit }),
+	msKey("auto.commit.interval.ms", scopeConsumer, sim.Millisecond, func(t *target) *sim.Duration { return &t.c.AutoCommitInterval }),
+	intKey("max.poll.records", scopeConsumer, 1, 1<<20, func(t *target, n int64) { t.c.MaxPollRecords = int(n) }),
+	msKey("session.timeout.ms", scopeConsumer, sim.Millisecond, func(t *target) *sim.Duration { return &t.c.SessionTimeout }),
+	msKey("heartbeat.interval.ms", scopeConsumer, sim.Millisecond, func(t *target) *sim.Duration { return &t.c.HeartbeatInterval }),
+	{name: "auto.offset.reset", scope: scopeConsumer, help: "latest or earliest", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "latest":
+			t.c.ResetLatest = true
+		case "earliest":
+			t.c.ResetLatest = false
+		default:
+			return false, "latest or earliest"
+		}
+		return true, ""
+	}},
+}
+
+func findSetting(sc scope, name string) *setting {
+	for i := range settings {
+		if settings[i].scope == sc && settings[i].name == name {
+			return &settings[i]
+		}
+	}
+	return nil
+}
+
+func namesIn(sc scope) string {
+	var n []string
+	for _, s := range settings {
+		if s.scope == sc {
+			n = append(n, s.name)
+		}
+	}
+	sort.Strings(n)
+	return strings.Join(n, ", ")
+}
+
+// SettingsReference lists every config key, by section, with what it accepts.
+func SettingsReference() []string {
+	var out []string
+	for _, sc := range []scope{scopeBroker, scopeOS, scopeDisk, scopeNet, scopeProducer, scopeConsumer} {
+		for _, s := range settings {
+			if s.scope == sc {
+				out = append(out, fmt.Sprintf("%s | `%s` | %s", scopeNames[sc], s.name, s.help))
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,329 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"acksim/model"
+)
+
+// Resolved is a scenario turned into a model spec.
+type Resolved struct {
+	Spec     model.Spec
+	Warnings []string
+}
+
+// Set applies one --set key=value override. Keys are scenario fields
+// (kafka, seed, cluster.brokers, cluster.partitions,
+// cluster.replication.factor, run.duration, run.recovery,
+// workload.records, workload.rate, workload.keys, workload.on.error) or any
+// config key, optionally prefixed by its section (broker., producer.,
+// consumer., os., disk., network.).
+func (s *Scenario) Set(kv string) error {
+	k, v, ok := strings.Cut(kv, "=")
+	k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+	bad := func(allowed string) error {
+		return Errors{{File: "--set", Field: k, Value: v, Allowed: allowed}}
+	}
+	if !ok || k == "" {
+		return Errors{{File: "--set", Value: kv, Allowed: "must be key=value, e.g. acks=all or cluster.brokers=5"}}
+	}
+	w := &walker{file: "--set"}
+	switch k {
+	case "kafka":
+		if _, ok := model.Profiles[v]; !ok {
+			return bad("unknown version profile; one of: " + strings.Join(model.ProfileNames(), ", "))
+		}
+		s.Kafka = v
+		return nil
+	case "seed":
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return bad("must be a non-negative integer")
+		}
+		s.Seed = n
+		return nil
+	case "cluster.brokers", "brokers", "cluster.partitions", "partitions", "cluster.replication.factor", "replication.factor":
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1024 {
+			return bad("must be a positive integer")
+		}
+		switch strings.TrimPrefix(k, "cluster.") {
+		case "brokers":
+			s.Brokers = n
+		case "partitions":
+			s.Partitions = n
+		default:
+			s.RF = n
+		}
+		return nil
+	case "run.duration":
+		d, ok := parseDuration(v)
+		if !ok || d <= 0 {
+			return bad("must be a positive duration such as 30s")
+		}
+		s.Duration = d
+		return nil
+	case "run.recovery":
+		b, ok := parseBool(v)
+		if !ok {
+			return bad("true or false")
+		}
+		s.Recovery = b
+		return nil
+	case "workload.records", "workload.rate", "workload.keys", "workload.on.error":
+		for i := range s.Producers {
+			p := &s.Producers[i]
+			switch k {
+			case "workload.records":
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 1 {
+					return bad("must be a positive integer")
+				}
+				p.Records = n
+			case "workload.rate":
+				f, err := strconv.ParseFloat(v, 64)
+				if err != nil || f <= 0 {
+					return bad("must be a positive number of records per second")
+				}
+				p.Rate = f
+			case "workload.keys":
+				n, err := strconv.Atoi(v)
+				if err != nil || n < 0 {
+					return bad("must be a non-negative integer")
+				}
+				p.Keys = n
+			case "workload.on.error":
+				if v != "give-up" && v != "resend" {
+					return bad("give-up or resend")
+				}
+				p.OnError = v
+			}
+		}
+		return nil
+	}
+	_ = w
+	prefixes := map[string]scope{"broker.": scopeBroker, "producer.": scopeProducer, "consumer.": scopeConsumer,
+		"os.": scopeOS, "disk.": scopeDisk, "network.": scopeNet}
+	for p, sc := range prefixes {
+		if rest, ok := strings.CutPrefix(k, p); ok && findSetting(sc, rest) != nil {
+			s.Settings = append(s.Settings, Setting{Scope: sc, Owner: -1, Key: rest, Value: v, Field: k})
+			return nil
+		}
+	}
+	for _, sc := range []scope{scopeBroker, scopeProducer, scopeConsumer, scopeOS, scopeDisk, scopeNet} {
+		if findSetting(sc, k) != nil {
+			s.Settings = append(s.Settings, Setting{Scope: sc, Owner: -1, Key: k, Value: v, Field: k})
+			return nil
+		}
+	}
+	return bad("unknown key; use a scenario field (kafka, seed, cluster.brokers, cluster.partitions, cluster.replication.factor, run.duration, run.recovery, workload.records, workload.rate, workload.keys, workload.on.error) or a config name such as acks, min.insync.replicas, log.flush.interval.messages")
+}
+
+func (s *Scenario) errAt(field string, value any, allowed string) *Error {
+	return &Error{File: s.File, Line: s.lines[field], Field: field, Value: fmt.Sprint(value), Allowed: allowed}
+}
+
+// Resolve applies the version profile's defaults, then every setting, and
+// checks combinations that cannot work.
+func (s *Scenario) Resolve() (*Resolved, error) {
+	prof := model.Profiles[s.Kafka]
+	var errs Errors
+	r := &Resolved{}
+	spec := model.Spec{
+		Profile: prof, Brokers: s.Brokers, Racks: s.Racks, Topic: s.Topic, Partitions: s.Partitions, RF: s.RF,
+		Broker: model.DefaultBroker(prof), OS: model.DefaultOS(),
+		Disk: model.DiskConfig{Fsync: 2e6, FsyncJitter: 1e6}, Net: model.NetConfig{Latency: 500e3, Jitter: 200e3},
+		Seed: s.Seed,
+	}
+	if s.RF > s.Brokers {
+		errs = append(errs, s.errAt("cluster.replication.factor", s.RF, fmt.Sprintf("cannot be larger than cluster.brokers (%d)", s.Brokers)))
+	}
+	if len(s.Racks) > 0 && len(s.Racks) != s.Brokers {
+		errs = append(errs, s.errAt("cluster.racks", strings.Join(s.Racks, ","), fmt.Sprintf("needs one rack per broker (%d)", s.Brokers)))
+	}
+	pcs := make([]model.ProducerConfig, len(s.Producers))
+	psets := make([]map[string]bool, len(s.Producers))
+	for i := range pcs {
+		pcs[i] = model.DefaultProducer(prof)
+		psets[i] = map[string]bool{}
+	}
+	ccs := make([]model.ConsumerConfig, len(s.Consumers))
+	for i := range ccs {
+		ccs[i] = model.DefaultConsumer(prof)
+	}
+	minISRLine, minISRField := 0, ""
+	for _, st := range s.Settings {
+		set := findSetting(st.Scope, st.Key)
+		var targets []*target
+		base := target{prof: prof, b: &spec.Broker, os: &spec.OS, disk: &spec.Disk, net: &spec.Net, rf: s.RF}
+		switch st.Scope {
+		case scopeProducer:
+			for i := range pcs {
+				if st.Owner < 0 || st.Owner == i {
+					t := base
+					t.p, t.pset = &pcs[i], psets[i]
+					targets = append(targets, &t)
+				}
+			}
+		case scopeConsumer:
+			for i := range ccs {
+				if st.Owner < 0 || st.Owner == i {
+					t := base
+					t.c = &ccs[i]
+					targets = append(targets, &t)
+				}
+			}
+		default:
+			targets = []*target{&base}
+		}
+		file := s.File
+		if st.Line == 0 {
+			file = "--set"
+		}
+		for _, t := range targets {
+			if ok, allowed := set.apply(t, st.Value); !ok {
+				errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value, Allowed: allowed})
+				break
+			}
+		}
+		if st.Key == "min.insync.replicas" {
+			minISRLine, minISRField = st.Line, st.Field
+		}
+		if st.Key == "log.flush.interval.ms" && spec.Broker.FlushSchedulerInterval == 0 {
+			r.Warnings = append(r.Warnings, "log.flush.interval.ms has no effect while log.flush.scheduler.interval.ms is never (Kafka's default since 0.8.1): set both")
+		}
+	}
+	if spec.Broker.MinISR > s.RF {
+		file := s.File
+		if minISRLine == 0 {
+			file = "--set"
+		}
+		errs = append(errs, &Error{File: file, Line: minISRLine, Field: minISRField, Value: fmt.Sprint(spec.Broker.MinISR),
+			Allowed: fmt.Sprintf("min.insync.replicas cannot be larger than the replication factor (%d): every acks=all write would be refused", s.RF)})
+	}
+	if !prof.MinISRAvailable && spec.Broker.MinISR > 1 {
+		errs = append(errs, s.errAt("cluster.config.min.insync.replicas", spec.Broker.MinISR, "min.insync.replicas does not exist in profile "+prof.Name))
+	}
+	for i, pd := range s.Producers {
+		pc := &pcs[i]
+		f := fmt.Sprintf("producers[%d].config", i)
+		at := &Error{File: s.File, Line: pd.Line, Field: f + ".enable.idempotence"}
+		// KafkaProducer (3.0+): idempotence needs acks=all, retries > 0 and
+		// max.in.flight <= 5; set explicitly, a conflict is a ConfigException,
+		// left to the default, idempotence is quietly disabled.
+		conflict := ""
+		switch {
+		case pc.Acks != -1:
+			conflict = "acks=all"
+		case pc.Retries == 0:
+			conflict = "retries > 0"
+		case pc.MaxInFlight > 5:
+			conflict = "max.in.flight.requests.per.connection <= 5"
+		case prof.Name == "0.11" && pc.MaxInFlight > 1:
+			conflict = "max.in.flight.requests.per.connection = 1 in Kafka 0.11 (KAFKA-5494 raised it to 5 in 1.0)"
+		}
+		if pc.Idempotence && conflict != "" {
+			if psets[i]["enable.idempotence"] {
+				at.Value, at.Allowed = "true", "enable.idempotence=true requires "+conflict+" (Kafka ConfigException)"
+				errs = append(errs, at)
+			} else {
+				pc.Idempotence = false
+			}
+		}
+		if pc.DeliveryTimeout < pc.Linger+pc.RequestTimeout {
+			if psets[i]["delivery.timeout.ms"] {
+				errs = append(errs, &Error{File: s.File, Line: pd.Line, Field: f + ".delivery.timeout.ms", Value: pc.DeliveryTimeout.String(),
+					Allowed: fmt.Sprintf("must be at least linger.ms + request.timeout.ms (%s)", pc.Linger+pc.RequestTimeout)})
+			} else {
+				pc.DeliveryTimeout = pc.Linger + pc.RequestTimeout
+			}
+		}
+		if pd.Records == 0 && pd.Duration == 0 {
+			pd.Duration = s.Duration
+		}
+		spec.Producers = append(spec.Producers, model.ProducerSpec{Name: pd.Name, Cfg: *pc, WL: model.Workload{
+			Records: pd.Records, Duration: pd.Duration, Rate: pd.Rate, Poisson: pd.Poisson, Keys: pd.Keys,
+			RecordSize: pd.RecordSize, OnError: pd.OnError, Start: pd.Start}})
+	}
+	for i, cd := range s.Consumers {
+		cc := ccs[i]
+		cc.Async = cd.Async
+		cc.ProcessingTime = cd.ProcessingTime
+		spec.Consumers = append(spec.Consumers, model.ConsumerSpec{Name: cd.Name, Cfg: cc})
+	}
+	errs = append(errs, s.checkSteps()...)
+	if err := errs.err(); err != nil {
+		return nil, err
+	}
+	r.Spec = spec
+	return r, nil
+}
+
+func (s *Scenario) checkSteps() Errors {
+	var errs Errors
+	producers := map[string]bool{}
+	consumers := map[string]bool{}
+	for _, p := range s.Producers {
+		producers[p.Name] = true
+	}
+	for _, c := range s.Consumers {
+		consumers[c.Name] = true
+	}
+	for i, st := range s.Steps {
+		f := fmt.Sprintf("faults[%d]", i)
+		bad := func(field string, v any, allowed string) {
+			errs = append(errs, &Error{File: s.File, Line: st.Line, Field: f + "." + field, Value: fmt.Sprint(v), Allowed: allowed})
+		}
+		if st.Partition >= s.Partitions {
+			bad("partition", st.Partition, fmt.Sprintf("the topic has partitions 0..%d", s.Partitions-1))
+		}
+		if st.Trigger.Kind == "when" {
+			c := st.Trigger.Cond
+			if c.Broker > s.Brokers {
+				bad("when", c.Broker, fmt.Sprintf("no such broker; brokers are 1..%d", s.Brokers))
+			}
+		}
+		clientAction := strings.HasPrefix(st.Action, "producer-") || strings.HasPrefix(st.Action, "consumer-") || st.Action == "drop-responses"
+		check := func(t Target, field string, inGroup bool) {
+			for _, a := range t {
+				switch a.Kind {
+				case "id":
+					if a.ID > s.Brokers || clientAction {
+						bad(field, a.ID, fmt.Sprintf("no such broker; brokers are 1..%d", s.Brokers))
+					}
+				case "rack":
+					if !slices.Contains(s.Racks, a.Name) {
+						bad(field, "rack:"+a.Name, "no broker has this rack; racks: "+strings.Join(s.Racks, ", "))
+					}
+				case "client":
+					switch {
+					case strings.HasPrefix(st.Action, "producer-") && !producers[a.Name]:
+						bad(field, a.Name, "no such producer")
+					case strings.HasPrefix(st.Action, "consumer-") && !consumers[a.Name]:
+						bad(field, a.Name, "no such consumer")
+					case !producers[a.Name] && !consumers[a.Name]:
+						bad(field, a.Name, "unknown target: a broker id, leader, followers, isr, out-of-sync, rack:NAME, all, or a client name")
+					case !inGroup && !clientAction:
+						bad(field, a.Name, st.Action+" applies to brokers, not to client "+a.Name)
+					}
+				case "controller", "clients":
+					if !inGroup {
+						bad(field, a.Kind, "controller and clients are only allowed inside partition groups")
+					}
+				default:
+					if clientAction {
+						bad(field, a.Kind, st.Action+" targets clients by name")
+					}
+				}
+			}
+		}
+		check(st.Target, "target", false)
+		for j, g := range st.Groups {
+			check(g, fmt.Sprintf("groups[%d]", j), true)
+		}
+	}
+	return errs
+}
