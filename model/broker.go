@@ -255,6 +255,16 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		b.heartbeatNow()
 	case k.shutdownResp:
 		b.finishShutdown()
+	case k.rst:
+		// The leader's process died: the fetcher backs off and retries
+		// (replica.fetch.backoff.ms) instead of waiting for its timeout.
+		id := ev.P.(*rst).broker
+		for _, r := range b.reps {
+			if r != nil && r.fetching && r.leader == id {
+				c.E.Cancel(r.fetchTimer)
+				r.fetchTimer = b.timer(k.tFetchRetry, r.cfg().FetchBackoff, int64(r.TP), &sessionRef{r.session})
+			}
+		}
 	case k.tHeartbeat:
 		b.heartbeatNow()
 		b.timer(k.tHeartbeat, c.Broker.HeartbeatInterval, 0, nil)
@@ -882,6 +892,20 @@ func (b *Broker) Crash() {
 	b.stopProcess()
 	b.lastClean = false
 	b.c.history(b.ID, -1, "crash", "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
+	// The kernel closes the dead process's sockets: every peer with a
+	// connection sees it drop at once (no wait for request.timeout.ms).
+	c := b.c
+	for _, p := range c.producers {
+		c.Net.Send(b.Node, p.Node, c.k.rst, &rst{broker: b.ID})
+	}
+	for _, m := range c.consumers {
+		c.Net.Send(b.Node, m.Node, c.k.rst, &rst{broker: b.ID})
+	}
+	for _, o := range c.brokers[1:] {
+		if o != b {
+			c.Net.Send(b.Node, o.Node, c.k.rst, &rst{broker: b.ID})
+		}
+	}
 }
 
 // PowerLoss: the process and the OS die; the page cache is gone, each log is

@@ -100,6 +100,13 @@ func (c *Cluster) handleConsumer(e *sim.Engine, ev *sim.Event) {
 		m.onFetch(ev.P.(*fetchResp))
 	case k.tProcess:
 		m.processOne()
+	case k.rst:
+		if m.fetchWait {
+			m.fetchWait = false
+			c.Net.Send(m.Node, c.ctlNode, k.metadataReq, &metadataReq{})
+			m.fetchWait = true
+			m.timer(k.tPoll, 100*sim.Millisecond, 0)
+		}
 	case k.commitResp:
 		r := ev.P.(*commitResp)
 		if r.sync {

@@ -1,0 +1,51 @@
+// Command acksim runs Kafka durability scenarios on a deterministic
+// simulator. See README.md.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"acksim/scenarios"
+)
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitFinding  = 1 // an expectation was contradicted, or check found a counterexample
+	exitBadInput = 2 // bad input: nothing ran
+)
+
+// exitError carries an exit code up to main.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func main() {
+	root := newRoot()
+	err := root.Execute()
+	if err == nil {
+		return
+	}
+	var ee *exitError
+	var se scenarios.Errors
+	var one *scenarios.Error
+	switch {
+	case errors.As(err, &ee):
+		if ee.msg != "" {
+			fmt.Fprintln(os.Stderr, "acksim:", ee.msg)
+		}
+		os.Exit(ee.code)
+	case errors.As(err, &se), errors.As(err, &one):
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(exitBadInput)
+	default:
+		// Flag and argument errors from cobra are bad input too.
+		fmt.Fprintln(os.Stderr, "acksim:", err)
+		os.Exit(exitBadInput)
+	}
+}

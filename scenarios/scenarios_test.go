@@ -1,0 +1,220 @@
+package scenarios
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"acksim/sim"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+// Same scenario and seed: byte-identical trace and identical verdict.
+func TestBuiltinsAreDeterministic(t *testing.T) {
+	all, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range all {
+		t.Run(s.Name, func(t *testing.T) {
+			t.Parallel()
+			run := func() (string, []byte) {
+				var buf bytes.Buffer
+				res, err := Run(s, Options{Tracer: &sim.JSONTracer{W: &buf}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, _ := json.Marshal(res.Verdict)
+				return buf.String(), v
+			}
+			t1, v1 := run()
+			t2, v2 := run()
+			if t1 != t2 {
+				t.Fatal("two runs wrote different traces")
+			}
+			if !bytes.Equal(v1, v2) {
+				t.Fatalf("two runs gave different verdicts:\n%s\n%s", v1, v2)
+			}
+			// The hash does not depend on whether a tracer is attached.
+			res, _ := Run(s, Options{})
+			var v3 map[string]any
+			json.Unmarshal(v1, &v3)
+			if res.Verdict.TraceHash != v3["trace_hash"] {
+				t.Fatalf("hash with tracer %v, without %s", v3["trace_hash"], res.Verdict.TraceHash)
+			}
+		})
+	}
+}
+
+// Golden verdicts: the verdict and trace hash of every built-in, in
+// testdata/verdicts.golden. Regenerate with: go test ./scenarios -update
+func TestBuiltinVerdictsGolden(t *testing.T) {
+	all, err := Catalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for _, s := range all {
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		fmt.Fprintf(&b, "%s seed=%d kafka=%s hash=%s records=%+v anomalies=%+v\n", s.Name, v.Seed, v.Kafka, v.TraceHash, v.Records, v.Anomalies)
+	}
+	golden := filepath.Join("testdata", "verdicts.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./scenarios -update)", err)
+	}
+	if diff := cmp.Diff(string(want), b.String()); diff != "" {
+		t.Fatalf("verdicts changed (-golden +now); if intended, go test ./scenarios -update:\n%s", diff)
+	}
+}
+
+func TestSeedChangesTheRun(t *testing.T) {
+	s, _ := Load("acks1-leader-crash")
+	a, _ := Run(s, Options{})
+	s.Seed = 2
+	b, _ := Run(s, Options{})
+	if a.Verdict.TraceHash == b.Verdict.TraceHash {
+		t.Fatal("seeds 1 and 2 gave the same trace hash")
+	}
+}
+
+const base = `name: t
+cluster:
+  brokers: 3
+  replication.factor: 3
+producers:
+  - name: p1
+    workload: {records: 10}
+`
+
+func TestParseErrors(t *testing.T) {
+	for _, c := range []struct {
+		name, yaml string
+		want       []string // substrings of the error: file:line, field, value, what is allowed
+	}{
+		{"unknown top field", base + "colour: blue\n", []string{"t.yaml:8:", "colour", "unknown field"}},
+		{"unknown config", strings.Replace(base, "  replication.factor: 3\n", "  replication.factor: 3\n  config:\n    min.insync.replica: 2\n", 1), []string{"t.yaml:6:", "cluster.config.min.insync.replica", "unknown setting", "min.insync.replicas"}},
+		{"wrong type", strings.Replace(base, "brokers: 3", "brokers: three", 1), []string{"t.yaml:3:", "cluster.brokers", `"three"`, "integer from 1 to 64"}},
+		{"bad acks", base + "    config: {acks: 2}\n", []string{"t.yaml:8:", "acks", `"2"`, "0, 1, all or -1"}},
+		{"minisr above rf", strings.Replace(base, "  replication.factor: 3\n", "  replication.factor: 3\n  config:\n    min.insync.replicas: 4\n", 1), []string{"t.yaml:6:", "min.insync.replicas", `"4"`, "cannot be larger than the replication factor (3)"}},
+		{"rf above brokers", strings.Replace(base, "replication.factor: 3", "replication.factor: 5", 1), []string{"t.yaml:4:", "cluster.replication.factor", `"5"`, "cannot be larger than cluster.brokers (3)"}},
+		{"bad duration", base + "run: {duration: 10 seconds}\n", []string{"t.yaml:8:", "run.duration", `"10 seconds"`, "duration such as 30s"}},
+		{"unknown profile", base + "kafka: \"5.0\"\n", []string{"t.yaml:8:", "kafka", `"5.0"`, "0.8, 0.10, 0.11, 2.8, 3.6, 3.9, 4.1"}},
+		{"missing broker", base + "faults:\n  - at: 1s\n    action: crash\n    target: 7\n", []string{"t.yaml:9:", "faults[0].target", `"7"`, "brokers are 1..3"}},
+		{"unknown action", base + "faults:\n  - at: 1s\n    action: explode\n    target: 1\n", []string{"t.yaml:10:", "faults[0].action", `"explode"`, "unknown action"}},
+		{"two triggers", base + "faults:\n  - at: 1s\n    after: 1s\n    action: heal\n", []string{"t.yaml:9:", "exactly one trigger"}},
+		{"idempotence conflict", base + "    config: {acks: 1, enable.idempotence: true}\n", []string{"enable.idempotence", "requires acks=all"}},
+		{"idempotence before 0.11", base + "    config: {enable.idempotence: true}\nkafka: \"0.10\"\n", []string{"enable.idempotence", "does not exist before Kafka 0.11"}},
+		{"elr without kraft", strings.Replace(base, "  replication.factor: 3\n", "  replication.factor: 3\n  config:\n    eligible.leader.replicas.enable: true\n", 1) + "kafka: \"2.8\"\n", []string{"eligible.leader.replicas.enable", "need KRaft"}},
+		{"bad expect", base + "expect:\n  lost_write: lots\n", []string{"t.yaml:9:", "expect.lost_write", `"lots"`}},
+		{"unknown expect", base + "expect:\n  lost: 0\n", []string{"t.yaml:9:", "expect.lost", "unknown field"}},
+		{"no producer client", base + "faults:\n  - at: 1s\n    action: producer-crash\n    target: p9\n", []string{"faults[0].target", `"p9"`, "no such producer"}},
+		{"not yaml", "name: [\n", []string{"t.yaml:", "not valid YAML"}},
+		{"empty", "", []string{"t.yaml", "empty"}},
+		{"delivery timeout too small", base + "    config: {delivery.timeout.ms: 1000}\n", []string{"delivery.timeout.ms", "at least linger.ms + request.timeout.ms"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Parse("t.yaml", []byte(c.yaml))
+			if err == nil {
+				_, err = s.Resolve()
+			}
+			if err == nil {
+				t.Fatalf("no error for:\n%s", c.yaml)
+			}
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error is %T, want Errors: %v", err, err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestSetOverrides(t *testing.T) {
+	s, err := Load("acks1-leader-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"acks=all", "min.insync.replicas=2", "kafka=2.8", "seed=9", "cluster.brokers=4", "producer.linger.ms=5"} {
+		if err := s.Set(kv); err != nil {
+			t.Fatalf("%s: %v", kv, err)
+		}
+	}
+	r, err := s.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Spec.Producers[0].Cfg.Acks != -1 || r.Spec.Broker.MinISR != 2 || r.Spec.Profile.Name != "2.8" || r.Spec.Seed != 9 || r.Spec.Brokers != 4 {
+		t.Fatalf("overrides not applied: %+v", r.Spec)
+	}
+	for _, bad := range []string{"acks=2", "nosuchkey=1", "noequals", "kafka=9.9"} {
+		err := s.Set(bad)
+		if err == nil {
+			_, err = s.Resolve()
+		}
+		if err == nil || !strings.Contains(err.Error(), "--set") {
+			t.Errorf("--set %s: got %v, want an error naming --set", bad, err)
+		}
+		s, _ = Load("acks1-leader-crash")
+	}
+}
+
+// The same scenario replayed against versions: the profile switches change
+// what happens (unclean election was on by default before 0.11).
+func TestProfilesChangeBehaviour(t *testing.T) {
+	s, _ := Load("isr-shrink-clean-wait")
+	s.Settings = s.Settings[:0] // drop explicit unclean=false; keep the profile default
+	s.Set("min.insync.replicas=1")
+	s.Set("replica.lag.time.max.ms=2000")
+	s.Expect = nil
+	lost := map[string]int{}
+	for _, k := range []string{"0.10", "3.9"} {
+		s.Kafka = k
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lost[k] = res.Verdict.Anomalies.LostWrite
+	}
+	if lost["0.10"] == 0 || lost["3.9"] != 0 {
+		t.Fatalf("lost writes by profile = %v; want loss with 0.10 (unclean election on by default), none with 3.9", lost)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	all, _ := Catalog()
+	for _, s := range all {
+		b, _ := Builtin(s.Name)
+		f.Add(b)
+	}
+	f.Add([]byte(base))
+	f.Add([]byte("faults: [{when: {leo: {broker: 1}}}]"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err == nil {
+			s.Resolve()
+		}
+	})
+}
