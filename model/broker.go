@@ -685,6 +685,7 @@ func (r *Replica) becomeLeader(st *partitionState) {
 	}
 	b.c.noteBecameLeader(b, r)
 	r.maybeAdvanceHW()
+	b.c.checkInvariants()
 }
 
 // resignLeadership fails waiting acks=all requests with NotLeader and answers
@@ -923,6 +924,7 @@ func (b *Broker) PowerLoss() {
 		if r != nil {
 			lost := r.Log.powerCut()
 			r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
+			r.HW = min(r.HW, r.Log.LEO())
 			b.c.noteRemoval(b, r, lost, "lost", "page cache lost in a power failure")
 		}
 	}

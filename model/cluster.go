@@ -133,6 +133,7 @@ type Cluster struct {
 	atRisk      sim.Duration
 	ackedEnd    []int64 // per partition: end of the highest acknowledged offset
 	monitoring  bool
+	lastEpoch   []int32 // per partition, for the epoch invariant
 }
 
 const monitorTick = 10 * sim.Millisecond
@@ -210,6 +211,7 @@ func New(s Spec) *Cluster {
 	}
 	c.unavailable = make([]sim.Duration, s.Partitions)
 	c.ackedEnd = make([]int64, s.Partitions)
+	c.lastEpoch = make([]int32, s.Partitions)
 	return c
 }
 
@@ -314,6 +316,7 @@ func (c *Cluster) noteBecameLeader(b *Broker, r *Replica) {}
 // acks=all producers) the ISR is below min.insync.replicas.
 // At risk: some acknowledged offset is on no broker's disk yet.
 func (c *Cluster) monitor() {
+	c.checkInvariants()
 	needMinISR := false
 	for _, p := range c.producers {
 		if p.Cfg.Acks == -1 {

@@ -1,0 +1,59 @@
+package model
+
+import (
+	"fmt"
+)
+
+// InvariantError is a broken model invariant: a bug in acksim, not a
+// finding. It carries enough to replay the run.
+type InvariantError struct {
+	Seed uint64
+	Step uint64
+	At   string
+	What string
+}
+
+func (e *InvariantError) Error() string {
+	return fmt.Sprintf("model invariant violated at %s (step %d, seed %d): %s", e.At, e.Step, e.Seed, e.What)
+}
+
+func (c *Cluster) violate(format string, args ...any) {
+	panic(&InvariantError{Seed: c.Seed, Step: c.E.Steps(), At: c.E.Now().String(), What: fmt.Sprintf(format, args...)})
+}
+
+// checkInvariants runs on every monitor tick (10 ms of virtual time) and
+// after every leadership change:
+//   - HW <= LEO on every replica;
+//   - the controller's epoch of a partition never decreases;
+//   - at most one live broker believes it leads a partition in a given epoch;
+//   - before ELR, the controller never empties an ISR.
+func (c *Cluster) checkInvariants() {
+	for tp, p := range c.ctl.parts {
+		if p.epoch < c.lastEpoch[tp] {
+			c.violate("%s: controller epoch went back from %d to %d", c.tpName(tp), c.lastEpoch[tp], p.epoch)
+		}
+		c.lastEpoch[tp] = p.epoch
+		if !c.Broker.ELR && len(p.isr) == 0 {
+			c.violate("%s: empty ISR without ELR", c.tpName(tp))
+		}
+		var leaders []int
+		for _, id := range p.replicas {
+			b := c.brokers[id]
+			r := b.reps[tp]
+			if r.HW > r.Log.LEO() {
+				c.violate("%s on broker %d: HW %d > LEO %d", c.tpName(tp), id, r.HW, r.Log.LEO())
+			}
+			if r.Log.durable > r.Log.LEO() {
+				c.violate("%s on broker %d: durable %d > LEO %d", c.tpName(tp), id, r.Log.durable, r.Log.LEO())
+			}
+			if b.up && r.isLeader {
+				for _, o := range leaders {
+					if c.brokers[o].reps[tp].epoch == r.epoch {
+						c.violate("%s: brokers %d and %d both lead epoch %d", c.tpName(tp), o, id, r.epoch)
+					}
+				}
+				leaders = append(leaders, id)
+			}
+		}
+	}
+}

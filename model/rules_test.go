@@ -1,0 +1,199 @@
+package model_test
+
+import (
+	"slices"
+	"testing"
+
+	"acksim/model"
+	"acksim/sim"
+)
+
+func runFor(c *model.Cluster, d sim.Duration) { c.E.RunUntil(c.E.Now().Add(d)) }
+
+func started(s model.Spec) *model.Cluster {
+	c := model.New(s)
+	c.Start()
+	runFor(c, sim.Second)
+	return c
+}
+
+// Partition.maybeIncrementLeaderHW: HW = min LEO over the ISR, so a stalled
+// ISR member holds the HW back until it leaves the ISR.
+func TestHWIsMinLEOOverISR(t *testing.T) {
+	c := started(spec("3.9", 1, 1))
+	l := c.Leader(0)
+	f := c.Replicas(0)[1]
+	c.BrokerByID(f).Pause()
+	runFor(c, 2*sim.Second)
+	lr, fr := c.BrokerByID(l).Replica(0), c.BrokerByID(f).Replica(0)
+	if lr.Log.LEO() <= fr.Log.LEO() {
+		t.Fatal("leader did not get ahead of the paused follower")
+	}
+	if lr.HW != fr.Log.LEO() {
+		t.Fatalf("leader HW %d, want the paused ISR member's LEO %d", lr.HW, fr.Log.LEO())
+	}
+}
+
+// replica.lag.time.max.ms, checked every lag/2: a stuck follower leaves the
+// ISR between lag and 1.5 x lag after it last caught up.
+func TestISRShrinksBetweenLagAndOneAndAHalfLag(t *testing.T) {
+	s := spec("3.9", 1, 1)
+	s.Broker.ReplicaLagTimeMax = 4 * sim.Second
+	c := started(s)
+	f := c.Replicas(0)[2]
+	c.BrokerByID(f).Pause()
+	paused := c.E.Now()
+	c.E.RunWhile(paused.Add(10*sim.Second), func() bool { return slices.Contains(c.ISR(0), f) })
+	took := c.E.Now().Sub(paused)
+	if took < 4*sim.Second || took > 6*sim.Second+100*sim.Millisecond {
+		t.Fatalf("ISR shrank %v after the follower stalled, want between 4s and 6s", took)
+	}
+}
+
+// AlterPartition (KIP-497): an ISR change counts only once the controller
+// accepts it; a leader cut off from the controller cannot shrink the ISR.
+func TestIsolatedLeaderCannotShrinkISR(t *testing.T) {
+	s := spec("3.9", 1, 1)
+	s.Broker.ReplicaLagTimeMax = 2 * sim.Second
+	c := started(s)
+	l := c.Leader(0)
+	c.Net.Isolate(c.Node(l))
+	runFor(c, 5*sim.Second)
+	lr := c.BrokerByID(l).Replica(0)
+	if len(lr.ISR()) != 3 {
+		t.Fatalf("isolated leader's ISR is %v, want all three (no controller to accept the shrink)", lr.ISR())
+	}
+	if !lr.IsLeader() {
+		t.Fatal("the isolated leader should still believe it leads (a zombie) until it hears otherwise")
+	}
+}
+
+// Controller election: a new leader only from the live ISR; without unclean
+// election the partition goes offline when none is live.
+// Source: PartitionLeaderElectionAlgorithms.offlinePartitionLeaderElection.
+func TestNoUncleanElectionMeansOffline(t *testing.T) {
+	s := spec("3.9", 1, 1)
+	s.Broker.ReplicaLagTimeMax = 2 * sim.Second
+	c := started(s)
+	l := c.Leader(0)
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			c.Net.CutBoth(c.Node(l), c.Node(id))
+		}
+	}
+	c.E.RunWhile(c.E.Now().Add(10*sim.Second), func() bool { return c.ISRSize(0) > 1 })
+	if c.ISRSize(0) != 1 {
+		t.Fatalf("ISR %v did not shrink to the leader", c.ISR(0))
+	}
+	c.BrokerByID(l).Crash()
+	runFor(c, 15*sim.Second)
+	if c.Leader(0) != -1 {
+		t.Fatalf("leader %d elected from out-of-sync replicas with unclean election off", c.Leader(0))
+	}
+	// With unclean election on, the same shape elects an out-of-sync replica.
+	s.Broker.UncleanElection = true
+	c = started(s)
+	l = c.Leader(0)
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			c.Net.CutBoth(c.Node(l), c.Node(id))
+		}
+	}
+	c.E.RunWhile(c.E.Now().Add(10*sim.Second), func() bool { return c.ISRSize(0) > 1 })
+	c.BrokerByID(l).Crash()
+	runFor(c, 15*sim.Second)
+	if c.Leader(0) == -1 || c.Leader(0) == l {
+		t.Fatalf("unclean election did not elect a live out-of-sync replica (leader %d)", c.Leader(0))
+	}
+}
+
+// KAFKA-15583 (3.7): the HW does not advance while |ISR| < min.insync.replicas.
+func TestStrictMinISRHighWatermark(t *testing.T) {
+	hw := map[string]int64{}
+	for _, prof := range []string{"3.6", "3.9"} {
+		s := spec(prof, 1, 2)
+		s.Broker.ReplicaLagTimeMax = 2 * sim.Second
+		c := started(s)
+		l := c.Leader(0)
+		for _, id := range c.Replicas(0) {
+			if id != l {
+				c.Net.CutBoth(c.Node(l), c.Node(id))
+			}
+		}
+		c.E.RunWhile(c.E.Now().Add(10*sim.Second), func() bool { return c.ISRSize(0) > 1 })
+		before := c.BrokerByID(l).Replica(0).HW
+		runFor(c, 2*sim.Second)
+		hw[prof] = c.BrokerByID(l).Replica(0).HW - before
+	}
+	if hw["3.6"] == 0 || hw["3.9"] != 0 {
+		t.Fatalf("HW advance with ISR below min.insync.replicas: %v; want >0 on 3.6, 0 on 3.9", hw)
+	}
+}
+
+// KIP-101: before 0.11 a returning follower truncates to its HW; records
+// above it that the new leader also lacks are gone, and records the new
+// leader has are fetched again. From 0.11 it truncates by leader epoch.
+func TestTruncationRuleByProfile(t *testing.T) {
+	for _, prof := range []string{"0.10", "3.9"} {
+		s := spec(prof, 1, 1)
+		c := started(s)
+		f := c.Replicas(0)[1]
+		runFor(c, sim.Second)
+		c.BrokerByID(f).Crash()
+		runFor(c, 100*sim.Millisecond)
+		c.BrokerByID(f).Restart()
+		runFor(c, 3*sim.Second)
+		var truncs int
+		for _, e := range c.History(false).Events {
+			if e.Kind == "truncated" && e.Broker == f {
+				truncs++
+			}
+		}
+		if prof == "0.10" && truncs == 0 {
+			t.Errorf("0.10: the restarted follower did not truncate to its high watermark")
+		}
+		if prof == "3.9" && truncs != 0 {
+			t.Errorf("3.9: the restarted follower truncated although its log matches the leader's epoch")
+		}
+	}
+}
+
+// log.flush.interval.messages=1: every append is fsynced before it counts,
+// on the leader and on followers.
+func TestCountFlushMakesEveryAppendDurable(t *testing.T) {
+	s := spec("3.9", -1, 2)
+	s.Broker.FlushIntervalMessages = 1
+	c := started(s)
+	runFor(c, 2*sim.Second)
+	for _, id := range c.Replicas(0) {
+		r := c.BrokerByID(id).Replica(0)
+		if r.HW > r.Log.Durable() {
+			t.Errorf("broker %d: HW %d above its durable prefix %d", id, r.HW, r.Log.Durable())
+		}
+	}
+}
+
+// KIP-966 (4.1): the last replica standing. The followers shut down
+// cleanly, so the ISR is {leader} and (with ELR) they join the eligible
+// leader replicas. The leader loses power and comes back short. Without ELR
+// it is elected (last ISR member) and acked data is lost; with ELR its
+// unclean shutdown removes it and a clean ELR member is elected. (A broker
+// killed with kill -9 also counts as an unclean shutdown and leaves the ELR.)
+func TestELRSavesLastReplicaStanding(t *testing.T) {
+	lost := map[string]int{}
+	for _, prof := range []string{"3.9", "4.1"} {
+		s := spec(prof, -1, 2)
+		_, v := run(t, s,
+			step{2 * sim.Second, func(c *model.Cluster) {
+				for _, id := range c.Replicas(0)[1:] {
+					c.BrokerByID(id).Shutdown()
+				}
+			}},
+			step{14 * sim.Second, func(c *model.Cluster) { c.BrokerByID(c.Replicas(0)[0]).PowerLoss() }},
+		)
+		lost[prof] = v.Anomalies.LostWrite
+	}
+	if lost["3.9"] == 0 || lost["4.1"] != 0 {
+		t.Fatalf("lost writes %v: want loss on 3.9 (no ELR), none on 4.1 (ELR)", lost)
+	}
+}
