@@ -165,19 +165,10 @@ func (r *Replica) fsync(after func()) {
 	b.c.E.After(b.fsyncLatency(), sim.Event{H: b.c.hBroker, Kind: b.c.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
 }
 
-// appendAndMaybeFlush appends b to the log and applies the count flush:
-// log.flush.interval.messages runs synchronously inside the append path, on
-// leader and follower appends alike (UnifiedLog.append -> flush when
-// unflushedMessages >= flushInterval). next runs once the append (and
-// flush) is done.
-func (r *Replica) appendAndMaybeFlush(bt *Batch, next func()) {
-	r.Log.append(bt, r.b.c.E.Now())
-	if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
-		r.fsync(next)
-		return
-	}
-	next()
-}
+// The count flush, log.flush.interval.messages, runs synchronously inside
+// the append path, on leader and follower appends alike (UnifiedLog.append
+// flushes when unflushedMessages >= flushInterval): see onProduce and
+// appendFetched.
 
 // Handle is the broker's state machine: messages, timers, faults.
 func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
@@ -262,7 +253,7 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		for _, r := range b.reps {
 			if r != nil && r.fetching && r.leader == id {
 				c.E.Cancel(r.fetchTimer)
-				r.fetchTimer = b.timer(k.tFetchRetry, r.cfg().FetchBackoff, int64(r.TP), &sessionRef{r.session})
+				r.fetchTimer = b.timer(k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 			}
 		}
 	case k.tHeartbeat:
@@ -302,8 +293,8 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 			pf.r.answerParked(pf)
 		}
 	case k.tFetchRetry:
-		r := b.reps[ev.A]
-		if r.session == ev.P.(*sessionRef).s {
+		tp, session := ev.A&0xffff, ev.A>>16
+		if r := b.reps[tp]; r.session == session {
 			r.sendFetch()
 		}
 	case k.tAlterTimeout:
@@ -316,9 +307,9 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 	}
 }
 
-type sessionRef struct{ s int64 }
-
-func (s *sessionRef) Describe() string { return fmt.Sprintf("session=%d", s.s) }
+// fetchTimerArg packs a partition and a fetcher session into a timer's A
+// (no allocation per fetch): partitions < 65536, sessions < 2^47.
+func fetchTimerArg(tp int, session int64) int64 { return int64(tp) | session<<16 }
 
 func (b *Broker) heartbeatNow() {
 	b.send(b.c.ctlNode, b.c.k.heartbeat, &heartbeat{broker: b.ID, brokerEpoch: b.brokerEpoch})
@@ -328,11 +319,7 @@ func (b *Broker) heartbeatNow() {
 
 func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 	r := b.Replica(m.tp)
-	respond := func(err ErrCode, base int64) {
-		if m.acks != 0 {
-			b.send(from, b.c.k.produceResp, &produceResp{corr: m.corr, tp: m.tp, err: err, base: base})
-		}
-	}
+	respond := func(err ErrCode, base int64) { b.respondProduce(from, m, err, base) }
 	if r == nil || !r.isLeader {
 		respond(ErrNotLeader, -1)
 		return
@@ -365,21 +352,37 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 	bt := &Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
 	r.trackPID(bt)
 	b.c.noteAppend(b, r, bt, m.acks)
-	r.appendAndMaybeFlush(bt, func() {
-		r.wakeParked()
-		switch m.acks {
-		case 0:
-		case 1:
-			b.c.ledger.ackedAt(bt, b.ID, r, m.acks)
-			respond(ErrNone, bt.Base)
-		default:
-			d := &delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base}
-			d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
-			r.purgatory = append(r.purgatory, d)
-			r.maybeAdvanceHW()
-		}
-	})
+	r.Log.append(bt, b.c.E.Now())
+	if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
+		r.fsync(func() { r.afterLeaderAppend(from, m, bt) })
+	} else {
+		r.afterLeaderAppend(from, m, bt)
+	}
 	if r.isLeader {
+		r.maybeAdvanceHW()
+	}
+}
+
+func (b *Broker) respondProduce(from sim.NodeID, m *produceReq, err ErrCode, base int64) {
+	if m.acks != 0 {
+		b.send(from, b.c.k.produceResp, &produceResp{corr: m.corr, tp: m.tp, err: err, base: base})
+	}
+}
+
+// afterLeaderAppend runs once the leader's append (and count flush, if
+// any) is done: acks=1 answers now, acks=all waits for the HW.
+func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *Batch) {
+	b := r.b
+	r.wakeParked()
+	switch m.acks {
+	case 0:
+	case 1:
+		b.c.ledger.ackedAt(bt, b.ID, r, m.acks)
+		b.respondProduce(from, m, ErrNone, bt.Base)
+	default:
+		d := &delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base}
+		d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
+		r.purgatory = append(r.purgatory, d)
 		r.maybeAdvanceHW()
 	}
 }
@@ -501,11 +504,11 @@ func (b *Broker) onFetch(from sim.NodeID, m *fetchReq) {
 		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, hw: r.HW, leo: r.Log.LEO(), session: m.session})
 		return
 	}
-	pf := &parkedFetch{r: r, from: from, req: m}
 	if r.available(m) {
-		r.answerParked(pf)
+		r.answer(from, m)
 		return
 	}
+	pf := &parkedFetch{r: r, from: from, req: m}
 	// Long poll: replica.fetch.wait.max.ms (fetch.max.wait.ms for consumers).
 	wait := b.c.Broker.FetchWaitMax
 	if m.replica < 0 {
@@ -526,13 +529,16 @@ func (r *Replica) available(m *fetchReq) bool {
 func (r *Replica) answerParked(pf *parkedFetch) {
 	pf.done = true
 	r.b.c.E.Cancel(pf.timer)
-	m := pf.req
+	r.answer(pf.from, pf.req)
+}
+
+func (r *Replica) answer(from sim.NodeID, m *fetchReq) {
 	limit := r.Log.LEO()
 	if m.replica < 0 {
 		limit = r.HW
 	}
 	batches := r.Log.fetchFrom(m.offset, m.maxRecords, limit)
-	r.b.send(pf.from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, batches: batches, hw: r.HW, leo: r.Log.LEO(), session: m.session, offset: m.offset})
+	r.b.send(from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, batches: batches, hw: r.HW, leo: r.Log.LEO(), session: m.session, offset: m.offset})
 }
 
 func (r *Replica) wakeParked() {
@@ -726,7 +732,7 @@ func (r *Replica) becomeFollower() {
 	}
 	to := b.c.brokers[r.leader].Node
 	b.send(to, b.c.k.epochReq, &epochReq{tp: r.TP, epoch: r.Log.LatestEpoch(), current: r.epoch, session: r.session})
-	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, int64(r.TP), &sessionRef{r.session})
+	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, fetchTimerArg(r.TP, r.session), nil)
 }
 
 func (r *Replica) truncate(to int64, why string) {
@@ -758,7 +764,7 @@ func (b *Broker) onEpochResp(m *epochResp) {
 	}
 	b.c.E.Cancel(r.fetchTimer)
 	if m.err != ErrNone {
-		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, int64(r.TP), &sessionRef{r.session})
+		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 		return
 	}
 	// KIP-279: if the leader answers with an older epoch than ours, truncate
@@ -782,7 +788,7 @@ func (r *Replica) sendFetch() {
 	to := b.c.brokers[r.leader].Node
 	b.send(to, b.c.k.fetch, &fetchReq{tp: r.TP, replica: b.ID, offset: r.Log.LEO(), epoch: r.epoch, session: r.session, maxRecords: 1 << 16, brokerEpoch: b.brokerEpoch})
 	b.c.E.Cancel(r.fetchTimer)
-	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, int64(r.TP), &sessionRef{r.session})
+	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, fetchTimerArg(r.TP, r.session), nil)
 }
 
 func (b *Broker) onFetchResp(m *fetchResp) {
@@ -797,33 +803,35 @@ func (b *Broker) onFetchResp(m *fetchResp) {
 			r.becomeFollower()
 			return
 		}
-		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, int64(r.TP), &sessionRef{r.session})
+		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 		return
 	}
-	var appendNext func(i int)
-	appendNext = func(i int) {
-		if r.session != m.session || !r.fetching {
+	r.appendFetched(m, 0)
+}
+
+// appendFetched appends a fetch response's batches from index i. The count
+// flush runs inside the follower's append too; the fetcher waits for it.
+func (r *Replica) appendFetched(m *fetchResp, i int) {
+	b := r.b
+	if r.session != m.session || !r.fetching {
+		return
+	}
+	for ; i < len(m.batches); i++ {
+		bt := m.batches[i]
+		if bt.Base != r.Log.LEO() {
+			continue
+		}
+		r.trackPID(bt)
+		r.Log.append(bt, b.c.E.Now())
+		if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
+			next := i + 1
+			r.fsync(func() { r.appendFetched(m, next) })
 			return
 		}
-		for ; i < len(m.batches); i++ {
-			bt := m.batches[i]
-			if bt.Base != r.Log.LEO() {
-				continue
-			}
-			r.trackPID(bt)
-			if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed+int64(len(bt.Records)) >= n {
-				r.Log.append(bt, b.c.E.Now())
-				next := i + 1
-				r.fsync(func() { appendNext(next) })
-				return
-			}
-			r.Log.append(bt, b.c.E.Now())
-		}
-		// Follower HW = min(own LEO, leader HW in the response).
-		r.HW = max(r.HW, min(r.Log.LEO(), m.hw))
-		r.sendFetch()
 	}
-	appendNext(0)
+	// Follower HW = min(own LEO, leader HW in the response).
+	r.HW = max(r.HW, min(r.Log.LEO(), m.hw))
+	r.sendFetch()
 }
 
 // ---- lifecycle ----

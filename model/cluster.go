@@ -211,6 +211,18 @@ func New(s Spec) *Cluster {
 	}
 	c.unavailable = make([]sim.Duration, s.Partitions)
 	c.ackedEnd = make([]int64, s.Partitions)
+	// Size the ledger from the workload: growing a large slice record by
+	// record costs more than the simulation itself.
+	expect := 0
+	for _, p := range s.Producers {
+		n := p.WL.Records
+		if n == 0 {
+			n = int(p.WL.Rate * p.WL.Duration.Seconds())
+		}
+		expect += min(n, 50_000_000) + 16
+	}
+	c.ledger.recs = make([]Record, 0, expect)
+	c.ledger.latencies = make([]sim.Duration, 0, expect)
 	c.lastEpoch = make([]int32, s.Partitions)
 	return c
 }
@@ -524,6 +536,7 @@ type ReplicaFinal struct {
 // History is everything a checker needs, independent of the simulator.
 type History struct {
 	Records          []Record
+	ISRs             [][]int // ISR snapshots referenced by Record.AckISR
 	Why              map[RecordID]string
 	Latencies        []sim.Duration
 	Partitions       []PartitionFinal
@@ -541,7 +554,7 @@ type History struct {
 
 // History snapshots the run for the checkers.
 func (c *Cluster) History(converged bool) *History {
-	h := &History{Records: c.ledger.recs, Why: c.ledger.why, Latencies: c.ledger.latencies, Processed: c.ledger.processed,
+	h := &History{Records: c.ledger.recs, ISRs: c.ledger.isrs, Why: c.ledger.why, Latencies: c.ledger.latencies, Processed: c.ledger.processed,
 		Commits: c.ledger.commits, Events: c.events, Removals: c.removals, Unavailable: c.unavailable,
 		AtRisk: c.atRisk, UncleanElections: c.uncleanElections, TopicName: c.Topic, Converged: converged, End: c.E.Now()}
 	for tp, p := range c.ctl.parts {

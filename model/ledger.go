@@ -39,7 +39,7 @@ type Record struct {
 	AckAcks   int8
 	AckEpoch  int32
 	AckAt     sim.Time
-	AckISR    []int // shared by the records of a batch
+	AckISR    int32 // index into History.ISRs (the ISR at the ack); -1 none
 }
 
 // Ledger is the per-record account of a run.
@@ -50,6 +50,15 @@ type Ledger struct {
 	processed []Processed
 	commits   []Commit
 	acked     int
+	isrs      [][]int // interned ISR snapshots, so Record holds no pointers (cheap for the GC)
+}
+
+func (l *Ledger) internISR(isr []int) int32 {
+	if n := len(l.isrs); n > 0 && slices.Equal(l.isrs[n-1], isr) {
+		return int32(n - 1)
+	}
+	l.isrs = append(l.isrs, slices.Clone(isr))
+	return int32(len(l.isrs) - 1)
 }
 
 // AckedCount is the number of acknowledged records so far (O(1)).
@@ -79,7 +88,7 @@ func (l *Ledger) Records() []Record { return l.recs }
 func (l *Ledger) Get(id RecordID) *Record { return &l.recs[id-1] }
 
 func (l *Ledger) newRecord(producer, seq, key int, now sim.Time) RecordID {
-	l.recs = append(l.recs, Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckBroker: -1})
+	l.recs = append(l.recs, Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckBroker: -1, AckISR: -1})
 	return RecordID(len(l.recs))
 }
 
@@ -96,7 +105,7 @@ func (l *Ledger) ackedAt(bt *Batch, broker int, r *Replica, acks int) {
 	if bt == nil {
 		return
 	}
-	isr := slices.Clone(r.isr)
+	isr := l.internISR(r.isr)
 	now := r.b.c.E.Now()
 	for _, id := range bt.Records {
 		rec := &l.recs[id-1]

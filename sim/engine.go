@@ -73,6 +73,7 @@ type Engine struct {
 	nodes    []string
 	stopped  bool
 	live     int   // pending events not cancelled
+	dead     int   // cancelled events still in the heap
 	cur      Event // the event being handled; valid only during Handle
 
 	trace Trace
@@ -186,7 +187,53 @@ func (e *Engine) Cancel(t Timer) bool {
 	s.cancelled = true
 	s.ev.P = nil
 	e.live--
+	e.dead++
+	if e.dead > 1024 && e.dead > len(e.heap)/2 {
+		e.compact()
+	}
 	return true
+}
+
+// compact drops cancelled keys from the heap and frees their slots. It runs
+// when cancelled keys outnumber live ones, so cancellation stays amortized
+// O(1) and the heap stays at most twice the live size. Order is unaffected:
+// (time, seq) orders keys totally.
+func (e *Engine) compact() {
+	h := e.heap[:0]
+	for _, k := range e.heap {
+		if e.slab[k.slot].cancelled {
+			e.slab[k.slot] = slotEv{}
+			e.free = append(e.free, k.slot)
+			continue
+		}
+		h = append(h, k)
+	}
+	e.heap = h
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		e.down(i)
+	}
+	e.dead = 0
+}
+
+func (e *Engine) down(i int) {
+	h := e.heap
+	n := len(h)
+	k := h[i]
+	for {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && less(h[c+1], h[c]) {
+			c++
+		}
+		if !less(h[c], k) {
+			break
+		}
+		h[i] = h[c]
+		i = c
+	}
+	h[i] = k
 }
 
 // Pending reports whether t is scheduled and not cancelled.
@@ -217,6 +264,7 @@ func (e *Engine) step(limit Time) bool {
 		s.ev.P = nil
 		e.free = append(e.free, k.slot)
 		if cancelled {
+			e.dead--
 			continue
 		}
 		e.live--

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"acksim/scenarios"
 )
@@ -26,6 +27,9 @@ type exitError struct {
 func (e *exitError) Error() string { return e.msg }
 
 func main() {
+	// The simulator allocates many short-lived messages over a small live
+	// heap; a lazier GC pace is worth ~25% of run time.
+	debug.SetGCPercent(400)
 	root := newRoot()
 	err := root.Execute()
 	if err == nil {

@@ -14,7 +14,7 @@ func history(n int) *model.History {
 	h := &model.History{TopicName: "t", Converged: true}
 	var batches []*model.Batch
 	for i := 0; i < n; i++ {
-		h.Records = append(h.Records, model.Record{Seq: int32(i), Outcome: model.OutcomeAcked, Offset: int64(i), AckBroker: 1, Sent: sim.Time(i), Acked: sim.Time(i + 1)})
+		h.Records = append(h.Records, model.Record{Seq: int32(i), Outcome: model.OutcomeAcked, Offset: int64(i), AckBroker: 1, AckISR: -1, Sent: sim.Time(i), Acked: sim.Time(i + 1)})
 		h.Latencies = append(h.Latencies, sim.Duration(i+1))
 	}
 	for i := 0; i < n; i += 2 {
@@ -168,7 +168,8 @@ func TestPercentiles(t *testing.T) {
 
 func TestExplanationNamesTheRemoval(t *testing.T) {
 	h := history(4)
-	h.Records[2].AckISR = []int{1}
+	h.ISRs = [][]int{{1}}
+	h.Records[2].AckISR = 0
 	h.Records[2].AckAt = 5
 	rm := &model.Batch{Base: 2, Records: []model.RecordID{3}}
 	h.Removals = []model.Removal{{At: 10, Broker: 1, TP: 0, Verb: "truncated", Why: "to the end of epoch 0", From: 2, To: 2, Batches: []*model.Batch{rm}}}

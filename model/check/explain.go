@@ -26,7 +26,11 @@ func ackLine(h *model.History, r *model.Record) string {
 	if r.AckBroker < 0 {
 		return "acknowledged to the producer (acks=0) but never appended by any leader"
 	}
-	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", r.AckBroker, r.AckEpoch, r.AckISR, acks)
+	var isr []int
+	if r.AckISR >= 0 && int(r.AckISR) < len(h.ISRs) {
+		isr = h.ISRs[r.AckISR]
+	}
+	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", r.AckBroker, r.AckEpoch, isr, acks)
 }
 
 func recName(h *model.History, id model.RecordID) string {

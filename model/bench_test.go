@@ -1,0 +1,26 @@
+package model_test
+
+import (
+	"testing"
+
+	"acksim/model"
+	"acksim/sim"
+)
+
+// BenchmarkCluster60s simulates 60 s of a 3-broker, RF=3 cluster with one
+// producer at 1,000 records/s (acks=all), and reports simulated seconds per
+// wall-clock second.
+func BenchmarkCluster60s(b *testing.B) {
+	s := spec("3.9", -1, 2)
+	s.Producers[0].WL = model.Workload{Duration: 60 * sim.Second, Rate: 1000, RecordSize: 100, OnError: "give-up"}
+	var steps uint64
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		c := model.New(s)
+		c.Start()
+		c.E.RunUntil(sim.Time(60 * sim.Second))
+		steps += c.E.Steps()
+	}
+	b.ReportMetric(60*float64(b.N)/b.Elapsed().Seconds(), "sim-s/s")
+	b.ReportMetric(float64(steps)/b.Elapsed().Seconds(), "events/s")
+}
