@@ -6,9 +6,11 @@ import "acksim/model"
 // committed offset that no member ever processed (poll-skip): the group
 // moved past them without the application seeing them.
 func ConsumerLoss(h *model.History) int {
-	done := map[model.RecordID]bool{}
+	done := make([]bool, len(h.Records)+1)
 	for _, p := range h.Processed {
-		done[p.ID] = true
+		if p.ID > 0 && int(p.ID) < len(done) {
+			done[p.ID] = true
+		}
 	}
 	n := 0
 	for _, p := range h.Partitions {
@@ -17,7 +19,7 @@ func ConsumerLoss(h *model.History) int {
 		}
 		for _, b := range p.Committed {
 			for i, id := range b.Records {
-				if b.Base+int64(i) < p.Group && !done[id] {
+				if b.Base+int64(i) < p.Group && id > 0 && int(id) < len(done) && !done[id] {
 					n++
 				}
 			}
@@ -30,13 +32,16 @@ func ConsumerLoss(h *model.History) int {
 // application more than once (at-least-once redelivery after a crash or
 // rebalance).
 func ConsumerDuplicates(h *model.History) int {
-	seen := map[model.RecordID]int{}
+	seen := make([]bool, len(h.Records)+1)
 	n := 0
 	for _, p := range h.Processed {
-		seen[p.ID]++
-		if seen[p.ID] > 1 {
+		if p.ID <= 0 || int(p.ID) >= len(seen) {
+			continue
+		}
+		if seen[p.ID] {
 			n++
 		}
+		seen[p.ID] = true
 	}
 	return n
 }

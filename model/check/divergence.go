@@ -7,30 +7,33 @@ import "acksim/model"
 func Divergence(h *model.History) int {
 	n := 0
 	for _, p := range h.Partitions {
-		logs := make([]map[int64]model.RecordID, len(p.Replicas))
+		logs := make([][]model.RecordID, len(p.Replicas))
 		for i, r := range p.Replicas {
-			m := map[int64]model.RecordID{}
-			for _, b := range r.Batches {
-				for j, id := range b.Records {
-					if off := b.Base + int64(j); off < r.HW {
-						m[off] = id
-					}
+			logs[i] = flat(r.Batches, r.HW)
+		}
+		var limit int64
+		for _, r := range p.Replicas {
+			limit = max(limit, r.HW)
+		}
+		for off := int64(0); off < limit; off++ {
+			var ref model.RecordID
+			have := false
+			for i, r := range p.Replicas {
+				if off >= r.HW {
+					continue
+				}
+				var id model.RecordID
+				if off < int64(len(logs[i])) {
+					id = logs[i][off]
+				}
+				if !have {
+					ref, have = id, true
+				} else if id != ref {
+					n++
+					break
 				}
 			}
-			logs[i] = m
 		}
-		bad := map[int64]bool{}
-		for i := range p.Replicas {
-			for j := i + 1; j < len(p.Replicas); j++ {
-				limit := min(p.Replicas[i].HW, p.Replicas[j].HW)
-				for off := int64(0); off < limit; off++ {
-					if logs[i][off] != logs[j][off] {
-						bad[off] = true
-					}
-				}
-			}
-		}
-		n += len(bad)
 	}
 	return n
 }

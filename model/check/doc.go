@@ -6,10 +6,13 @@ package check
 
 import "acksim/model"
 
-// committedIndex maps each record id to the offsets it occupies in the final
-// committed logs (the final leader's log below its HW), per partition.
+// committedIndex records where each record id sits in the final committed
+// logs (the final leader's log below its HW). Record ids are dense (1..n),
+// so it is slices, not maps: linear time, a few bytes per record.
 type committedIndex struct {
-	at map[model.RecordID][]loc
+	count []uint8                  // copies, saturating at 255
+	first []loc                    // the first copy
+	more  map[model.RecordID][]loc // further copies (duplicates only)
 }
 
 type loc struct {
@@ -17,14 +20,55 @@ type loc struct {
 	off int64
 }
 
+func (ix *committedIndex) copies(id model.RecordID) int { return int(ix.count[id]) }
+
+func (ix *committedIndex) locs(id model.RecordID) []loc {
+	if ix.count[id] == 0 {
+		return nil
+	}
+	return append([]loc{ix.first[id]}, ix.more[id]...)
+}
+
 func indexCommitted(h *model.History) *committedIndex {
-	ix := &committedIndex{at: map[model.RecordID][]loc{}}
+	n := len(h.Records) + 1
+	ix := &committedIndex{count: make([]uint8, n), first: make([]loc, n), more: map[model.RecordID][]loc{}}
 	for _, p := range h.Partitions {
 		for _, b := range p.Committed {
 			for i, id := range b.Records {
-				ix.at[id] = append(ix.at[id], loc{p.TP, b.Base + int64(i)})
+				if int(id) >= n || id <= 0 {
+					continue
+				}
+				l := loc{p.TP, b.Base + int64(i)}
+				switch ix.count[id] {
+				case 0:
+					ix.first[id] = l
+				default:
+					ix.more[id] = append(ix.more[id], l)
+				}
+				if ix.count[id] < 255 {
+					ix.count[id]++
+				}
 			}
 		}
 	}
 	return ix
+}
+
+// flat returns a partition's committed log as record ids by offset
+// (0 where a gap would be).
+func flat(batches []*model.Batch, limit int64) []model.RecordID {
+	var n int64
+	for _, b := range batches {
+		n = max(n, b.End())
+	}
+	n = min(n, limit)
+	out := make([]model.RecordID, max(n, 0))
+	for _, b := range batches {
+		for i, id := range b.Records {
+			if off := b.Base + int64(i); off < n {
+				out[off] = id
+			}
+		}
+	}
+	return out
 }

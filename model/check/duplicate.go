@@ -10,11 +10,9 @@ import (
 // final committed logs, in id order. The count of extra copies is the sum of
 // (copies - 1).
 func Duplicates(h *model.History, ix *committedIndex) (ids []model.RecordID, extra int) {
-	for id, locs := range ix.at {
-		if len(locs) > 1 {
-			ids = append(ids, id)
-			extra += len(locs) - 1
-		}
+	for id := range ix.more {
+		ids = append(ids, id)
+		extra += len(ix.more[id])
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
 	return ids, extra

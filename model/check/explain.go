@@ -195,7 +195,7 @@ func explainDuplicates(h *model.History, ix *committedIndex, dups []model.Record
 	}
 	var out []Explanation
 	for _, g := range groups {
-		locs := ix.at[g.ids[0]]
+		locs := ix.locs(g.ids[0])
 		var offs []string
 		for _, l := range locs {
 			offs = append(offs, fmt.Sprint(l.off))

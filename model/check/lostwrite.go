@@ -9,7 +9,7 @@ func LostWrites(h *model.History, ix *committedIndex) []model.RecordID {
 	var out []model.RecordID
 	for i := range h.Records {
 		id := model.RecordID(i + 1)
-		if h.Records[i].Outcome == model.OutcomeAcked && len(ix.at[id]) == 0 {
+		if h.Records[i].Outcome == model.OutcomeAcked && ix.copies(id) == 0 {
 			out = append(out, id)
 		}
 	}

@@ -7,12 +7,12 @@ import "acksim/model"
 // log order must follow the send order. Only each record's first copy counts.
 func Reorders(h *model.History) int {
 	n := 0
+	seen := make([]bool, len(h.Records)+1)
 	for _, p := range h.Partitions {
 		maxSeq := map[int16]int32{}
-		seen := map[model.RecordID]bool{}
 		for _, b := range p.Committed {
 			for _, id := range b.Records {
-				if seen[id] {
+				if id <= 0 || int(id) >= len(seen) || seen[id] {
 					continue
 				}
 				seen[id] = true

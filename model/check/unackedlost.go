@@ -7,7 +7,7 @@ import "acksim/model"
 func UnackedLost(h *model.History, ix *committedIndex) int {
 	n := 0
 	for i := range h.Records {
-		if h.Records[i].Outcome != model.OutcomeAcked && len(ix.at[model.RecordID(i+1)]) == 0 {
+		if h.Records[i].Outcome != model.OutcomeAcked && ix.copies(model.RecordID(i+1)) == 0 {
 			n++
 		}
 	}
