@@ -338,8 +338,21 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 		if st := r.pids[pb.pid]; st != nil {
 			for _, x := range st.last {
 				if x.firstSeq == pb.seq {
+					// A duplicate is answered with the original batch's offset,
+					// and for acks=all only once that batch is committed: the
+					// delayed produce waits for the HW like any other append.
 					b.c.noteDedup(b, r, pb)
-					respond(ErrNone, x.base)
+					end := x.base + int64(x.lastSeq-x.firstSeq) + 1
+					if m.acks != -1 || r.HW >= end {
+						if m.acks != 0 {
+							b.c.ledger.ackedAt(r.entryAt(x.base), b.ID, r, m.acks)
+						}
+						respond(ErrNone, x.base)
+						return
+					}
+					d := &delayedProduce{r: r, from: from, req: m, required: end, base: x.base}
+					d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
+					r.purgatory = append(r.purgatory, d)
 					return
 				}
 			}

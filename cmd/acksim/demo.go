@@ -14,10 +14,11 @@ import (
 var demoNames = []string{
 	"acks0-leader-crash", "acks1-leader-crash", "acks1-sync-flush-failover", "acksall-leader-crash",
 	"stale-isr-election-acks1", "stale-isr-election-acksall",
-	"isr-shrink-unclean-election", "isr-shrink-clean-wait",
+	"isr-shrink-unclean-election", "isr-shrink-clean-wait", "minisr2-rejects-writes",
+	"last-replica-standing", "last-replica-standing-elr", "followers-power-loss-after-leader-crash",
 	"cluster-power-loss-no-flush", "cluster-power-loss-flush-interval", "cluster-power-loss-flush-every-message", "cluster-process-crash",
 	"retries-duplicate", "inflight-reorder", "idempotent-producer",
-	"consumer-autocommit-crash", "consumer-commit-after-process",
+	"producer-crash-buffered", "consumer-autocommit-crash", "consumer-commit-after-process",
 }
 
 func newDemo() *cobra.Command {
@@ -30,7 +31,7 @@ what was lost, and the other anomalies. This is what 'make run' shows.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(w, "scenario\tacked\tlost\tdup\treorder\tconsumer-loss\tp99 ms\t")
+			fmt.Fprintln(w, "scenario\tkafka\tacked\tlost\tdup\treorder\tconsumer-loss\tunavailable s\tp99 ms\t")
 			failed := 0
 			for _, n := range demoNames {
 				s, err := scenarios.Load(n)
@@ -43,7 +44,7 @@ what was lost, and the other anomalies. This is what 'make run' shows.`,
 				}
 				v := res.Verdict
 				a := v.Anomalies
-				fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n", n, v.Records.Acked, a.LostWrite, a.Duplicate, a.Reorder, a.ConsumerLoss, v.LatencyMs.P99)
+				fmt.Fprintf(w, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t\n", n, v.Kafka, v.Records.Acked, a.LostWrite, a.Duplicate, a.Reorder, a.ConsumerLoss, v.UnavailableMs/1000, v.LatencyMs.P99)
 				failed += len(res.Failed)
 			}
 			w.Flush()
