@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "acksim-bin")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "acksim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		panic(string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func acksim(t *testing.T, dir string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+func TestRunBuiltinExplainsAndReplays(t *testing.T) {
+	out, _, code := acksim(t, t.TempDir(), "run", "acks1-leader-crash")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"LOST", "truncated", "replay: acksim run acks1-leader-crash --seed 1", "ok     lost_write > 0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestContradictedExpectationExits1(t *testing.T) {
+	_, errOut, code := acksim(t, t.TempDir(), "run", "acks1-leader-crash", "--set", "acks=all")
+	if code != 1 || !strings.Contains(errOut, "lost_write > 0 (got 0)") || !strings.Contains(errOut, "--set acks=all") {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestBadInputExits2WithFileLineField(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte("name: x\nproducers:\n  - config: {acks: 7}\n"), 0o644)
+	out, errOut, code := acksim(t, dir, "run", "bad.yaml", "--trace", "t.jsonl")
+	if code != 2 || !strings.Contains(errOut, `bad.yaml:3: producers[0].config.acks: "7": 0, 1, all or -1`) || out != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "t.jsonl")); !os.IsNotExist(err) {
+		t.Fatal("a trace file was written although nothing ran")
+	}
+	for _, args := range [][]string{{"run", "no-such-scenario"}, {"run", "acks1-leader-crash", "--set", "acks=2"}, {"run"}, {"run", "x", "--kafka", "9"}, {"bogus"}} {
+		if _, errOut, code := acksim(t, dir, args...); code != 2 || errOut == "" {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
+		}
+	}
+}
+
+func TestJSONAndTrace(t *testing.T) {
+	dir := t.TempDir()
+	out, _, code := acksim(t, dir, "run", "retries-duplicate", "--json", "--trace", "run.jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("--json output is not JSON: %v\n%s", err, out)
+	}
+	for _, k := range []string{"scenario", "seed", "kafka", "records", "anomalies", "unavailable_ms", "latency_ms", "explanations", "trace_hash"} {
+		if _, ok := v[k]; !ok {
+			t.Errorf("verdict JSON lacks %q", k)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "run.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) < 1000 {
+		t.Fatalf("trace has %d lines", len(lines))
+	}
+	var l map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &l); err != nil || l["kind"] == nil {
+		t.Fatalf("trace line %q: %v", lines[0], err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp-") {
+			t.Fatalf("temporary file left behind: %s", e.Name())
+		}
+	}
+	// The same run twice: the same trace, byte for byte.
+	acksim(t, dir, "run", "retries-duplicate", "--json", "--trace", "again.jsonl")
+	b2, _ := os.ReadFile(filepath.Join(dir, "again.jsonl"))
+	if !bytes.Equal(b, b2) {
+		t.Fatal("two runs wrote different traces")
+	}
+}
+
+func TestScenariosVersionTimelineDemo(t *testing.T) {
+	dir := t.TempDir()
+	out, _, code := acksim(t, dir, "scenarios")
+	if code != 0 || !strings.Contains(out, "cluster-power-loss-no-flush") {
+		t.Fatalf("scenarios: %d %s", code, out)
+	}
+	out, _, _ = acksim(t, dir, "scenarios", "show", "acks0-leader-crash")
+	if !strings.HasPrefix(out, "name: acks0-leader-crash") {
+		t.Fatalf("show: %s", out)
+	}
+	v1, _, _ := acksim(t, dir, "version")
+	v2, _, _ := acksim(t, dir, "version")
+	if v1 != v2 || !strings.Contains(v1, "determinism hash") {
+		t.Fatalf("version: %q %q", v1, v2)
+	}
+	out, _, _ = acksim(t, dir, "run", "cluster-power-loss-no-flush", "--timeline")
+	if !strings.Contains(out, "TIME           BROKER EVENT") || !strings.Contains(out, "power-loss") {
+		t.Fatalf("timeline: %s", out)
+	}
+	out, _, code = acksim(t, dir, "demo")
+	if code != 0 || !strings.Contains(out, "idempotent-producer") {
+		t.Fatalf("demo: %d %s", code, out)
+	}
+	out, _, _ = acksim(t, dir, "run", "--help")
+	if !strings.Contains(out, "Example") && !strings.Contains(out, "Examples") {
+		t.Fatalf("help without examples: %s", out)
+	}
+}
