@@ -312,7 +312,13 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 func fetchTimerArg(tp int, session int64) int64 { return int64(tp) | session<<16 }
 
 func (b *Broker) heartbeatNow() {
-	b.send(b.c.ctlNode, b.c.k.heartbeat, &heartbeat{broker: b.ID, brokerEpoch: b.brokerEpoch})
+	hb := &heartbeat{broker: b.ID, brokerEpoch: b.brokerEpoch}
+	for _, r := range b.reps {
+		if r != nil {
+			hb.known = append(hb.known, knownState{r.TP, r.epoch, r.pEpoch})
+		}
+	}
+	b.send(b.c.ctlNode, b.c.k.heartbeat, hb)
 }
 
 // ---- produce ----
@@ -783,13 +789,18 @@ func (b *Broker) onEpochResp(m *epochResp) {
 	// KIP-279: if the leader answers with an older epoch than ours, truncate
 	// to where that epoch ends in our own log as well.
 	to := m.end
-	if m.epoch < r.Log.LatestEpoch() && m.epoch >= 0 {
+	why := fmt.Sprintf("to the end of epoch %d on leader broker %d (epoch %d)", m.epoch, r.leader, r.epoch)
+	switch {
+	case m.epoch < 0:
+		// The leader knows no epoch at or below ours (UNDEFINED_EPOCH_OFFSET):
+		// fall back to the high watermark (AbstractFetcherThread).
+		to = r.HW
+		why = fmt.Sprintf("to its high watermark: leader broker %d (epoch %d) has no record of epoch %d", r.leader, r.epoch, r.Log.LatestEpoch())
+	case m.epoch < r.Log.LatestEpoch():
 		_, own := r.Log.EndOffsetFor(m.epoch)
 		to = min(to, own)
-	} else if m.epoch < 0 {
-		to = 0
 	}
-	r.truncate(to, fmt.Sprintf("to the end of epoch %d on leader broker %d (epoch %d)", m.epoch, r.leader, r.epoch))
+	r.truncate(to, why)
 	r.sendFetch()
 }
 
@@ -832,6 +843,11 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 	for ; i < len(m.batches); i++ {
 		bt := m.batches[i]
 		if bt.Base != r.Log.LEO() {
+			if bt.Base < r.Log.LEO() && bt.End() > r.Log.LEO() {
+				// Truncation should have cut our log back to a batch boundary
+				// of the leader's; a batch straddling our LEO means it did not.
+				b.c.violate("%s on broker %d: fetched batch %d-%d straddles LEO %d (log diverged from leader %d)", b.c.tpName(r.TP), b.ID, bt.Base, bt.End()-1, r.Log.LEO(), r.leader)
+			}
 			continue
 		}
 		r.trackPID(bt)

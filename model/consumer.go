@@ -24,6 +24,9 @@ type Consumer struct {
 	rr         int
 	fetchWait  bool
 	commitWait bool
+	// waiting identifies the one outstanding operation (fetch, sync commit or
+	// retry wait); responses and guard timers of any other are stale.
+	waiting    int64
 	work       []item
 	working    bool
 	lastCommit sim.Time
@@ -94,7 +97,10 @@ func (c *Cluster) handleConsumer(e *sim.Engine, ev *sim.Event) {
 		copy(m.leaders, ev.P.(*metadataResp).leaders)
 		m.poll()
 	case k.tPoll:
-		m.fetchWait = false
+		if ev.A != m.waiting {
+			return // a guard for an operation that already completed
+		}
+		m.fetchWait, m.commitWait = false, false
 		m.poll()
 	case k.fetchResp:
 		m.onFetch(ev.P.(*fetchResp))
@@ -102,15 +108,14 @@ func (c *Cluster) handleConsumer(e *sim.Engine, ev *sim.Event) {
 		m.processOne()
 	case k.rst:
 		if m.fetchWait {
-			m.fetchWait = false
 			c.Net.Send(m.Node, c.ctlNode, k.metadataReq, &metadataReq{})
-			m.fetchWait = true
-			m.timer(k.tPoll, 100*sim.Millisecond, 0)
+			m.wait(100 * sim.Millisecond)
 		}
 	case k.commitResp:
 		r := ev.P.(*commitResp)
-		if r.sync {
+		if r.sync && m.commitWait {
 			m.commitWait = false
+			m.waiting = m.cl.nextGen()
 			m.poll()
 		}
 	}
@@ -139,15 +144,27 @@ func (m *Consumer) poll() {
 	m.fetchWait = true
 	if leader < 0 {
 		c.Net.Send(m.Node, c.ctlNode, c.k.metadataReq, &metadataReq{})
-		m.timer(c.k.tPoll, 100*sim.Millisecond, 0)
+		m.wait(100 * sim.Millisecond)
 		return
 	}
-	c.Net.Send(m.Node, c.brokers[leader].Node, c.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: int64(-1 - m.Idx)})
-	m.timer(c.k.tPoll, 5*sim.Second, 0) // request timeout guard
+	m.waiting = c.nextGen()
+	c.Net.Send(m.Node, c.brokers[leader].Node, c.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting})
+	m.timer(c.k.tPoll, 5*sim.Second, m.waiting) // request timeout guard
+}
+
+// wait pauses the poll loop for d (a retry backoff), as the one outstanding
+// operation.
+func (m *Consumer) wait(d sim.Duration) {
+	m.fetchWait = true
+	m.waiting = m.cl.nextGen()
+	m.timer(m.cl.k.tPoll, d, m.waiting)
 }
 
 func (m *Consumer) onFetch(r *fetchResp) {
 	c := m.cl
+	if !m.fetchWait || r.session != m.waiting {
+		return // the answer to a fetch we gave up on
+	}
 	i := m.idx(r.tp)
 	m.fetchWait = false
 	if i < 0 {
@@ -171,8 +188,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 		return
 	default:
 		c.Net.Send(m.Node, c.ctlNode, c.k.metadataReq, &metadataReq{})
-		m.fetchWait = true
-		m.timer(c.k.tPoll, 100*sim.Millisecond, 0)
+		m.wait(100 * sim.Millisecond)
 		return
 	}
 	if r.offset != m.pos[i] {
@@ -232,10 +248,11 @@ func (m *Consumer) commit(sync bool) {
 		offs = m.done
 	}
 	m.lastCommit = c.E.Now()
-	m.commitWait = sync
 	m.send(c.k.commitReq, &commitReq{member: m.Idx, generation: m.gen, tps: slices.Clone(m.tps), offsets: slices.Clone(offs), sync: sync})
 	if sync {
-		m.timer(c.k.tPoll, 5*sim.Second, 0)
+		m.commitWait = true
+		m.waiting = c.nextGen()
+		m.timer(c.k.tPoll, 5*sim.Second, m.waiting)
 	}
 }
 

@@ -54,6 +54,11 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 			return
 		}
 		b.lastHB = e.Now()
+		for _, k := range m.known {
+			if p := ctl.parts[k.tp]; p.epoch != k.epoch || p.partitionEpoch != k.pEpoch {
+				c.Net.Send(c.ctlNode, from, c.k.leaderAndIsr, p)
+			}
+		}
 		if b.fenced {
 			// KRaft unfences a registered broker once it heartbeats caught up.
 			b.fenced = false

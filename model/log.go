@@ -94,6 +94,11 @@ func (l *Log) LatestEpoch() int32 {
 // start of the next epoch, or the LEO for the latest one).
 // Source: LeaderEpochFileCache.endOffsetFor in apache/kafka.
 func (l *Log) EndOffsetFor(e int32) (int32, int64) {
+	if len(l.epochs) > 0 && e < l.epochs[0].epoch {
+		// Older than every epoch we know: it ended where our first epoch
+		// starts (endOffsetFor's floorEntry == null case).
+		return e, l.epochs[0].start
+	}
 	for i := len(l.epochs) - 1; i >= 0; i-- {
 		if l.epochs[i].epoch <= e {
 			if i == len(l.epochs)-1 {

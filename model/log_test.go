@@ -26,10 +26,17 @@ func TestEndOffsetForEpoch_KIP101(t *testing.T) {
 		wantEpoch int32
 		wantEnd   int64
 	}{{0, 0, 5}, {1, 0, 5}, {2, 2, 9}, {7, 2, 9}, {-1, -1, 0}} {
+		// ...and an epoch older than the first known one ends where the first starts:
 		e, end := l.EndOffsetFor(c.ask)
 		if e != c.wantEpoch || end != c.wantEnd {
 			t.Errorf("EndOffsetFor(%d) = (%d, %d), want (%d, %d)", c.ask, e, end, c.wantEpoch, c.wantEnd)
 		}
+	}
+	var later Log // a leader elected in epoch 3 whose log starts at offset 4
+	later.append(batch(0, 3, 4), 0)
+	later.epochs[0].start = 0
+	if e, end := later.EndOffsetFor(1); e != 1 || end != 0 {
+		t.Errorf("epoch older than the cache: got (%d, %d), want (1, 0)", e, end)
 	}
 }
 

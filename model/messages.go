@@ -134,6 +134,15 @@ func (m *epochResp) Describe() string {
 type heartbeat struct {
 	broker      int
 	brokerEpoch int64
+	// known is what the broker knows of each of its partitions: the
+	// controller re-sends states that differ (KRaft brokers catch up on the
+	// metadata log after a partition heals).
+	known []knownState
+}
+
+type knownState struct {
+	tp            int
+	epoch, pEpoch int32
 }
 
 func (m *heartbeat) Describe() string { return fmt.Sprintf("heartbeat broker=%d", m.broker) }

@@ -174,7 +174,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 	}
 	root := doc.Content[0]
 	s = &Scenario{File: file, Kafka: model.DefaultProfile, Seed: 1, Brokers: 3, Topic: "events", Partitions: 1, RF: 3,
-		Duration: durationT(10e9).d(), Recovery: true, RecoveryTimeout: durationT(300e9).d(), lines: map[string]int{}}
+		Duration: durationT(10e9).d(), Recovery: true, RecoveryTimeout: durationT(300e9).d(), lines: map[string]int{}, Raw: data}
 	var producersSeen bool
 	w.fields(root, "", topFields, func(key string, v *yaml.Node) {
 		s.lines[key] = v.Line

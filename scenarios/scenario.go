@@ -35,6 +35,7 @@ type Scenario struct {
 	Expect []Expect
 
 	lines map[string]int // field path -> line, for errors found after parsing
+	Raw   []byte         // the file's text, for exporting variants
 }
 
 // Setting is one config key set in the file or with --set.

@@ -1,0 +1,292 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"acksim/sim"
+
+	"go.yaml.in/yaml/v3"
+	"pgregory.net/rapid"
+)
+
+// FaultKinds are the fault kinds `check` can draw, simplest first.
+var FaultKinds = []string{"crash", "power-loss", "partition", "one-way-partition", "isolate", "pause",
+	"slow-disk", "drop-responses", "disk-loss", "rack-power-loss", "producer-crash", "consumer-crash"}
+
+// ExploreOptions bound the fault schedules a property test draws.
+type ExploreOptions struct {
+	Faults       []string     // allowed kinds (default: crash, power-loss, partition)
+	MaxFaults    int          // faults per schedule (default 4)
+	MaxDown      int          // brokers down, lossy or partitioned at once (default 1)
+	MaxPowerLoss int          // power losses in total (default 1)
+	Gap          sim.Duration // minimum time between one fault's end and the next one's start
+	Horizon      sim.Duration // faults start before 80% of this (default: the scenario's run.duration)
+	MaxFor       sim.Duration // longest fault (default 15s)
+}
+
+func (o *ExploreOptions) defaults(s *Scenario) {
+	if len(o.Faults) == 0 {
+		o.Faults = []string{"crash", "power-loss", "partition"}
+	}
+	if o.MaxFaults == 0 {
+		o.MaxFaults = 4
+	}
+	if o.MaxDown == 0 {
+		o.MaxDown = 1
+	}
+	if o.Horizon == 0 {
+		o.Horizon = s.Duration
+	}
+	if o.MaxFor == 0 {
+		o.MaxFor = 15 * sim.Second
+	}
+}
+
+// Validate checks the options against the scenario.
+func (o *ExploreOptions) Validate(s *Scenario) error {
+	for _, f := range o.Faults {
+		if !slices.Contains(FaultKinds, f) {
+			return &Error{File: "--faults", Value: f, Allowed: "unknown fault kind; one of: " + strings.Join(FaultKinds, ", ")}
+		}
+		if f == "rack-power-loss" && len(s.Racks) == 0 {
+			return &Error{File: "--faults", Value: f, Allowed: "the scenario's brokers have no racks (cluster.racks)"}
+		}
+		if f == "consumer-crash" && len(s.Consumers) == 0 {
+			return &Error{File: "--faults", Value: f, Allowed: "the scenario has no consumers"}
+		}
+	}
+	return nil
+}
+
+// fault is one drawn fault: an action now and its undo later.
+type fault struct {
+	kind   string
+	target string
+	at     sim.Duration
+	dur    sim.Duration
+}
+
+func (s *Scenario) targetsFor(kind string) []string {
+	brokers := []string{"leader", "followers"}
+	for id := 1; id <= s.Brokers; id++ {
+		brokers = append(brokers, fmt.Sprint(id))
+	}
+	brokers = append(brokers, "all")
+	switch kind {
+	case "partition", "one-way-partition":
+		return []string{"leader", "followers"} // the side cut from the rest
+	case "drop-responses", "producer-crash":
+		var ps []string
+		for _, p := range s.Producers {
+			ps = append(ps, p.Name)
+		}
+		return ps
+	case "consumer-crash":
+		var cs []string
+		for _, c := range s.Consumers {
+			cs = append(cs, c.Name)
+		}
+		return cs
+	case "rack-power-loss":
+		var rs []string
+		for _, r := range s.Racks {
+			if !slices.Contains(rs, "rack:"+r) {
+				rs = append(rs, "rack:"+r)
+			}
+		}
+		sort.Strings(rs)
+		return rs
+	}
+	return brokers
+}
+
+// units is how many brokers a fault takes down, makes lossy or cuts off.
+func (s *Scenario) units(f fault) int {
+	switch f.kind {
+	case "drop-responses", "producer-crash", "consumer-crash":
+		return 0
+	case "partition", "one-way-partition":
+		return 1
+	}
+	switch {
+	case f.target == "all":
+		return s.Brokers
+	case f.target == "followers":
+		return s.RF - 1
+	case strings.HasPrefix(f.target, "rack:"):
+		n := 0
+		for _, r := range s.Racks {
+			if "rack:"+r == f.target {
+				n++
+			}
+		}
+		return n
+	}
+	return 1
+}
+
+// drawSchedule draws a fault schedule within the limits. Draws are labelled
+// with the words users read (fault, target, at, for); shrinking makes
+// schedules shorter, earlier, briefer and their targets simpler.
+func drawSchedule(t *rapid.T, s *Scenario, o ExploreOptions) []fault {
+	n := rapid.IntRange(1, o.MaxFaults).Draw(t, "faults")
+	horizonMs := int64(o.Horizon*8/10) / int64(sim.Millisecond)
+	var drawn []fault
+	for i := 0; i < n; i++ {
+		kind := rapid.SampledFrom(o.Faults).Draw(t, "fault")
+		target := rapid.SampledFrom(s.targetsFor(kind)).Draw(t, "target")
+		at := sim.Duration(rapid.Int64Range(0, max(horizonMs, 1)).Draw(t, "at")) * sim.Millisecond
+		dur := sim.Duration(rapid.Int64Range(100, int64(o.MaxFor/sim.Millisecond)).Draw(t, "for")) * sim.Millisecond
+		drawn = append(drawn, fault{kind, target, at, dur})
+	}
+	sort.SliceStable(drawn, func(i, j int) bool { return drawn[i].at < drawn[j].at })
+	// Enforce the limits by dropping faults that would break them.
+	var out []fault
+	power := 0
+	for _, f := range drawn {
+		u := s.units(f)
+		if u > o.MaxDown {
+			continue
+		}
+		if f.kind == "power-loss" || f.kind == "rack-power-loss" {
+			if power >= o.MaxPowerLoss {
+				continue
+			}
+		}
+		busy := 0
+		ok := true
+		for _, g := range out {
+			if s.units(g) == 0 || u == 0 {
+				continue
+			}
+			if g.at+g.dur+o.Gap > f.at {
+				busy += s.units(g)
+				if o.Gap > 0 {
+					ok = false
+				}
+			}
+		}
+		if !ok || busy+u > o.MaxDown {
+			continue
+		}
+		if f.kind == "power-loss" || f.kind == "rack-power-loss" {
+			power++
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func atomTarget(name string) Target {
+	w := &walker{}
+	n := &yaml.Node{Kind: yaml.ScalarNode, Value: name}
+	return w.target(n, "target")
+}
+
+// steps turns faults into script steps, in time order: each fault and the
+// step that undoes it (restart every stopped broker, heal, restart the client).
+func steps(fs []fault) []Step {
+	type timed struct {
+		at sim.Duration
+		st Step
+	}
+	var ts []timed
+	add := func(at sim.Duration, st Step) {
+		st.Trigger = Trigger{Kind: "at", At: at}
+		ts = append(ts, timed{at, st})
+	}
+	for _, f := range fs {
+		switch f.kind {
+		case "crash", "power-loss", "disk-loss", "rack-power-loss":
+			action := f.kind
+			if f.kind == "rack-power-loss" {
+				action = "power-loss"
+			}
+			add(f.at, Step{Action: action, Target: atomTarget(f.target)})
+			add(f.at+f.dur, Step{Action: "restart", Target: atomTarget("all")})
+		case "partition", "one-way-partition":
+			other := "followers"
+			if f.target == "followers" {
+				other = "leader"
+			}
+			add(f.at, Step{Action: "partition", Groups: []Target{atomTarget(f.target), atomTarget(other)}, OneWay: f.kind == "one-way-partition"})
+			add(f.at+f.dur, Step{Action: "heal"})
+		case "isolate":
+			add(f.at, Step{Action: "isolate", Target: atomTarget(f.target)})
+			add(f.at+f.dur, Step{Action: "heal"})
+		case "pause":
+			add(f.at, Step{Action: "pause", Target: atomTarget(f.target), For: f.dur})
+		case "slow-disk":
+			add(f.at, Step{Action: "slow-disk", Target: atomTarget(f.target), Factor: 20, For: f.dur})
+		case "drop-responses":
+			add(f.at, Step{Action: "drop-responses", Target: atomTarget(f.target), For: f.dur})
+		case "producer-crash":
+			add(f.at, Step{Action: "producer-crash", Target: atomTarget(f.target)})
+			add(f.at+f.dur, Step{Action: "producer-restart", Target: atomTarget(f.target)})
+		case "consumer-crash":
+			add(f.at, Step{Action: "consumer-crash", Target: atomTarget(f.target)})
+			add(f.at+f.dur, Step{Action: "consumer-restart", Target: atomTarget(f.target)})
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool { return ts[i].at < ts[j].at })
+	out := make([]Step, len(ts))
+	for i, t := range ts {
+		out[i] = t.st
+	}
+	return out
+}
+
+// Property names a verdict field that must be zero.
+var Properties = []string{"lost_write", "duplicate", "reorder", "consumer_loss", "divergence", "inconsistent_read"}
+
+// ExploreStats say what a search did.
+type ExploreStats struct {
+	Tried     int
+	Simulated sim.Duration
+	Fired     map[string]int // fault actions that fired, by action
+}
+
+// Counterexample is a schedule that broke a property.
+type Counterexample struct {
+	Scenario *Scenario
+	Result   *Result
+	Broken   []string // properties that failed
+}
+
+// Explore is one rapid property: for each drawn schedule, run the scenario
+// and require every property to be zero. It records what it tried and the
+// last failing schedule (after shrinking, the minimal one).
+func Explore(base *Scenario, o ExploreOptions, props []string, stats *ExploreStats, found **Counterexample) func(*rapid.T) {
+	o.defaults(base)
+	return func(t *rapid.T) {
+		fs := drawSchedule(t, base, o)
+		s := *base
+		s.Steps = steps(fs)
+		s.Expect = nil
+		r, err := s.Resolve()
+		if err != nil {
+			t.Fatalf("generated an invalid scenario: %v", err)
+		}
+		res := RunSpec(&s, r, Options{})
+		stats.Tried++
+		stats.Simulated += sim.Duration(res.History.End)
+		for _, f := range res.Fired {
+			if !f.Skipped {
+				stats.Fired[s.Steps[f.Step].Action]++
+			}
+		}
+		var broken []string
+		for _, p := range props {
+			if v, _ := res.Verdict.Get(p); v > 0 {
+				broken = append(broken, fmt.Sprintf("%s=%g", p, v))
+			}
+		}
+		if len(broken) > 0 {
+			*found = &Counterexample{Scenario: &s, Result: res, Broken: broken}
+			t.Fatalf("%s", strings.Join(broken, ", "))
+		}
+	}
+}

@@ -1,0 +1,195 @@
+package scenarios
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"acksim/sim"
+
+	"pgregory.net/rapid"
+)
+
+// checks is the number of schedules per property: small in `make test`,
+// larger with ACKSIM_LONG=1.
+func checks() int {
+	if os.Getenv("ACKSIM_LONG") != "" {
+		return 1000
+	}
+	return 100
+}
+
+// recordTB captures rapid's verdict instead of failing the test, so canary
+// tests can require that a counterexample is found.
+type recordTB struct {
+	testing.TB
+	failed bool
+	msg    string
+}
+
+func (r *recordTB) Errorf(f string, a ...any) {
+	r.failed = true
+	r.msg = strings.TrimSpace(sprintf(f, a...))
+}
+func (r *recordTB) Fatalf(f string, a ...any) { r.Errorf(f, a...) }
+func (r *recordTB) Error(a ...any)            { r.failed = true }
+func (r *recordTB) Fatal(a ...any)            { r.failed = true }
+func (r *recordTB) FailNow()                  { r.failed = true }
+func (r *recordTB) Fail()                     { r.failed = true }
+func (r *recordTB) Failed() bool              { return r.failed }
+func (r *recordTB) Logf(string, ...any)       {}
+func (r *recordTB) Log(...any)                {}
+
+func baseSc(t *testing.T, sets ...string) *Scenario {
+	t.Helper()
+	s, err := Load("healthy-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range sets {
+		if err := s.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// holds runs a property that must not find a counterexample.
+func holds(t *testing.T, s *Scenario, o ExploreOptions, props ...string) *ExploreStats {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("property search skipped in -short mode")
+	}
+	stats := &ExploreStats{Fired: map[string]int{}}
+	var found *Counterexample
+	rapid.Check(t, func(rt *rapid.T) {
+		Explore(s, o, props, stats, &found)(rt)
+	})
+	if found != nil {
+		var b strings.Builder
+		for _, st := range found.Scenario.Steps {
+			b.WriteString("\n  " + st.Describe())
+		}
+		for _, e := range found.Result.Verdict.Explanations {
+			b.WriteString("\n  " + strings.Join(e.Story, "\n    "))
+		}
+		t.Fatalf("counterexample (%s):%s", strings.Join(found.Broken, ", "), b.String())
+	}
+	return stats
+}
+
+// finds runs a property that must find a counterexample (a canary).
+func finds(t *testing.T, s *Scenario, o ExploreOptions, props ...string) *Counterexample {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("property search skipped in -short mode")
+	}
+	stats := &ExploreStats{Fired: map[string]int{}}
+	var found *Counterexample
+	rec := &recordTB{TB: t}
+	rapid.Check(rec, func(rt *rapid.T) { Explore(s, o, props, stats, &found)(rt) })
+	if found == nil {
+		t.Fatalf("no counterexample in %d schedules: the canary did not die", stats.Tried)
+	}
+	return found
+}
+
+func TestMain(m *testing.M) {
+	// rapid.checks is read from the flag; set it unless the caller did.
+	flagSetDefault("rapid.checks", itoa(checks()))
+	os.Exit(m.Run())
+}
+
+// RF=3, min.insync.replicas=2, acks=all, unclean off: no lost write when at
+// most one broker is faulty at a time and it recovers in between, whatever
+// the fault kind.
+func TestPropertyAcksAllOneFaultAtATime(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"crash", "power-loss", "disk-loss", "partition", "one-way-partition", "isolate", "pause", "slow-disk", "drop-responses"},
+		MaxDown: 1, MaxPowerLoss: 4, MaxFaults: 3, Gap: 30 * sim.Second}
+	s := baseSc(t)
+	s.Duration = 60 * sim.Second
+	holds(t, s, o, "lost_write")
+}
+
+// acks=all, min.insync.replicas >= 2, unclean off: process crashes and
+// partitions alone never lose acknowledged data, however many at once (the
+// page cache survives a crash).
+func TestPropertyCrashesAndPartitionsNeverLose(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"crash", "partition", "one-way-partition", "isolate", "pause"}, MaxDown: 3, MaxFaults: 5}
+	holds(t, baseSc(t), o, "lost_write")
+}
+
+// log.flush.interval.messages=1: no lost write even when every broker
+// loses power at once.
+func TestPropertyFlushEveryMessageSurvivesPowerLoss(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"power-loss", "crash"}, MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 3}
+	holds(t, baseSc(t, "log.flush.interval.messages=1"), o, "lost_write")
+}
+
+// Idempotence: retries within one producer session neither duplicate nor
+// reorder.
+func TestPropertyIdempotenceNoDuplicateNoReorder(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"drop-responses", "crash", "partition"}, MaxDown: 1, MaxFaults: 3}
+	s := baseSc(t, "enable.idempotence=true", "max.in.flight.requests.per.connection=5", "request.timeout.ms=2000", "workload.rate=1000")
+	holds(t, s, o, "duplicate", "reorder")
+}
+
+func TestCanaryAcks1(t *testing.T) {
+	finds(t, baseSc(t, "acks=1"), ExploreOptions{Faults: []string{"crash"}}, "lost_write")
+}
+
+func TestCanaryAcksAllMinISR1PowerLoss(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"power-loss", "partition"}, MaxDown: 3, MaxPowerLoss: 3}
+	finds(t, baseSc(t, "min.insync.replicas=1"), o, "lost_write")
+}
+
+func TestCanaryUncleanElection(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"partition", "crash"}, MaxDown: 2, MaxFaults: 4, MaxFor: 40 * sim.Second}
+	s := baseSc(t, "min.insync.replicas=1", "unclean.leader.election.enable=true", "replica.lag.time.max.ms=2000", "run.duration=40s")
+	finds(t, s, o, "lost_write")
+}
+
+func TestCanaryRetriesDuplicate(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"drop-responses"}}
+	finds(t, baseSc(t, "enable.idempotence=false", "request.timeout.ms=1000", "workload.rate=1000"), o, "duplicate")
+}
+
+// Every allowed fault kind actually fires over a modest number of schedules,
+// so "no loss" is never "never tried".
+func TestEveryFaultKindFires(t *testing.T) {
+	s := baseSc(t)
+	s.Racks = []string{"a", "b", "c"}
+	s.Consumers = []ConsumerDef{{Name: "c1", ProcessingTime: 100 * sim.Microsecond}}
+	o := ExploreOptions{Faults: FaultKinds, MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 6}
+	if err := o.Validate(s); err != nil {
+		t.Fatal(err)
+	}
+	stats := &ExploreStats{Fired: map[string]int{}}
+	var found *Counterexample
+	rapid.Check(&recordTB{TB: t}, func(rt *rapid.T) { Explore(s, o, []string{"divergence"}, stats, &found)(rt) })
+	for _, a := range []string{"crash", "power-loss", "partition", "isolate", "pause", "slow-disk", "drop-responses", "disk-loss", "producer-crash", "consumer-crash", "restart", "heal"} {
+		if stats.Fired[a] == 0 {
+			t.Errorf("fault %s never fired in %d schedules (fired: %v)", a, stats.Tried, stats.Fired)
+		}
+	}
+}
+
+// A counterexample written by Export replays to the same verdict.
+func TestCounterexampleReplays(t *testing.T) {
+	ce := finds(t, baseSc(t, "acks=1"), ExploreOptions{Faults: []string{"crash"}}, "lost_write")
+	data, err := ce.Scenario.Export(ce.Scenario.Raw, "ce", "ce", "", map[string]string{"lost_write": itoa(ce.Result.Verdict.Anomalies.LostWrite)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Parse("ce.yaml", data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict.TraceHash != ce.Result.Verdict.TraceHash || len(res.Failed) != 0 {
+		t.Fatalf("replay differs: hash %s vs %s, failed %v\n%s", res.Verdict.TraceHash, ce.Result.Verdict.TraceHash, res.Failed, data)
+	}
+}
