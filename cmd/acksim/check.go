@@ -174,7 +174,7 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 				b, _ := json.MarshalIndent(rep, "", "  ")
 				fmt.Fprintln(out, string(b))
 			} else if ce != nil {
-				fmt.Fprintf(out, "counterexample: %s after %d schedule(s), %.0f simulated seconds, %.1fs\n", strings.Join(ce.Broken, ", "), rep.Tried, rep.SimulatedS, rep.WallS)
+				fmt.Fprintf(out, "counterexample: %s after %d schedule(s) tried, shrinking included (%.0f simulated seconds, %.1fs)\n", strings.Join(ce.Broken, ", "), rep.Tried, rep.SimulatedS, rep.WallS)
 				fmt.Fprintf(out, "minimal schedule (%d step(s)):\n", len(ce.Scenario.Steps))
 				for _, st := range ce.Scenario.Steps {
 					fmt.Fprintf(out, "  %s\n", st.Describe())

@@ -146,3 +146,23 @@ func TestScenariosVersionTimelineDemo(t *testing.T) {
 		t.Fatalf("help without examples: %s", out)
 	}
 }
+
+func TestCheckFindsShrinksAndReplays(t *testing.T) {
+	dir := t.TempDir()
+	out, _, code := acksim(t, dir, "check", "--set", "acks=1", "--out", "found.yaml")
+	if code != 1 || !strings.Contains(out, "counterexample: lost_write") || !strings.Contains(out, "replay: acksim run found.yaml") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	out, _, code = acksim(t, dir, "run", "found.yaml")
+	if code != 0 || !strings.Contains(out, "LOST") {
+		t.Fatalf("replay: exit %d\n%s", code, out)
+	}
+	out, _, code = acksim(t, dir, "check", "--faults", "crash,partition", "--max-down", "3", "--checks", "50", "--json")
+	var rep map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep["counterexample_found"] != false || rep["schedules_tried"].(float64) < 50 {
+		t.Fatalf("safe check: exit %d\n%s", code, out)
+	}
+	if _, errOut, code := acksim(t, dir, "check", "--faults", "meteor"); code != 2 || !strings.Contains(errOut, "meteor") {
+		t.Fatalf("bad fault kind: exit %d %s", code, errOut)
+	}
+}
