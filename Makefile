@@ -9,17 +9,18 @@ all: build
 build:
 	$(GO) build -o $(BIN) ./cmd/acksim
 
-# Build, then run the default demonstration on embedded inputs.
+# Build, then run the embedded default sweep; results go to ./out.
 run: build
-	./$(BIN) demo
+	./$(BIN) sweep --out out
 
 # Everything CI runs: formatting, vet, the whole test suite, and the race
-# detector on the kernel (no other package runs goroutines yet).
+# detector on the kernel and on the sweep (the one package that runs
+# trials on several goroutines).
 test:
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test ./...
-	$(GO) test -race -short ./sim/...
+	$(GO) test -race -short ./sim/... ./scenarios/sweep/...
 
 # The project's benchmarks, with their figures.
 bench:

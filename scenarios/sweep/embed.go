@@ -1,0 +1,6 @@
+package sweep
+
+import _ "embed"
+
+//go:embed default.yaml
+var defaultSpec []byte

@@ -1,0 +1,421 @@
+// Package sweep runs a grid of configurations against many random fault
+// schedules and summarises how often each loses acknowledged data.
+//
+// Trial i of every cell faces the same fault schedule and the same
+// workload, network and disk draws (common random numbers): its seed is
+// derived from (master seed, i) only, so cells are compared on the same bad
+// luck, and results do not depend on the number of workers.
+package sweep
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+
+	"acksim/scenarios"
+	"acksim/sim"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Spec is a sweep file.
+type Spec struct {
+	Name   string              `yaml:"name"`
+	Base   string              `yaml:"base"`   // built-in name or file
+	Trials int                 `yaml:"trials"` // per cell
+	Seed   uint64              `yaml:"seed"`
+	Set    []string            `yaml:"set"`  // overrides applied to every cell
+	Grid   map[string][]string `yaml:"grid"` // key -> values (any --set key)
+	Faults FaultModel          `yaml:"faults"`
+}
+
+// FaultModel gives each fault kind a rate and a duration. Rates are events
+// per hour (per broker for broker faults), so a trial of run.duration draws
+// a Poisson number of each; start times are uniform over the first 80% of
+// the run.
+type FaultModel struct {
+	Crash            Rate `yaml:"crash"`
+	PowerLoss        Rate `yaml:"power-loss"`
+	ClusterPowerLoss Rate `yaml:"cluster-power-loss"`
+	Partition        Rate `yaml:"partition"`
+	Pause            Rate `yaml:"pause"`
+	DiskLoss         Rate `yaml:"disk-loss"`
+	DropResponses    Rate `yaml:"drop-responses"`
+}
+
+// Rate is how often a fault happens and how long it lasts.
+type Rate struct {
+	PerHour float64 `yaml:"per_hour"`
+	For     string  `yaml:"for"` // Go duration; default 5s
+}
+
+// Parse reads a sweep spec, rejecting unknown fields.
+func Parse(file string, data []byte) (*Spec, error) {
+	var s Spec
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&s); err != nil {
+		return nil, &scenarios.Error{File: file, Allowed: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	if s.Base == "" {
+		s.Base = "healthy-cluster"
+	}
+	if s.Trials <= 0 {
+		return nil, &scenarios.Error{File: file, Field: "trials", Value: fmt.Sprint(s.Trials), Allowed: "must be a positive integer"}
+	}
+	if s.Seed == 0 {
+		s.Seed = 1
+	}
+	for _, r := range s.Faults.all() {
+		if r.rate.PerHour < 0 {
+			return nil, &scenarios.Error{File: file, Field: "faults." + r.kind + ".per_hour", Value: fmt.Sprint(r.rate.PerHour), Allowed: "must be >= 0"}
+		}
+		if r.rate.For != "" {
+			if _, err := parseDur(r.rate.For); err != nil {
+				return nil, &scenarios.Error{File: file, Field: "faults." + r.kind + ".for", Value: r.rate.For, Allowed: "must be a duration such as 5s"}
+			}
+		}
+	}
+	return &s, nil
+}
+
+type kindRate struct {
+	kind string
+	rate Rate
+}
+
+func (f FaultModel) all() []kindRate {
+	return []kindRate{{"crash", f.Crash}, {"power-loss", f.PowerLoss}, {"cluster-power-loss", f.ClusterPowerLoss},
+		{"partition", f.Partition}, {"pause", f.Pause}, {"disk-loss", f.DiskLoss}, {"drop-responses", f.DropResponses}}
+}
+
+func parseDur(s string) (sim.Duration, error) {
+	sc := &scenarios.Scenario{}
+	if err := sc.Set("run.duration=" + s); err != nil {
+		return 0, err
+	}
+	return sc.Duration, nil
+}
+
+// Cell is one point of the grid.
+type Cell struct {
+	Index    int
+	Settings []string // key=value, in key order
+}
+
+func (c Cell) String() string { return strings.Join(c.Settings, " ") }
+
+// Cells expands the grid in a fixed order (keys sorted, values as given).
+func (s *Spec) Cells() []Cell {
+	keys := make([]string, 0, len(s.Grid))
+	for k := range s.Grid {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	cells := []Cell{{}}
+	for _, k := range keys {
+		var next []Cell
+		for _, c := range cells {
+			for _, v := range s.Grid[k] {
+				next = append(next, Cell{Settings: append(append([]string(nil), c.Settings...), k+"="+v)})
+			}
+		}
+		cells = next
+	}
+	for i := range cells {
+		cells[i].Index = i
+	}
+	return cells
+}
+
+// schedule draws trial i's faults from its own "faults" stream: the same
+// for every cell.
+func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
+	rng := sim.Streams{Master: s.Seed, Trial: uint64(trial)}.Stream("faults")
+	hours := sc.Duration.Seconds() / 3600
+	type ev struct {
+		at   sim.Duration
+		step scenarios.Step
+	}
+	var evs []ev
+	at := func() sim.Duration { return sim.Duration(rng.Float64() * float64(sc.Duration) * 0.8) }
+	for _, kr := range s.Faults.all() {
+		per := kr.rate.PerHour * hours
+		if kr.kind != "cluster-power-loss" && kr.kind != "partition" && kr.kind != "drop-responses" {
+			per *= float64(sc.Brokers)
+		}
+		d := 5 * sim.Second
+		if kr.rate.For != "" {
+			d, _ = parseDur(kr.rate.For)
+		}
+		for n := poisson(rng, per); n > 0; n-- {
+			t := at()
+			broker := fmt.Sprint(1 + rng.IntN(sc.Brokers))
+			mk := func(action, target string) scenarios.Step {
+				st := scenarios.Step{Action: action}
+				if target != "" {
+					st.Target = scenarios.Target{atom(target)}
+				}
+				return st
+			}
+			switch kr.kind {
+			case "crash", "power-loss", "disk-loss":
+				evs = append(evs, ev{t, mk(kr.kind, broker)}, ev{t + d, mk("restart", broker)})
+			case "cluster-power-loss":
+				evs = append(evs, ev{t, mk("power-loss", "all")}, ev{t + d, mk("restart", "all")})
+			case "partition":
+				st := scenarios.Step{Action: "partition", Groups: []scenarios.Target{{atom("leader")}, {atom("followers")}}}
+				evs = append(evs, ev{t, st}, ev{t + d, mk("heal", "")})
+			case "pause":
+				st := mk("pause", broker)
+				st.For = d
+				evs = append(evs, ev{t, st})
+			case "drop-responses":
+				st := mk("drop-responses", sc.Producers[0].Name)
+				st.For = d
+				evs = append(evs, ev{t, st})
+			}
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
+	out := make([]scenarios.Step, len(evs))
+	for i, e := range evs {
+		e.step.Trigger = scenarios.Trigger{Kind: "at", At: e.at}
+		out[i] = e.step
+	}
+	return out
+}
+
+func atom(w string) scenarios.Atom {
+	var id int
+	if _, err := fmt.Sscanf(w, "%d", &id); err == nil {
+		return scenarios.Atom{Kind: "id", ID: id}
+	}
+	if w == "leader" || w == "followers" || w == "all" {
+		return scenarios.Atom{Kind: w}
+	}
+	return scenarios.Atom{Kind: "client", Name: w}
+}
+
+// poisson draws from Poisson(mean) by counting exponential gaps.
+func poisson(r *rand.Rand, mean float64) int {
+	if mean <= 0 {
+		return 0
+	}
+	n, t := 0, r.ExpFloat64()
+	for t < mean {
+		n++
+		t += r.ExpFloat64()
+	}
+	return n
+}
+
+// Trial is one run of one cell.
+type Trial struct {
+	Cell         int     `json:"cell"`
+	Trial        int     `json:"trial"`
+	Seed         uint64  `json:"seed"`
+	Faults       int     `json:"faults"`
+	Acked        int     `json:"acked"`
+	LostWrite    int     `json:"lost_write"`
+	Duplicate    int     `json:"duplicate"`
+	Reorder      int     `json:"reorder"`
+	ConsumerLoss int     `json:"consumer_loss"`
+	UnavailMs    float64 `json:"unavailable_ms"`
+	P50Ms        float64 `json:"p50_ms"`
+	P99Ms        float64 `json:"p99_ms"`
+	Converged    bool    `json:"converged"`
+	TraceHash    string  `json:"trace_hash"`
+}
+
+// TrialScenario returns the scenario trial t of cell c ran: the base with
+// the cell's settings, the trial's seed and its fault schedule.
+func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
+	sc, err := scenarios.Load(s.Base)
+	if err != nil {
+		return nil, err
+	}
+	for _, kv := range append(append([]string(nil), s.Set...), c.Settings...) {
+		if err := sc.Set(kv); err != nil {
+			return nil, err
+		}
+	}
+	sc.Expect = nil
+	sc.Seed = sim.TrialSeed(s.Seed, uint64(t))
+	sc.Steps = s.schedule(sc, t)
+	return sc, nil
+}
+
+// Run runs every trial of every cell on `workers` goroutines (one trial per
+// goroutine at a time; a trial itself is single-threaded). Results come back
+// in (cell, trial) order whatever the worker count.
+func Run(s *Spec, workers int, progress func(done, total int)) ([]Cell, []Trial, error) {
+	cells := s.Cells()
+	bases := make([]*scenarios.Scenario, len(cells))
+	for i, c := range cells {
+		sc, err := scenarios.Load(s.Base)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, kv := range append(append([]string(nil), s.Set...), c.Settings...) {
+			if err := sc.Set(kv); err != nil {
+				return nil, nil, err
+			}
+		}
+		sc.Expect = nil
+		if _, err := sc.Resolve(); err != nil {
+			return nil, nil, err
+		}
+		bases[i] = sc
+	}
+	total := len(cells) * s.Trials
+	out := make([]Trial, total)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for w := 0; w < max(workers, 1); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				ci, ti := j/s.Trials, j%s.Trials
+				sc := *bases[ci]
+				sc.Seed = sim.TrialSeed(s.Seed, uint64(ti))
+				sc.Steps = s.schedule(&sc, ti)
+				r, _ := sc.Resolve()
+				res := scenarios.RunSpec(&sc, r, scenarios.Options{})
+				v := res.Verdict
+				out[j] = Trial{Cell: ci, Trial: ti, Seed: sc.Seed, Faults: len(sc.Steps), Acked: v.Records.Acked,
+					LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
+					ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
+					P99Ms: v.LatencyMs.P99, Converged: v.Converged, TraceHash: v.TraceHash}
+				if progress != nil {
+					mu.Lock()
+					done++
+					progress(done, total)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for j := 0; j < total; j++ {
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	return cells, out, nil
+}
+
+// Summary is one cell's statistics.
+type Summary struct {
+	Cell          int     `json:"cell"`
+	Settings      string  `json:"settings"`
+	Trials        int     `json:"trials"`
+	LossTrials    int     `json:"trials_with_lost_write"`
+	PLoss         float64 `json:"p_lost_write"`
+	Lo95          float64 `json:"p_lost_write_lo95"`
+	Hi95          float64 `json:"p_lost_write_hi95"`
+	MeanLost      float64 `json:"mean_lost_records"`
+	MaxLost       int     `json:"max_lost_records"`
+	DupTrials     int     `json:"trials_with_duplicate"`
+	MeanUnavailMs float64 `json:"mean_unavailable_ms"`
+	P50Ms         float64 `json:"median_p50_ms"`
+	P99Ms         float64 `json:"median_p99_ms"`
+}
+
+// Wilson returns the Wilson score 95% interval for k successes in n trials;
+// with k = 0 the upper bound is the exact one-sided 95% bound 1-0.05^(1/n).
+func Wilson(k, n int) (lo, hi float64) {
+	if n == 0 {
+		return 0, 1
+	}
+	if k == 0 {
+		return 0, 1 - math.Pow(0.05, 1/float64(n))
+	}
+	const z = 1.959963984540054
+	p := float64(k) / float64(n)
+	nn := float64(n)
+	den := 1 + z*z/nn
+	centre := (p + z*z/(2*nn)) / den
+	half := z * math.Sqrt(p*(1-p)/nn+z*z/(4*nn*nn)) / den
+	return max(0, centre-half), min(1, centre+half)
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// Summarize aggregates trials per cell.
+func Summarize(cells []Cell, trials []Trial) []Summary {
+	out := make([]Summary, len(cells))
+	p50s := make([][]float64, len(cells))
+	p99s := make([][]float64, len(cells))
+	for i, c := range cells {
+		out[i] = Summary{Cell: i, Settings: c.String()}
+	}
+	for _, t := range trials {
+		s := &out[t.Cell]
+		s.Trials++
+		if t.LostWrite > 0 {
+			s.LossTrials++
+		}
+		s.MeanLost += float64(t.LostWrite)
+		s.MaxLost = max(s.MaxLost, t.LostWrite)
+		if t.Duplicate > 0 {
+			s.DupTrials++
+		}
+		s.MeanUnavailMs += t.UnavailMs
+		p50s[t.Cell] = append(p50s[t.Cell], t.P50Ms)
+		p99s[t.Cell] = append(p99s[t.Cell], t.P99Ms)
+	}
+	for i := range out {
+		s := &out[i]
+		if s.Trials > 0 {
+			s.PLoss = float64(s.LossTrials) / float64(s.Trials)
+			s.MeanLost /= float64(s.Trials)
+			s.MeanUnavailMs /= float64(s.Trials)
+		}
+		s.Lo95, s.Hi95 = Wilson(s.LossTrials, s.Trials)
+		s.P50Ms, s.P99Ms = median(p50s[i]), median(p99s[i])
+	}
+	return out
+}
+
+// Paired compares cells on the same schedules: for each lossy cell, on how
+// many of its losing trials the safest cell lost nothing.
+func Paired(cells []Cell, trials []Trial, sums []Summary, perCell int) []string {
+	best := 0
+	for i, s := range sums {
+		if s.LossTrials < sums[best].LossTrials {
+			best = i
+		}
+	}
+	lost := func(c, t int) bool { return trials[c*perCell+t].LostWrite > 0 }
+	var out []string
+	for i, s := range sums {
+		if i == best || s.LossTrials == 0 {
+			continue
+		}
+		safe := 0
+		for t := 0; t < perCell; t++ {
+			if lost(i, t) && !lost(best, t) {
+				safe++
+			}
+		}
+		out = append(out, fmt.Sprintf("on the %d schedules where [%s] lost data, [%s] lost none on %d", s.LossTrials, cells[i], cells[best], safe))
+	}
+	return out
+}
+
+// Default returns the embedded default sweep spec.
+func Default() (*Spec, error) { return Parse("default sweep", defaultSpec) }

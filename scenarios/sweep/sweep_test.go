@@ -1,0 +1,111 @@
+package sweep
+
+import (
+	"acksim/scenarios"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const small = `name: small
+base: healthy-cluster
+trials: 6
+seed: 3
+set: [run.duration=10s]
+grid:
+  acks: ["1", "all"]
+faults:
+  crash: {per_hour: 400, for: 3s}
+  power-loss: {per_hour: 200}
+`
+
+func TestResultsDoNotDependOnWorkers(t *testing.T) {
+	s, err := Parse("small.yaml", []byte(small))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, one, err := Run(s, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, two, _ := Run(s, 2, nil)
+	if diff := cmp.Diff(one, two); diff != "" {
+		t.Fatalf("1 vs 2 workers differ:\n%s", diff)
+	}
+	faults := 0
+	for _, tr := range one {
+		faults += tr.Faults
+	}
+	if faults == 0 {
+		t.Fatal("no trial drew a fault")
+	}
+}
+
+// Trial i of every cell faces the same schedule and seed.
+func TestCommonRandomNumbers(t *testing.T) {
+	s, _ := Parse("small.yaml", []byte(small))
+	cells := s.Cells()
+	for trial := 0; trial < s.Trials; trial++ {
+		a, _ := s.TrialScenario(cells[0], trial)
+		b, _ := s.TrialScenario(cells[1], trial)
+		if a.Seed != b.Seed || !cmp.Equal(describe(a.Steps), describe(b.Steps)) {
+			t.Fatalf("trial %d differs between cells", trial)
+		}
+	}
+	a, _ := s.TrialScenario(cells[0], 0)
+	b, _ := s.TrialScenario(cells[0], 1)
+	if a.Seed == b.Seed {
+		t.Fatal("trials 0 and 1 share a seed")
+	}
+}
+
+func TestWilson(t *testing.T) {
+	for _, c := range []struct {
+		k, n   int
+		lo, hi float64
+	}{{0, 40, 0, 0.0722}, {5, 10, 0.2366, 0.7634}, {10, 10, 0.7225, 1}, {1, 100, 0.0018, 0.0545}} {
+		lo, hi := Wilson(c.k, c.n)
+		if math.Abs(lo-c.lo) > 1e-3 || math.Abs(hi-c.hi) > 1e-3 {
+			t.Errorf("Wilson(%d, %d) = (%.4f, %.4f), want (%.4f, %.4f)", c.k, c.n, lo, hi, c.lo, c.hi)
+		}
+	}
+}
+
+func TestSummaryAndPaired(t *testing.T) {
+	cells := []Cell{{Index: 0, Settings: []string{"acks=1"}}, {Index: 1, Settings: []string{"acks=all"}}}
+	ts := []Trial{{Cell: 0, Trial: 0, LostWrite: 3}, {Cell: 0, Trial: 1}, {Cell: 1, Trial: 0}, {Cell: 1, Trial: 1}}
+	sums := Summarize(cells, ts)
+	if sums[0].LossTrials != 1 || sums[0].PLoss != 0.5 || sums[0].MaxLost != 3 || sums[1].LossTrials != 0 {
+		t.Fatalf("%+v", sums)
+	}
+	p := Paired(cells, ts, sums, 2)
+	if len(p) != 1 || !strings.Contains(p[0], "on the 1 schedules where [acks=1] lost data, [acks=all] lost none on 1") {
+		t.Fatalf("%q", p)
+	}
+}
+
+func TestParseRejectsBadSpecs(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{"trials: 5\ncolour: red\n", "line 2: field colour not found"},
+		{"trials: 0\n", "trials"},
+		{"trials: 5\nfaults:\n  crash: {per_hour: -1}\n", "per_hour"},
+		{"trials: 5\nfaults:\n  crash: {per_hour: 1, for: soon}\n", "for"},
+	} {
+		if _, err := Parse("s.yaml", []byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "s.yaml") {
+			t.Errorf("%q: got %v, want an error naming s.yaml and %q", c.yaml, err, c.want)
+		}
+	}
+	if _, err := Default(); err != nil {
+		t.Fatalf("default spec: %v", err)
+	}
+}
+
+func describe(steps []scenarios.Step) []string {
+	var out []string
+	for _, s := range steps {
+		out = append(out, s.Describe())
+	}
+	return out
+}
