@@ -58,6 +58,7 @@ type Producer struct {
 	// then (reconnect.backoff.ms 50 ms, doubling to reconnect.backoff.max.ms 1 s).
 	downUntil []sim.Time
 	refusals  []int
+	blocked   *blockedSend // the application's send() waiting for buffer space
 	lastMeta  sim.Time
 	metaTimer sim.Timer
 }
@@ -102,6 +103,7 @@ func (p *Producer) start() {
 	}
 	p.metaWait = false
 	p.lastMeta = 0
+	p.blocked = nil
 	p.buffered = 0
 	p.refreshMetadata()
 	first := p.c.E.Now()
@@ -145,6 +147,10 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 	}
 	switch ev.Kind {
 	case k.tProduceNext:
+		if ev.A == 1 {
+			p.maxBlockExpired(ev.P.(*blockedSend))
+			return
+		}
 		p.generate()
 	case k.tSenderWake:
 		p.wakeAt = 0
@@ -193,6 +199,13 @@ func (p *Producer) generate() {
 	}
 	id := p.c.ledger.newRecord(p.Idx, p.made, key, now)
 	p.made++
+	if p.buffered+int64(wl.RecordSize) > p.Cfg.BufferMemory {
+		// buffer.memory is full: send() blocks the application for up to
+		// max.block.ms (KafkaProducer.doSend -> BufferPool.allocate).
+		p.blocked = &blockedSend{id: id, key: key}
+		p.timer(p.c.k.tProduceNext, now.Add(p.Cfg.MaxBlock), 1, p.blocked)
+		return
+	}
 	p.enqueue(id, key)
 	p.drain()
 	gap := sim.Duration(float64(sim.Second) / wl.Rate)
@@ -216,11 +229,40 @@ func (p *Producer) partitionFor(key int) int {
 	return p.sticky % n
 }
 
+// blockedSend is an application send() waiting for buffer space.
+type blockedSend struct {
+	id  RecordID
+	key int
+}
+
+func (b *blockedSend) Describe() string { return fmt.Sprintf("max.block.ms check record=%d", b.id) }
+
+// unblock lets a blocked send() proceed once buffer space is free; the
+// application then goes on with its workload.
+func (p *Producer) unblock() {
+	b := p.blocked
+	if b == nil || p.buffered+int64(p.WL.RecordSize) > p.Cfg.BufferMemory {
+		return
+	}
+	p.blocked = nil
+	p.enqueue(b.id, b.key)
+	p.timer(p.c.k.tProduceNext, p.c.E.Now(), 0, nil)
+}
+
+func (p *Producer) maxBlockExpired(b *blockedSend) {
+	if p.blocked != b {
+		return
+	}
+	p.blocked = nil
+	p.c.ledger.finish(b.id, OutcomeNotWritten, "send() timed out after max.block.ms: buffer.memory full")
+	p.timer(p.c.k.tProduceNext, p.c.E.Now(), 0, nil)
+}
+
 func (p *Producer) enqueue(id RecordID, key int) {
 	size := p.WL.RecordSize
 	if p.buffered+int64(size) > p.Cfg.BufferMemory {
-		// buffer.memory exhausted: send() blocks up to max.block.ms, then
-		// fails without writing (simplified: fails at once).
+		// Only resends reach here full (the application's own sends block in
+		// generate); a resend that finds no space fails at once.
 		p.c.ledger.finish(id, OutcomeNotWritten, "buffer.memory exhausted")
 		return
 	}
@@ -318,6 +360,7 @@ func (p *Producer) send(b *prodBatch, leader int) {
 		// acks=0: complete when sent; the offset is unknown (-1).
 		p.buffered -= int64(b.bytes)
 		c.ledger.ack(b, -1, c.E.Now())
+		p.unblock()
 		return
 	}
 	p.inflight = append(p.inflight, b)
@@ -352,6 +395,7 @@ func (p *Producer) onResponse(m *produceResp) {
 	} else {
 		p.retry(b, m.err)
 	}
+	p.unblock()
 	p.drain()
 }
 
@@ -405,6 +449,7 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 func (p *Producer) fail(b *prodBatch) {
 	c := p.c
 	p.buffered -= int64(b.bytes)
+	defer p.unblock()
 	why := fmt.Sprintf("failed after %d attempt(s): %s", b.attempts, b.lastErr)
 	outcome := OutcomeNotWritten
 	if b.maybeWritten {

@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"acksim/model"
@@ -195,5 +196,39 @@ func TestELRSavesLastReplicaStanding(t *testing.T) {
 	}
 	if lost["3.9"] == 0 || lost["4.1"] != 0 {
 		t.Fatalf("lost writes %v: want loss on 3.9 (no ELR), none on 4.1 (ELR)", lost)
+	}
+}
+
+// buffer.memory full: send() blocks up to max.block.ms, then the record
+// fails without being written; while blocked, the application sends nothing.
+func TestMaxBlockWhenBufferFull(t *testing.T) {
+	s := spec("3.9", -1, 2)
+	s.Producers[0].Cfg.BufferMemory = 2000 // 20 records of 100 bytes
+	s.Producers[0].Cfg.MaxBlock = 500 * sim.Millisecond
+	c := started(s)
+	l := c.Leader(0)
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			c.BrokerByID(id).Pause() // acks=all cannot complete: the buffer fills
+		}
+	}
+	runFor(c, 3*sim.Second)
+	var notWritten, why int
+	for i, r := range c.Ledger().Records() {
+		if r.Outcome == model.OutcomeNotWritten {
+			notWritten++
+			if h := c.History(false); strings.Contains(h.Why[model.RecordID(i+1)], "max.block.ms") {
+				why++
+			}
+		}
+	}
+	sent := len(c.Ledger().Records())
+	if notWritten == 0 || why != notWritten {
+		t.Fatalf("%d not written (%d for max.block.ms) of %d", notWritten, why, sent)
+	}
+	// At 1000 records/s for 3s the application would send ~3000; blocked in
+	// send() for 500 ms at a time it sends a handful.
+	if sent > 1200 {
+		t.Fatalf("application kept sending while blocked: %d records", sent)
 	}
 }
