@@ -96,6 +96,7 @@ type Replica struct {
 	session    int64 // fetcher generation; responses of other sessions are ignored
 	fetchTimer sim.Timer
 	fetching   bool
+	needTrunc  bool // epoch truncation not done yet: retries ask the epoch again, never fetch
 }
 
 func (r *Replica) cfg() *BrokerConfig { return &r.b.c.Broker }
@@ -295,7 +296,11 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 	case k.tFetchRetry:
 		tp, session := ev.A&0xffff, ev.A>>16
 		if r := b.reps[tp]; r.session == session {
-			r.sendFetch()
+			if r.needTrunc {
+				r.askEpoch() // the epoch request was lost: truncation first
+			} else {
+				r.sendFetch()
+			}
 		}
 	case k.tAlterTimeout:
 		r := b.reps[ev.A]
@@ -733,6 +738,7 @@ func (r *Replica) resignLeadership() {
 
 func (r *Replica) stopFetching() {
 	r.fetching = false
+	r.needTrunc = false
 	r.session = r.b.c.nextGen()
 	r.b.c.E.Cancel(r.fetchTimer)
 }
@@ -743,14 +749,21 @@ func (r *Replica) stopFetching() {
 func (r *Replica) becomeFollower() {
 	r.stopFetching()
 	r.fetching = true
-	b := r.b
 	if !r.cfg().EpochTruncation {
 		r.truncate(r.HW, fmt.Sprintf("to its high watermark on following broker %d (epoch %d, pre-0.11 rule)", r.leader, r.epoch))
 		r.sendFetch()
 		return
 	}
+	r.needTrunc = true
+	r.askEpoch()
+}
+
+// askEpoch sends OffsetsForLeaderEpoch for our latest epoch to the leader.
+func (r *Replica) askEpoch() {
+	b := r.b
 	to := b.c.brokers[r.leader].Node
 	b.send(to, b.c.k.epochReq, &epochReq{tp: r.TP, epoch: r.Log.LatestEpoch(), current: r.epoch, session: r.session})
+	b.c.E.Cancel(r.fetchTimer)
 	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, fetchTimerArg(r.TP, r.session), nil)
 }
 
@@ -801,6 +814,7 @@ func (b *Broker) onEpochResp(m *epochResp) {
 		to = min(to, own)
 	}
 	r.truncate(to, why)
+	r.needTrunc = false
 	r.sendFetch()
 }
 

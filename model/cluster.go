@@ -203,7 +203,7 @@ func New(s Spec) *Cluster {
 		for i := 0; i < s.RF; i++ {
 			reps = append(reps, order[(tp+i)%len(order)])
 		}
-		c.ctl.parts = append(c.ctl.parts, &partitionState{tp: tp, leader: reps[0], epoch: 0, isr: slices.Clone(reps), replicas: reps})
+		c.ctl.parts = append(c.ctl.parts, &partitionState{tp: tp, leader: reps[0], epoch: 0, isr: slices.Clone(reps), replicas: reps, lastLeader: -1})
 		for _, id := range reps {
 			r := &Replica{b: c.brokers[id], TP: tp, leader: -1, epoch: -1, pEpoch: -1, fol: make([]followerState, s.Brokers+1), replicas: reps}
 			c.brokers[id].reps[tp] = r

@@ -259,6 +259,13 @@ func (ctl *Controller) elect(tp int, exclude int) {
 			}
 		}
 	}
+	if leader < 0 && c.Broker.ELR && p.lastLeader >= 0 && p.lastLeader != exclude && ctl.live(p.lastLeader) && len(p.isr) == 0 && len(p.elr) == 0 {
+		// With ELR, an empty ISR and ELR fall back to the last known leader
+		// if it is unfenced (Kafka docs, "Eligible Leader Replicas": "Select
+		// the last known leader if it is unfenced").
+		leader, kind = p.lastLeader, "the last known leader"
+		np.isr = []int{leader}
+	}
 	if leader < 0 && c.Broker.UncleanElection {
 		for _, id := range p.replicas {
 			if id != exclude && ctl.live(id) {
@@ -271,6 +278,7 @@ func (ctl *Controller) elect(tp int, exclude int) {
 	}
 	if leader < 0 {
 		if p.leader >= 0 {
+			np.lastLeader = p.leader
 			np.leader = -1
 			np.partitionEpoch++
 			ctl.set(tp, np)

@@ -170,6 +170,7 @@ type partitionState struct {
 	elr            []int
 	partitionEpoch int32
 	replicas       []int
+	lastLeader     int // the leader before the partition went offline (ELR), -1 none
 }
 
 func (m *partitionState) Describe() string {

@@ -290,3 +290,34 @@ func Explore(base *Scenario, o ExploreOptions, props []string, stats *ExploreSta
 		}
 	}
 }
+
+// DrawConfig draws a Kafka configuration as --set pairs; each draw is
+// labelled with its config name, so a shrunk counterexample reads as
+// settings. Combinations Kafka rejects (explicit idempotence without
+// acks=all, or with 5 in flight on 0.11) are not drawn.
+func DrawConfig(t *rapid.T) []string {
+	kafka := rapid.SampledFrom([]string{"3.9", "4.1", "3.6", "2.8", "0.11"}).Draw(t, "kafka")
+	acks := rapid.SampledFrom([]string{"all", "1", "0"}).Draw(t, "acks")
+	minISR := rapid.SampledFrom([]string{"2", "1", "3"}).Draw(t, "min.insync.replicas")
+	flush := rapid.SampledFrom([]string{"1", "never"}).Draw(t, "log.flush.interval.messages")
+	unclean := rapid.SampledFrom([]string{"false", "true"}).Draw(t, "unclean.leader.election.enable")
+	idem := "false"
+	if acks == "all" && kafka != "0.11" {
+		idem = rapid.SampledFrom([]string{"true", "false"}).Draw(t, "enable.idempotence")
+	}
+	return []string{"kafka=" + kafka, "acks=" + acks, "min.insync.replicas=" + minISR,
+		"log.flush.interval.messages=" + flush, "unclean.leader.election.enable=" + unclean, "enable.idempotence=" + idem}
+}
+
+// SafeByRule reports whether a configuration drawn by DrawConfig should
+// never lose an acknowledged record under crashes, power losses, pauses
+// and partitions (no disk loss): acks=all, min.insync.replicas >= 2, fsync
+// on every message, clean elections only, leader-epoch truncation.
+func SafeByRule(sets []string) bool {
+	m := map[string]string{}
+	for _, kv := range sets {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m["acks"] == "all" && m["min.insync.replicas"] != "1" && m["log.flush.interval.messages"] == "1" && m["unclean.leader.election.enable"] == "false"
+}
