@@ -352,7 +352,6 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 					// A duplicate is answered with the original batch's offset,
 					// and for acks=all only once that batch is committed: the
 					// delayed produce waits for the HW like any other append.
-					b.c.noteDedup(b, r, pb)
 					end := x.base + int64(x.lastSeq-x.firstSeq) + 1
 					if m.acks != -1 || r.HW >= end {
 						if m.acks != 0 {
@@ -601,8 +600,7 @@ func (r *Replica) updateFollower(id int, offset int64) {
 	f.lastFetchTime = now
 	// ISR expansion (Partition.maybeExpandIsr): a follower rejoins once its
 	// fetch offset reaches the HW and the start of the current leader epoch.
-	if !slices.Contains(r.maximalISR(), id) && r.pendingISR == nil && offset >= r.HW && offset >= r.epochStart &&
-		r.b.c.ctl.brokerUnfencedHint(id) {
+	if !slices.Contains(r.maximalISR(), id) && r.pendingISR == nil && offset >= r.HW && offset >= r.epochStart {
 		r.proposeISR(append(slices.Clone(r.isr), id))
 	}
 	r.maybeAdvanceHW()
@@ -713,7 +711,6 @@ func (r *Replica) becomeLeader(st *partitionState) {
 			r.fol[i].lastCaughtUp = now // Partition.makeLeader resets ISR members as caught up
 		}
 	}
-	b.c.noteBecameLeader(b, r)
 	r.maybeAdvanceHW()
 	b.c.checkInvariants()
 }
@@ -966,33 +963,34 @@ func (b *Broker) PowerLoss() {
 	if !b.osUp && !b.up {
 		return
 	}
-	b.stopProcess()
-	b.osUp = false
-	b.osGen = b.c.nextGen()
-	b.lastClean = false
-	b.c.history(b.ID, -1, "power-loss", "broker %d lost power", b.ID)
-	for _, r := range b.reps {
-		if r != nil {
-			lost := r.Log.powerCut()
-			r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
-			r.HW = min(r.HW, r.Log.LEO())
-			b.c.noteRemoval(b, r, lost, "lost", "page cache lost in a power failure")
-		}
-	}
+	b.machineDies("power-loss", fmt.Sprintf("broker %d lost power", b.ID), "page cache lost in a power failure", func(r *Replica) []*Batch {
+		lost := r.Log.powerCut()
+		r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
+		r.HW = min(r.HW, r.Log.LEO())
+		return lost
+	})
 }
 
 // DiskLoss: the broker dies and its log directory is gone.
 func (b *Broker) DiskLoss() {
+	b.machineDies("disk-loss", fmt.Sprintf("broker %d lost its disk", b.ID), "disk lost", func(r *Replica) []*Batch {
+		lost := r.Log.wipe()
+		r.hwCkpt, r.HW = 0, 0
+		return lost
+	})
+}
+
+// machineDies stops the process and the OS (an unclean shutdown) and applies
+// what happens to each replica's storage.
+func (b *Broker) machineDies(kind, text, why string, storage func(r *Replica) []*Batch) {
 	b.stopProcess()
 	b.osUp = false
 	b.osGen = b.c.nextGen()
 	b.lastClean = false
-	b.c.history(b.ID, -1, "disk-loss", "broker %d lost its disk", b.ID)
+	b.c.history(b.ID, -1, kind, "%s", text)
 	for _, r := range b.reps {
 		if r != nil {
-			lost := r.Log.wipe()
-			r.hwCkpt, r.HW = 0, 0
-			b.c.noteRemoval(b, r, lost, "lost", "disk lost")
+			b.c.noteRemoval(b, r, storage(r), "lost", why)
 		}
 	}
 }

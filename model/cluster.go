@@ -319,10 +319,6 @@ func (c *Cluster) noteAppend(b *Broker, r *Replica, bt *Batch, acks int) {
 	}
 }
 
-func (c *Cluster) noteDedup(b *Broker, r *Replica, pb *prodBatch) {}
-
-func (c *Cluster) noteBecameLeader(b *Broker, r *Replica) {}
-
 // monitor samples availability and durability every monitorTick.
 // Unavailable: the controller's leader is absent, down or paused, or (for
 // acks=all producers) the ISR is below min.insync.replicas.

@@ -32,10 +32,6 @@ func (ctl *Controller) live(id int) bool {
 	return b.registered && !b.fenced
 }
 
-// brokerUnfencedHint: ISR expansion only adds unfenced brokers (KIP-841);
-// the leader proposes, the controller checks again.
-func (ctl *Controller) brokerUnfencedHint(id int) bool { return true }
-
 // State returns the controller's view of partition tp.
 func (ctl *Controller) State(tp int) (leader int, epoch int32, isr, elr []int) {
 	p := ctl.parts[tp]

@@ -98,8 +98,6 @@ func (l *Ledger) attempt(b *prodBatch) {
 	}
 }
 
-func (l *Ledger) failedAttempt(b *prodBatch, err ErrCode) {}
-
 // ackedAt records where a leader acknowledged a batch.
 func (l *Ledger) ackedAt(bt *Batch, broker int, r *Replica, acks int) {
 	if bt == nil {

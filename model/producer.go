@@ -422,7 +422,6 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	if err.Ambiguous() {
 		b.maybeWritten = true
 	}
-	c.ledger.failedAttempt(b, err)
 	if err == ErrNotLeader || err == ErrDisconnected || err == ErrRequestTimedOut {
 		p.refreshMetadata()
 	}

@@ -11,6 +11,18 @@ import (
 
 func runFor(c *model.Cluster, d sim.Duration) { c.E.RunUntil(c.E.Now().Add(d)) }
 
+// cutLeaderOff cuts the leader of partition 0 from its followers (both
+// ways; everyone still reaches the controller) and returns the leader.
+func cutLeaderOff(c *model.Cluster) int {
+	l := c.Leader(0)
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			c.Net.CutBoth(c.Node(l), c.Node(id))
+		}
+	}
+	return l
+}
+
 func started(s model.Spec) *model.Cluster {
 	c := model.New(s)
 	c.Start()
@@ -76,12 +88,7 @@ func TestNoUncleanElectionMeansOffline(t *testing.T) {
 	s := spec("3.9", 1, 1)
 	s.Broker.ReplicaLagTimeMax = 2 * sim.Second
 	c := started(s)
-	l := c.Leader(0)
-	for _, id := range c.Replicas(0) {
-		if id != l {
-			c.Net.CutBoth(c.Node(l), c.Node(id))
-		}
-	}
+	l := cutLeaderOff(c)
 	c.E.RunWhile(c.E.Now().Add(10*sim.Second), func() bool { return c.ISRSize(0) > 1 })
 	if c.ISRSize(0) != 1 {
 		t.Fatalf("ISR %v did not shrink to the leader", c.ISR(0))
@@ -94,12 +101,7 @@ func TestNoUncleanElectionMeansOffline(t *testing.T) {
 	// With unclean election on, the same shape elects an out-of-sync replica.
 	s.Broker.UncleanElection = true
 	c = started(s)
-	l = c.Leader(0)
-	for _, id := range c.Replicas(0) {
-		if id != l {
-			c.Net.CutBoth(c.Node(l), c.Node(id))
-		}
-	}
+	l = cutLeaderOff(c)
 	c.E.RunWhile(c.E.Now().Add(10*sim.Second), func() bool { return c.ISRSize(0) > 1 })
 	c.BrokerByID(l).Crash()
 	runFor(c, 15*sim.Second)
@@ -115,12 +117,7 @@ func TestStrictMinISRHighWatermark(t *testing.T) {
 		s := spec(prof, 1, 2)
 		s.Broker.ReplicaLagTimeMax = 2 * sim.Second
 		c := started(s)
-		l := c.Leader(0)
-		for _, id := range c.Replicas(0) {
-			if id != l {
-				c.Net.CutBoth(c.Node(l), c.Node(id))
-			}
-		}
+		l := cutLeaderOff(c)
 		c.E.RunWhile(c.E.Now().Add(10*sim.Second), func() bool { return c.ISRSize(0) > 1 })
 		before := c.BrokerByID(l).Replica(0).HW
 		runFor(c, 2*sim.Second)

@@ -30,7 +30,6 @@ func (s *Scenario) Set(kv string) error {
 	if !ok || k == "" {
 		return Errors{{File: "--set", Value: kv, Allowed: "must be key=value, e.g. acks=all or cluster.brokers=5"}}
 	}
-	w := &walker{file: "--set"}
 	switch k {
 	case "kafka":
 		if _, ok := model.Profiles[v]; !ok {
@@ -104,7 +103,6 @@ func (s *Scenario) Set(kv string) error {
 		}
 		return nil
 	}
-	_ = w
 	prefixes := map[string]scope{"broker.": scopeBroker, "producer.": scopeProducer, "consumer.": scopeConsumer,
 		"os.": scopeOS, "disk.": scopeDisk, "network.": scopeNet}
 	for p, sc := range prefixes {

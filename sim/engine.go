@@ -343,28 +343,12 @@ func (e *Engine) push(k key) {
 	e.heap = h
 }
 
+// pop removes the root: the last key moves to the root and sifts down.
 func (e *Engine) pop() {
-	h := e.heap
-	n := len(h) - 1
-	last := h[n]
-	h = h[:n]
-	i := 0
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && less(h[c+1], h[c]) {
-			c++
-		}
-		if !less(h[c], last) {
-			break
-		}
-		h[i] = h[c]
-		i = c
-	}
+	n := len(e.heap) - 1
+	e.heap[0] = e.heap[n]
+	e.heap = e.heap[:n]
 	if n > 0 {
-		h[i] = last
+		e.down(0)
 	}
-	e.heap = h
 }
