@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +18,8 @@ import (
 )
 
 func newSweep() *cobra.Command {
-	var out, export string
-	var workers, trials int
+	var out, export, shardFlag string
+	var workers, trials, shardsFlag int
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "sweep [SPEC.yaml]",
@@ -40,17 +41,20 @@ x unclean election off/on, under crashes, power losses and partitions).`,
   acksim sweep --export 5:17 --out trial.yaml   # trial 17 of cell 5 as a scenario file`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var spec *sweep.Spec
-			var err error
+			raw := sweep.DefaultSource()
+			name := "default sweep"
 			if len(args) == 1 {
 				b, rerr := os.ReadFile(args[0])
 				if rerr != nil {
 					return &scenarios.Error{File: args[0], Allowed: "cannot be read: " + rerr.Error()}
 				}
-				spec, err = sweep.Parse(args[0], b)
-			} else {
-				spec, err = sweep.Default()
+				raw, name = b, args[0]
 			}
+			spec, err := sweep.Parse(name, raw)
+			if err != nil {
+				return err
+			}
+			shard, shards, err := parseShard(shardFlag, shardsFlag)
 			if err != nil {
 				return err
 			}
@@ -99,28 +103,29 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "sweep: %d/%d trials, %s elapsed, ETA %s\n", done, total, el.Round(time.Second), eta.Round(time.Second))
 				}
 			}
-			cells, ts, err := sweep.Run(spec, workers, progress)
+			if trials > 0 || cmd.Flags().Changed("seed") {
+				// Keep the saved spec true to what ran (report and merge re-read it).
+				raw = []byte(fmt.Sprintf("%s\n# overridden on the command line:\ntrials: %d\nseed: %d\n", stripKeys(raw, "trials", "seed"), spec.Trials, spec.Seed))
+			}
+			cells, ts, err := sweep.RunShard(spec, workers, shard, shards, progress)
 			if err != nil {
 				return err
 			}
-			sums := sweep.Summarize(cells, ts)
-			paired := sweep.Paired(cells, ts, sums, spec.Trials)
-			losing := map[int][]int{}
-			for _, t := range ts {
-				if t.LostWrite > 0 && len(losing[t.Cell]) < 3 {
-					losing[t.Cell] = append(losing[t.Cell], t.Trial)
-				}
-			}
-			md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing)
-			for name, data := range map[string][]byte{
-				"trials.jsonl": reports.TrialsJSONL(ts), "summary.csv": reports.SummaryCSV(sums),
-				"summary.json": reports.SummaryJSON(sums), "report.md": []byte(md),
-			} {
-				if err := writeAtomic(filepath.Join(out, name), data); err != nil {
-					return err
-				}
+			if err := writeAtomic(filepath.Join(out, "spec.yaml"), raw); err != nil {
+				return err
 			}
 			wall := time.Since(start)
+			if shards > 1 {
+				if err := writeAtomic(filepath.Join(out, "trials.jsonl"), reports.TrialsJSONL(ts)); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "shard %d/%d: %d trials in %s; written to %s/ (combine with: acksim merge --out DIR SHARD-DIRS...)\n", shard, shards, len(ts), wall.Round(time.Millisecond), out)
+				return nil
+			}
+			md, err := writeSweep(out, spec, cells, ts)
+			if err != nil {
+				return err
+			}
 			fmt.Fprint(cmd.OutOrStdout(), md)
 			fmt.Fprintf(cmd.OutOrStdout(), "\n%d trials in %s (%.0f trials/s, %d workers); written to %s/\n", len(ts), wall.Round(time.Millisecond), float64(len(ts))/wall.Seconds(), workers, out)
 			return nil
@@ -132,5 +137,176 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 	fl.IntVar(&trials, "trials", 0, "trials per cell (default: the spec's)")
 	fl.Uint64Var(&seed, "seed", 1, "master seed (default: the spec's)")
 	fl.StringVar(&export, "export", "", "write trial CELL:TRIAL as a scenario file instead of sweeping")
+	fl.StringVar(&shardFlag, "shard", "", "run one slice i/n of the trials (i from 0); results are combined with acksim merge")
+	fl.IntVar(&shardsFlag, "shards", 0, "run one of n slices, i taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
 	return cmd
+}
+
+// parseShard reads --shard i/n, or --shards n with i from the environment
+// (a Kubernetes Indexed Job or a Slurm array).
+func parseShard(flag string, n int) (int, int, error) {
+	bad := func(v, why string) error { return &scenarios.Error{File: "--shard", Value: v, Allowed: why} }
+	if flag != "" {
+		a, b, ok := strings.Cut(flag, "/")
+		i, e1 := strconv.Atoi(a)
+		m, e2 := strconv.Atoi(b)
+		if !ok || e1 != nil || e2 != nil || m < 1 || i < 0 || i >= m {
+			return 0, 0, bad(flag, "must be i/n with 0 <= i < n, e.g. 2/8")
+		}
+		return i, m, nil
+	}
+	if n <= 0 {
+		return 0, 1, nil
+	}
+	for _, env := range []string{"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"} {
+		if v := os.Getenv(env); v != "" {
+			i, err := strconv.Atoi(v)
+			if err != nil || i < 0 || i >= n {
+				return 0, 0, bad(env+"="+v, fmt.Sprintf("must be an index from 0 to %d", n-1))
+			}
+			return i, n, nil
+		}
+	}
+	return 0, 0, bad(fmt.Sprint(n), "--shards needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment (or use --shard i/n)")
+}
+
+// stripKeys drops top-level `key:` lines from a spec's text.
+func stripKeys(raw []byte, keys ...string) string {
+	var out []string
+	for _, line := range strings.Split(string(raw), "\n") {
+		drop := false
+		for _, k := range keys {
+			drop = drop || strings.HasPrefix(line, k+":")
+		}
+		if !drop {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// writeSweep writes the results of a whole sweep (summary, report, trials)
+// and returns the Markdown report. sweep, merge and report all end here, so
+// a merged or rebuilt report is byte for byte the one a single run writes.
+func writeSweep(out string, spec *sweep.Spec, cells []sweep.Cell, ts []sweep.Trial) (string, error) {
+	sums := sweep.Summarize(cells, ts)
+	paired := sweep.Paired(cells, ts, sums, spec.Trials)
+	losing := map[int][]int{}
+	for _, t := range ts {
+		if t.LostWrite > 0 && len(losing[t.Cell]) < 3 {
+			losing[t.Cell] = append(losing[t.Cell], t.Trial)
+		}
+	}
+	md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"trials.jsonl", reports.TrialsJSONL(ts)}, {"summary.csv", reports.SummaryCSV(sums)},
+		{"summary.json", reports.SummaryJSON(sums)}, {"report.md", []byte(md)}} {
+		if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
+			return "", err
+		}
+	}
+	return md, nil
+}
+
+// loadResults reads a results directory: its spec and its trials.
+func loadResults(dir string) (*sweep.Spec, []byte, []sweep.Trial, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, "spec.yaml"))
+	if err != nil {
+		return nil, nil, nil, &scenarios.Error{File: dir, Allowed: "is not an acksim sweep directory (no spec.yaml): " + err.Error()}
+	}
+	spec, err := sweep.Parse(filepath.Join(dir, "spec.yaml"), raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "trials.jsonl"))
+	if err != nil {
+		return nil, nil, nil, &scenarios.Error{File: dir, Allowed: "has no trials.jsonl: " + err.Error()}
+	}
+	var ts []sweep.Trial
+	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if line == "" {
+			continue
+		}
+		var t sweep.Trial
+		if err := json.Unmarshal([]byte(line), &t); err != nil {
+			return nil, nil, nil, &scenarios.Error{File: filepath.Join(dir, "trials.jsonl"), Line: i + 1, Allowed: "is not a trial record: " + err.Error()}
+		}
+		ts = append(ts, t)
+	}
+	return spec, raw, ts, nil
+}
+
+func newMerge() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge --out DIR SHARD-DIR...",
+		Short: "Combine sweep shards into one result, checking every trial appears exactly once",
+		Example: `  acksim sweep my.yaml --shard 0/2 --out s0
+  acksim sweep my.yaml --shard 1/2 --out s1
+  acksim merge --out results s0 s1`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var spec *sweep.Spec
+			var raw []byte
+			var parts [][]sweep.Trial
+			for _, dir := range args {
+				s, r, ts, err := loadResults(dir)
+				if err != nil {
+					return err
+				}
+				if spec == nil {
+					spec, raw = s, r
+				} else if string(r) != string(raw) {
+					return &scenarios.Error{File: dir, Allowed: "holds a different spec.yaml from " + args[0] + ": shards of different sweeps"}
+				}
+				parts = append(parts, ts)
+			}
+			all, err := sweep.Merge(spec, parts...)
+			if err != nil {
+				return &exitError{exitBadInput, "merge: " + err.Error()}
+			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return err
+			}
+			if err := writeAtomic(filepath.Join(out, "spec.yaml"), raw); err != nil {
+				return err
+			}
+			md, err := writeSweep(out, spec, spec.Cells(), all)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), md)
+			fmt.Fprintf(cmd.OutOrStdout(), "\nmerged %d shard(s), %d trials; written to %s/\n", len(args), len(all), out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "out", "directory for the merged results")
+	return cmd
+}
+
+func newReport() *cobra.Command {
+	return &cobra.Command{
+		Use:     "report DIR",
+		Short:   "Rebuild a sweep's summary and report from its saved trials, without rerunning",
+		Example: "  acksim report out",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, _, ts, err := loadResults(args[0])
+			if err != nil {
+				return err
+			}
+			all, err := sweep.Merge(spec, ts)
+			if err != nil {
+				return &exitError{exitBadInput, "report: " + err.Error()}
+			}
+			md, err := writeSweep(args[0], spec, spec.Cells(), all)
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(cmd.OutOrStdout(), md)
+			return nil
+		},
+	}
 }

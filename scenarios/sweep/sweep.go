@@ -254,6 +254,13 @@ func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
 // goroutine at a time; a trial itself is single-threaded). Results come back
 // in (cell, trial) order whatever the worker count.
 func Run(s *Spec, workers int, progress func(done, total int)) ([]Cell, []Trial, error) {
+	return RunShard(s, workers, 0, 1, progress)
+}
+
+// RunShard runs the trials t with t % n == shard, for every cell (so each
+// shard holds whole paired comparisons). Merging all n shards gives exactly
+// the trials of Run.
+func RunShard(s *Spec, workers, shard, n int, progress func(done, total int)) ([]Cell, []Trial, error) {
 	cells := s.Cells()
 	bases := make([]*scenarios.Scenario, len(cells))
 	for i, c := range cells {
@@ -272,8 +279,14 @@ func Run(s *Spec, workers int, progress func(done, total int)) ([]Cell, []Trial,
 		}
 		bases[i] = sc
 	}
-	total := len(cells) * s.Trials
-	out := make([]Trial, total)
+	var jobsList []int
+	for j := 0; j < len(cells)*s.Trials; j++ {
+		if (j%s.Trials)%n == shard {
+			jobsList = append(jobsList, j)
+		}
+	}
+	total := len(jobsList)
+	out := make([]Trial, len(cells)*s.Trials)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -303,12 +316,47 @@ func Run(s *Spec, workers int, progress func(done, total int)) ([]Cell, []Trial,
 			}
 		}()
 	}
-	for j := 0; j < total; j++ {
+	for _, j := range jobsList {
 		jobs <- j
 	}
 	close(jobs)
 	wg.Wait()
-	return cells, out, nil
+	shardOut := make([]Trial, 0, total)
+	for _, j := range jobsList {
+		shardOut = append(shardOut, out[j])
+	}
+	return cells, shardOut, nil
+}
+
+// Merge checks that trials (from any number of shards) hold every trial of
+// every cell exactly once, and returns them in (cell, trial) order.
+func Merge(s *Spec, parts ...[]Trial) ([]Trial, error) {
+	cells := len(s.Cells())
+	seen := make([]bool, cells*s.Trials)
+	out := make([]Trial, cells*s.Trials)
+	for _, p := range parts {
+		for _, t := range p {
+			if t.Cell < 0 || t.Cell >= cells || t.Trial < 0 || t.Trial >= s.Trials {
+				return nil, fmt.Errorf("trial %d of cell %d is outside the spec (%d cells x %d trials)", t.Trial, t.Cell, cells, s.Trials)
+			}
+			j := t.Cell*s.Trials + t.Trial
+			if seen[j] {
+				return nil, fmt.Errorf("trial %d of cell %d appears twice", t.Trial, t.Cell)
+			}
+			seen[j] = true
+			out[j] = t
+		}
+	}
+	var missing []string
+	for j, ok := range seen {
+		if !ok && len(missing) < 5 {
+			missing = append(missing, fmt.Sprintf("%d:%d", j/s.Trials, j%s.Trials))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("trials missing, e.g. %s (cell:trial): a shard did not finish or was not given", strings.Join(missing, ", "))
+	}
+	return out, nil
 }
 
 // Summary is one cell's statistics.
