@@ -636,6 +636,9 @@ func (r *Replica) proposeISR(isr []int) {
 	b := r.b
 	b.send(b.c.ctlNode, b.c.k.alterPartition, &alterPartition{tp: r.TP, leader: b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: isr})
 	b.c.E.Cancel(r.alterTimer)
+	// AlterPartitionManager resends after a failed or unanswered request; a
+	// request lost on the way is given up after 5 s (an assumed client
+	// timeout) and the next ISR check proposes again.
 	r.alterTimer = b.timer(b.c.k.tAlterTimeout, 5*sim.Second, int64(r.TP), nil)
 }
 

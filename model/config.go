@@ -145,7 +145,6 @@ type ProducerConfig struct {
 	BufferMemory    int64        // buffer.memory, bytes
 	MaxBlock        sim.Duration // max.block.ms
 	Partitioner     string       // "sticky" or "round-robin" for records without keys
-	MetadataMaxAge  sim.Duration // metadata.max.age.ms
 }
 
 // Workload says what a producer sends.
@@ -170,7 +169,6 @@ type ConsumerConfig struct {
 	ResetLatest        bool         // auto.offset.reset=latest (else earliest)
 	ProcessingTime     sim.Duration // per record
 	Async              bool         // hand records to a worker and poll on (auto-commit can overtake processing)
-	PollInterval       sim.Duration // idle wait between empty polls (fetch.max.wait.ms, 500 ms)
 }
 
 // DefaultBroker returns broker defaults for a profile.
@@ -208,7 +206,7 @@ func DefaultProducer(p Profile) ProducerConfig {
 		Acks: p.Acks, Retries: p.Retries, RetryBackoff: 100 * sim.Millisecond,
 		DeliveryTimeout: dt, RequestTimeout: 30 * sim.Second, MaxInFlight: 5,
 		Idempotence: p.Idempotence, BatchSize: 16384, Linger: p.LingerMs, BufferMemory: 32 << 20,
-		MaxBlock: 60 * sim.Second, Partitioner: "sticky", MetadataMaxAge: 5 * sim.Minute,
+		MaxBlock: 60 * sim.Second, Partitioner: "sticky",
 	}
 }
 
@@ -217,6 +215,6 @@ func DefaultConsumer(p Profile) ConsumerConfig {
 	return ConsumerConfig{
 		AutoCommit: true, AutoCommitInterval: 5 * sim.Second, MaxPollRecords: 500,
 		SessionTimeout: p.ConsumerSession, HeartbeatInterval: 3 * sim.Second, ResetLatest: true,
-		ProcessingTime: 100 * sim.Microsecond, PollInterval: 500 * sim.Millisecond,
+		ProcessingTime: 100 * sim.Microsecond,
 	}
 }

@@ -2,6 +2,8 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
@@ -174,22 +176,9 @@ func (s *Scenario) Export(raw []byte, name, title, description string, expect ma
 	}
 	put(root, "faults", faults)
 	ex := mapping()
-	for _, f := range sortedKeys(expect) {
+	for _, f := range slices.Sorted(maps.Keys(expect)) {
 		put(ex, f, quoted(expect[f]))
 	}
 	put(root, "expect", ex)
 	return yaml.Marshal(&doc)
-}
-
-func sortedKeys(m map[string]string) []string {
-	var ks []string
-	for k := range m {
-		ks = append(ks, k)
-	}
-	for i := 1; i < len(ks); i++ {
-		for j := i; j > 0 && ks[j] < ks[j-1]; j-- {
-			ks[j], ks[j-1] = ks[j-1], ks[j]
-		}
-	}
-	return ks
 }

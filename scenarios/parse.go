@@ -9,6 +9,7 @@ import (
 
 	"acksim/model"
 	"acksim/model/check"
+	"acksim/sim"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -125,7 +126,7 @@ func (w *walker) bool(n *yaml.Node, field string) bool {
 	return b
 }
 
-func (w *walker) dur(n *yaml.Node, field string) (d durationT) {
+func (w *walker) dur(n *yaml.Node, field string) sim.Duration {
 	s, ok := w.scalar(n, field)
 	if !ok {
 		return 0
@@ -134,7 +135,7 @@ func (w *walker) dur(n *yaml.Node, field string) (d durationT) {
 	if !ok {
 		w.fail(n, field, s, "must be a duration such as 30s, 5ms or 1m30s")
 	}
-	return durationT(v)
+	return v
 }
 
 func (w *walker) list(n *yaml.Node, field string, f func(i int, v *yaml.Node)) {
@@ -174,7 +175,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 	}
 	root := doc.Content[0]
 	s = &Scenario{File: file, Kafka: model.DefaultProfile, Seed: 1, Brokers: 3, Topic: "events", Partitions: 1, RF: 3,
-		Duration: durationT(10e9).d(), Recovery: true, RecoveryTimeout: durationT(300e9).d(), lines: map[string]int{}, Raw: data}
+		Duration: 10 * sim.Second, Recovery: true, RecoveryTimeout: 5 * sim.Minute, lines: map[string]int{}, Raw: data}
 	var producersSeen bool
 	w.fields(root, "", topFields, func(key string, v *yaml.Node) {
 		s.lines[key] = v.Line
@@ -211,14 +212,14 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 			w.fields(v, key, []string{"duration", "recovery", "recovery.timeout"}, func(k string, x *yaml.Node) {
 				switch k {
 				case "duration":
-					s.Duration = w.dur(x, "run.duration").d()
+					s.Duration = w.dur(x, "run.duration")
 					if s.Duration <= 0 {
 						w.fail(x, "run.duration", x.Value, "must be positive")
 					}
 				case "recovery":
 					s.Recovery = w.bool(x, "run.recovery")
 				case "recovery.timeout":
-					s.RecoveryTimeout = w.dur(x, "run.recovery.timeout").d()
+					s.RecoveryTimeout = w.dur(x, "run.recovery.timeout")
 				}
 			})
 		case "faults":
@@ -298,7 +299,7 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 				case "records":
 					p.Records = w.int(x, f, 1, 100_000_000)
 				case "duration":
-					p.Duration = w.dur(x, f).d()
+					p.Duration = w.dur(x, f)
 				case "rate":
 					p.Rate = w.float(x, f, 0.001, 10_000_000)
 				case "arrival":
@@ -319,7 +320,7 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 						w.fail(x, f, p.OnError, "must be give-up or resend")
 					}
 				case "start":
-					p.Start = w.dur(x, f).d()
+					p.Start = w.dur(x, f)
 				}
 			})
 		}
@@ -334,7 +335,7 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 
 func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 	field := fmt.Sprintf("consumers[%d]", i)
-	c := ConsumerDef{Name: fmt.Sprintf("c%d", i+1), ProcessingTime: durationT(100e3).d(), Line: n.Line}
+	c := ConsumerDef{Name: fmt.Sprintf("c%d", i+1), ProcessingTime: 100 * sim.Microsecond, Line: n.Line}
 	w.fields(n, field, []string{"name", "config", "processing"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
@@ -354,7 +355,7 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 						w.fail(x, pf+".mode", m, "must be sync (process, then poll again) or async (hand records to a worker and keep polling)")
 					}
 				case "time.per.record":
-					c.ProcessingTime = w.dur(x, pf+".time.per.record").d()
+					c.ProcessingTime = w.dur(x, pf+".time.per.record")
 				}
 			})
 		}
@@ -404,13 +405,13 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 		case "at", "after":
 			triggers++
 			st.Trigger.Kind = k
-			st.Trigger.At = w.dur(v, f).d()
+			st.Trigger.At = w.dur(v, f)
 		case "when":
 			triggers++
 			st.Trigger.Kind = "when"
 			st.Trigger.Cond = w.cond(v, f)
 		case "timeout":
-			st.Trigger.Timeout = w.dur(v, f).d()
+			st.Trigger.Timeout = w.dur(v, f)
 		case "action":
 			actionNode = v
 			st.Action = w.str(v, f)
@@ -422,7 +423,7 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 		case "partition":
 			st.Partition = w.int(v, f, 0, 1023)
 		case "for":
-			st.For = w.dur(v, f).d()
+			st.For = w.dur(v, f)
 		case "factor":
 			st.Factor = w.float(v, f, 1, 1e6)
 		case "groups":

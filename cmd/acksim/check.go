@@ -195,10 +195,7 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.Uint64Var(&f.seed, "seed", 1, "seed of the search (and of the scenario)")
-	fl.StringVar(&f.kafka, "kafka", "", "Kafka version profile")
-	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable)")
-	fl.BoolVar(&f.json, "json", false, "print the result as JSON")
+	scenarioFlags(fl, &f.runFlags, "seed of the search (and of the scenario)", "print the result as JSON")
 	fl.StringVar(&f.faults, "faults", "crash,power-loss,partition", "fault kinds to draw, comma-separated")
 	fl.StringVar(&f.props, "property", "lost_write", "properties that must hold (be zero), comma-separated")
 	fl.IntVar(&f.maxDown, "max-down", 1, "at most this many brokers down, lossy or partitioned at once")

@@ -8,11 +8,13 @@ import (
 	"path/filepath"
 	"strings"
 
+	"acksim/model"
 	"acksim/reports"
 	"acksim/scenarios"
 	"acksim/sim"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 type runFlags struct {
@@ -148,14 +150,20 @@ Lines (step, t_ns, node, kind, a, b, text).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.Uint64Var(&f.seed, "seed", 1, "random seed (default: the scenario's seed)")
-	fl.StringVar(&f.kafka, "kafka", "", "Kafka version profile: 0.8, 0.10, 0.11, 2.8, 3.6, 3.9, 4.1")
-	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable), e.g. --set acks=all")
-	fl.BoolVar(&f.json, "json", false, "print the verdict as JSON")
+	scenarioFlags(fl, f, "random seed (default: the scenario's seed)", "print the verdict as JSON")
 	fl.StringVar(&f.trace, "trace", "", "write every kernel event to this file as JSON Lines")
 	fl.BoolVar(&f.timeline, "timeline", false, "print the model's timeline (faults, elections, ISR changes, truncations)")
 	fl.StringVar(&f.around, "timeline-around", "", "print only timeline events within this duration of a loss (e.g. 2s)")
 	return cmd
+}
+
+// scenarioFlags registers the flags run and check share: which scenario
+// variant to use, and JSON output.
+func scenarioFlags(fl *pflag.FlagSet, f *runFlags, seedHelp, jsonHelp string) {
+	fl.Uint64Var(&f.seed, "seed", 1, seedHelp)
+	fl.StringVar(&f.kafka, "kafka", "", "Kafka version profile: "+strings.Join(model.ProfileNames(), ", "))
+	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable), e.g. --set acks=all")
+	fl.BoolVar(&f.json, "json", false, jsonHelp)
 }
 
 func parseFlagDuration(flag, v string) (sim.Duration, error) {
