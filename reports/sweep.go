@@ -47,7 +47,7 @@ func f2(x float64) string { return fmt.Sprintf("%.2f", x) }
 
 // SweepMarkdown renders the report: one row per cell, the loss probability
 // with its 95% interval, and the paired comparison.
-func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []string, losing map[int][]int) string {
+func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []string, losing map[int][]int, charts []Chart) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# acksim sweep: %s\n\n%d trials per cell; every cell faced the same fault schedules.\n\n", name, trials)
 	b.WriteString("| settings | P(lost write) | 95% interval | mean lost | max lost | dup trials | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|\n")
@@ -57,6 +57,12 @@ func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []strin
 			interval = fmt.Sprintf("≤ %.3f (one-sided)", s.Hi95)
 		}
 		fmt.Fprintf(&b, "| %s | %.3f (%d/%d) | %s | %.1f | %d | %d | %.1f | %.1f |\n", s.Settings, s.PLoss, s.LossTrials, s.Trials, interval, s.MeanLost, s.MaxLost, s.DupTrials, s.P50Ms, s.P99Ms)
+	}
+	if len(charts) > 0 {
+		b.WriteString("\n## Charts\n\n")
+		for _, c := range charts {
+			fmt.Fprintf(&b, "![%s](charts/%s.svg)\n\n%s\n\n", c.Title, c.Name, c.Caption)
+		}
 	}
 	if len(losing) > 0 {
 		b.WriteString("\n## Losing trials (replay with --export CELL:TRIAL)\n\n")

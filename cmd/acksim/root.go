@@ -91,5 +91,9 @@ func writeAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
+	if err := os.Chmod(tmp, 0o644); err != nil { // CreateTemp makes it 0600
+		os.Remove(tmp)
+		return err
+	}
 	return os.Rename(tmp, path)
 }

@@ -122,7 +122,7 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 				fmt.Fprintf(cmd.OutOrStdout(), "shard %d/%d: %d trials in %s; written to %s/ (combine with: acksim merge --out DIR SHARD-DIRS...)\n", shard, shards, len(ts), wall.Round(time.Millisecond), out)
 				return nil
 			}
-			md, err := writeSweep(out, spec, cells, ts)
+			md, err := writeSweep(out, spec, raw, cells, ts)
 			if err != nil {
 				return err
 			}
@@ -188,7 +188,7 @@ func stripKeys(raw []byte, keys ...string) string {
 // writeSweep writes the results of a whole sweep (summary, report, trials)
 // and returns the Markdown report. sweep, merge and report all end here, so
 // a merged or rebuilt report is byte for byte the one a single run writes.
-func writeSweep(out string, spec *sweep.Spec, cells []sweep.Cell, ts []sweep.Trial) (string, error) {
+func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts []sweep.Trial) (string, error) {
 	sums := sweep.Summarize(cells, ts)
 	paired := sweep.Paired(cells, ts, sums, spec.Trials)
 	losing := map[int][]int{}
@@ -197,12 +197,29 @@ func writeSweep(out string, spec *sweep.Spec, cells []sweep.Cell, ts []sweep.Tri
 			losing[t.Cell] = append(losing[t.Cell], t.Trial)
 		}
 	}
-	md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing)
-	for _, f := range []struct {
+	charts, err := reports.SweepCharts(spec, cells, sums)
+	if err != nil {
+		return "", err
+	}
+	md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing, charts)
+	page, err := reports.SweepHTML(reports.SweepReport{Spec: spec, SpecText: string(raw), SpecPath: filepath.Join(out, "spec.yaml"),
+		Cells: cells, Sums: sums, Paired: paired, Losing: losing, Charts: charts})
+	if err != nil {
+		return "", err
+	}
+	type file struct {
 		name string
 		data []byte
-	}{{"trials.jsonl", reports.TrialsJSONL(ts)}, {"summary.csv", reports.SummaryCSV(sums)},
-		{"summary.json", reports.SummaryJSON(sums)}, {"report.md", []byte(md)}} {
+	}
+	files := []file{{"trials.jsonl", reports.TrialsJSONL(ts)}, {"summary.csv", reports.SummaryCSV(sums)},
+		{"summary.json", reports.SummaryJSON(sums)}, {"report.md", []byte(md)}, {"report.html", page}}
+	for _, c := range charts {
+		files = append(files, file{"charts/" + c.Name + ".svg", c.SVG}, file{"charts/" + c.Name + ".png", c.PNG})
+	}
+	if err := os.MkdirAll(filepath.Join(out, "charts"), 0o755); err != nil {
+		return "", err
+	}
+	for _, f := range files {
 		if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
 			return "", err
 		}
@@ -273,7 +290,7 @@ func newMerge() *cobra.Command {
 			if err := writeAtomic(filepath.Join(out, "spec.yaml"), raw); err != nil {
 				return err
 			}
-			md, err := writeSweep(out, spec, spec.Cells(), all)
+			md, err := writeSweep(out, spec, raw, spec.Cells(), all)
 			if err != nil {
 				return err
 			}
@@ -293,7 +310,7 @@ func newReport() *cobra.Command {
 		Example: "  acksim report out",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			spec, _, ts, err := loadResults(args[0])
+			spec, raw, ts, err := loadResults(args[0])
 			if err != nil {
 				return err
 			}
@@ -301,7 +318,7 @@ func newReport() *cobra.Command {
 			if err != nil {
 				return &exitError{exitBadInput, "report: " + err.Error()}
 			}
-			md, err := writeSweep(args[0], spec, spec.Cells(), all)
+			md, err := writeSweep(args[0], spec, raw, spec.Cells(), all)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -20,6 +21,7 @@ import (
 	"acksim/sim"
 
 	"go.yaml.in/yaml/v3"
+	"gonum.org/v1/gonum/stat/distuv"
 )
 
 // Spec is a sweep file.
@@ -31,6 +33,18 @@ type Spec struct {
 	Set    []string            `yaml:"set"`  // overrides applied to every cell
 	Grid   map[string][]string `yaml:"grid"` // key -> values (any --set key)
 	Faults FaultModel          `yaml:"faults"`
+	Charts ChartSpec           `yaml:"charts"`
+}
+
+// ChartSpec chooses the grid axes the report's charts use. Every field is
+// optional: by default the heatmap is acks x min.insync.replicas when both
+// are in the grid (else the first two axes), the line chart's x axis is the
+// first axis with at least two numeric values (flush settings first), and
+// its lines are the values of acks (else the first other axis).
+type ChartSpec struct {
+	Heatmap []string `yaml:"heatmap"` // two grid keys: columns, rows
+	X       string   `yaml:"x"`       // a grid key with numeric values
+	Lines   string   `yaml:"lines"`   // a grid key: one line per value
 }
 
 // FaultModel gives each fault kind a rate and a duration. Rates are events
@@ -70,6 +84,9 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if s.Seed == 0 {
 		s.Seed = 1
 	}
+	if err := s.checkCharts(file); err != nil {
+		return nil, err
+	}
 	for _, r := range s.Faults.all() {
 		if r.rate.PerHour < 0 {
 			return nil, &scenarios.Error{File: file, Field: "faults." + r.kind + ".per_hour", Value: fmt.Sprint(r.rate.PerHour), Allowed: "must be >= 0"}
@@ -81,6 +98,59 @@ func Parse(file string, data []byte) (*Spec, error) {
 		}
 	}
 	return &s, nil
+}
+
+func (s *Spec) checkCharts(file string) error {
+	axes := strings.Join(s.Axes(), ", ")
+	bad := func(field, v, why string) error {
+		return &scenarios.Error{File: file, Field: "charts." + field, Value: v, Allowed: why}
+	}
+	if n := len(s.Charts.Heatmap); n != 0 && n != 2 {
+		return bad("heatmap", strings.Join(s.Charts.Heatmap, ","), "must name two grid keys ("+axes+")")
+	}
+	for _, k := range s.Charts.Heatmap {
+		if _, ok := s.Grid[k]; !ok {
+			return bad("heatmap", k, "must be a grid key ("+axes+")")
+		}
+	}
+	if k := s.Charts.X; k != "" {
+		if _, ok := s.Grid[k]; !ok {
+			return bad("x", k, "must be a grid key ("+axes+")")
+		}
+		if len(NumericValues(s.Grid[k])) < 2 {
+			return bad("x", k, "must be a grid key with at least two numeric values")
+		}
+	}
+	if k := s.Charts.Lines; k != "" {
+		if _, ok := s.Grid[k]; !ok || k == s.Charts.X {
+			return bad("lines", k, "must be a grid key other than charts.x ("+axes+")")
+		}
+	}
+	return nil
+}
+
+// Axes are the grid keys in the order cells are expanded (sorted).
+func (s *Spec) Axes() []string {
+	keys := make([]string, 0, len(s.Grid))
+	for k := range s.Grid {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// NumericValues returns the values of vs that are numbers (durations count,
+// in milliseconds), keyed by value; "never" and other words are left out.
+func NumericValues(vs []string) map[string]float64 {
+	out := map[string]float64{}
+	for _, v := range vs {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			out[v] = f
+		} else if d, err := parseDur(v); err == nil && v != "never" {
+			out[v] = float64(d) / float64(sim.Millisecond)
+		}
+	}
+	return out
 }
 
 type kindRate struct {
@@ -109,13 +179,19 @@ type Cell struct {
 
 func (c Cell) String() string { return strings.Join(c.Settings, " ") }
 
+// Value is the cell's value for grid key k ("" if k is not an axis).
+func (c Cell) Value(k string) string {
+	for _, kv := range c.Settings {
+		if key, v, _ := strings.Cut(kv, "="); key == k {
+			return v
+		}
+	}
+	return ""
+}
+
 // Cells expands the grid in a fixed order (keys sorted, values as given).
 func (s *Spec) Cells() []Cell {
-	keys := make([]string, 0, len(s.Grid))
-	for k := range s.Grid {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := s.Axes()
 	cells := []Cell{{}}
 	for _, k := range keys {
 		var next []Cell
@@ -376,16 +452,22 @@ type Summary struct {
 	P99Ms         float64 `json:"median_p99_ms"`
 }
 
-// Wilson returns the Wilson score 95% interval for k successes in n trials;
-// with k = 0 the upper bound is the exact one-sided 95% bound 1-0.05^(1/n).
+// z95 is the two-sided 95% normal quantile, Φ⁻¹(0.975) ≈ 1.96.
+var z95 = distuv.UnitNormal.Quantile(0.975)
+
+// Wilson returns the Wilson score 95% interval for k successes in n trials
+// (Wilson 1927; Brown, Cai & DasGupta 2001 recommend it for small n). With
+// k = 0 the upper bound is the exact one-sided 95% Clopper-Pearson bound,
+// the 0.95 quantile of Beta(1, n), which is 1-0.05^(1/n) ("rule of three":
+// about 3/n).
 func Wilson(k, n int) (lo, hi float64) {
 	if n == 0 {
 		return 0, 1
 	}
 	if k == 0 {
-		return 0, 1 - math.Pow(0.05, 1/float64(n))
+		return 0, distuv.Beta{Alpha: 1, Beta: float64(n)}.Quantile(0.95)
 	}
-	const z = 1.959963984540054
+	z := z95
 	p := float64(k) / float64(n)
 	nn := float64(n)
 	den := 1 + z*z/nn
