@@ -209,12 +209,12 @@ type grid struct {
 	cols int
 }
 
-func (g grid) Dims() (int, int)      { return g.cols, len(g.z) }
-func (g grid) Z(c, r int) float64    { return g.z[r][c] }
-func (g grid) X(c int) float64       { return float64(c) }
-func (g grid) Y(r int) float64       { return float64(r) }
-func (g grid) Min() float64          { return 0 }
-func (g grid) Max() float64          { return g.max() }
+func (g grid) Dims() (int, int)   { return g.cols, len(g.z) }
+func (g grid) Z(c, r int) float64 { return g.z[r][c] }
+func (g grid) X(c int) float64    { return float64(c) }
+func (g grid) Y(r int) float64    { return float64(r) }
+func (g grid) Min() float64       { return 0 }
+func (g grid) Max() float64       { return g.max() }
 func (g grid) max() (m float64) {
 	for _, row := range g.z {
 		for _, v := range row {
