@@ -13,6 +13,9 @@ import (
 // Options change how a scenario runs.
 type Options struct {
 	Tracer sim.Tracer // receives every trace line; nil: only the hash is kept
+	// RecordMessages keeps every network message for a space-time diagram
+	// (Result.Cluster.Wire); the run is otherwise identical.
+	RecordMessages bool
 }
 
 // Fired is a fault step as it happened.
@@ -50,6 +53,9 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 	c := model.New(r.Spec)
 	if opt.Tracer != nil {
 		c.E.SetTracer(opt.Tracer)
+	}
+	if opt.RecordMessages {
+		c.RecordMessages()
 	}
 	sc := &script{s: s, c: c, cur: -1}
 	sc.h = c.E.Register(sc)

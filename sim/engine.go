@@ -135,6 +135,10 @@ func (e *Engine) AddNode(name string) NodeID {
 	return NodeID(len(e.nodes) - 1)
 }
 
+// Nodes is the number of node ids handed out, counting node 0 ("sim", the
+// kernel itself).
+func (e *Engine) Nodes() int { return len(e.nodes) }
+
 // NodeName returns the registered name of n.
 func (e *Engine) NodeName(n NodeID) string {
 	if n >= 0 && int(n) < len(e.nodes) {

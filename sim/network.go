@@ -39,6 +39,30 @@ type Network struct {
 	drop  KindID
 
 	Sent, Delivered, Dropped uint64
+
+	record bool
+	msgs   []Message
+}
+
+// Fate is what became of a message.
+type Fate uint8
+
+// Fates of a recorded message.
+const (
+	InFlight        Fate = iota // not arrived when the run ended
+	Delivered                   // reached its destination (perhaps held there by a pause)
+	DroppedAtSend               // the link was cut, or the message was drawn to be lost
+	DroppedInFlight             // the link was cut while it travelled
+)
+
+// Message is one message as the network carried it, kept only while
+// recording (for space-time diagrams). P is the payload as sent.
+type Message struct {
+	From, To     NodeID
+	Kind         KindID
+	Sent, Arrive Time
+	Fate         Fate
+	P            any
 }
 
 // NewNetwork makes a network for nodes with ids 0..n-1 (ids come from
@@ -62,13 +86,30 @@ func (nw *Network) Attach(node NodeID, h HandlerID) { nw.nodes[node].h = h }
 // Configure sets one directed link.
 func (nw *Network) Configure(from, to NodeID, c LinkConfig) { nw.link(from, to).cfg = c }
 
+// Record starts (or stops) keeping every message sent from now on; see
+// Messages. Recording changes nothing else: the trace and its hash are the
+// same with and without it.
+func (nw *Network) Record(on bool) { nw.record = on }
+
+// Messages returns the recorded messages in send order.
+func (nw *Network) Messages() []Message { return nw.msgs }
+
 // Send puts a message on the link from -> to. It reports whether the message
 // left (false: the link is cut or the message was drawn to be lost).
+//
+// Every message is numbered (Sent, before the increment) and carries its
+// number in the upper half of the delivery event's B, whether or not the
+// network records, so the trace hash does not depend on recording.
 func (nw *Network) Send(from, to NodeID, kind KindID, p any) bool {
+	id := nw.Sent
 	nw.Sent++
 	l := nw.link(from, to)
+	if nw.record {
+		nw.msgs = append(nw.msgs, Message{From: from, To: to, Kind: kind, Sent: nw.e.now, P: p})
+	}
 	if l.cut || (l.cfg.Drop > 0 && nw.rng.Float64() < l.cfg.Drop) {
 		nw.Dropped++
+		nw.fate(id, DroppedAtSend)
 		nw.e.Note(from, nw.drop, int64(to), int64(kind), "")
 		return false
 	}
@@ -80,8 +121,20 @@ func (nw *Network) Send(from, to NodeID, kind KindID, p any) bool {
 		at = l.last
 	}
 	l.last = at
-	nw.e.At(at, Event{H: nw.h, Kind: kind, Node: to, A: int64(from), B: int64(l.gen), P: p})
+	nw.e.At(at, Event{H: nw.h, Kind: kind, Node: to, A: int64(from), B: int64(id)<<32 | int64(l.gen), P: p})
 	return true
+}
+
+// fate records what became of message id (the first fate sticks: a message
+// held by a paused node and handed over later arrived when it first came).
+func (nw *Network) fate(id uint64, f Fate) {
+	if !nw.record || id < nw.Sent-uint64(len(nw.msgs)) {
+		return // sent before recording started
+	}
+	m := &nw.msgs[id-(nw.Sent-uint64(len(nw.msgs)))]
+	if m.Fate == InFlight {
+		m.Fate, m.Arrive = f, nw.e.now
+	}
 }
 
 // Handle delivers a message that reached its destination.
@@ -90,9 +143,11 @@ func (nw *Network) Handle(e *Engine, ev *Event) {
 	l := nw.link(from, to)
 	if l.cut || uint32(ev.B) != l.gen {
 		nw.Dropped++
+		nw.fate(uint64(ev.B)>>32, DroppedInFlight)
 		e.Note(to, nw.drop, int64(from), int64(ev.Kind), "in flight across a cut")
 		return
 	}
+	nw.fate(uint64(ev.B)>>32, Delivered)
 	n := &nw.nodes[to]
 	if n.paused {
 		n.held = append(n.held, *ev)

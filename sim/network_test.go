@@ -140,3 +140,43 @@ func TestPausedNodeReceivesNothingUntilResumed(t *testing.T) {
 		t.Fatal(diff)
 	}
 }
+
+// Recording keeps each message's fate and does not change the trace hash.
+func TestRecordedFates(t *testing.T) {
+	run := func(record bool) (*Network, uint64) {
+		e, nw, _, k := newNet(t, LinkConfig{Latency: 2 * Millisecond})
+		nw.Record(record)
+		nw.Send(1, 2, k, &payload{1}) // delivered at 2ms
+		nw.Cut(1, 0)
+		nw.Send(1, 0, k, &payload{2}) // dropped at send
+		nw.Send(2, 0, k, &payload{3}) // cut while in flight
+		nw.Pause(1)
+		nw.Send(0, 1, k, &payload{4}) // held by the pause, handed over at 5ms
+		e.At(Time(Millisecond), Event{H: e.Register(HandlerFunc(func(*Engine, *Event) { nw.Cut(2, 0) }))})
+		e.At(Time(5*Millisecond), Event{H: e.Register(HandlerFunc(func(*Engine, *Event) { nw.Resume(1) }))})
+		nw.Send(0, 2, k, &payload{5})
+		e.RunUntil(Time(Millisecond))
+		e.Run()
+		return nw, e.Hash()
+	}
+	nw, h1 := run(true)
+	_, h2 := run(false)
+	if h1 != h2 {
+		t.Fatal("recording changed the trace hash")
+	}
+	type view struct {
+		From, To NodeID
+		Arrive   Time
+		Fate     Fate
+	}
+	var got []view
+	for _, m := range nw.Messages() {
+		got = append(got, view{m.From, m.To, m.Arrive, m.Fate})
+	}
+	ms := Time(Millisecond)
+	want := []view{{1, 2, 2 * ms, Delivered}, {1, 0, 0, DroppedAtSend}, {2, 0, 2 * ms, DroppedInFlight},
+		{0, 1, 2 * ms, Delivered}, {0, 2, 2 * ms, Delivered}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("fates (-want +got):\n%s", diff)
+	}
+}

@@ -18,14 +18,16 @@ import (
 )
 
 type runFlags struct {
-	seed     uint64
-	seedSet  bool
-	kafka    string
-	sets     []string
-	json     bool
-	trace    string
-	timeline bool
-	around   string
+	seed       uint64
+	seedSet    bool
+	kafka      string
+	sets       []string
+	json       bool
+	trace      string
+	timeline   bool
+	html       string
+	htmlWindow string
+	around     string
 }
 
 // loadWithOverrides loads a scenario and applies --seed, --kafka and --set.
@@ -76,11 +78,15 @@ verdict contradicts an expectation in the file; 2 bad input (nothing ran).
 
 --timeline prints one line per model event (columns: TIME since start,
 BROKER, EVENT kind, WHAT happened). --trace writes every kernel event as JSON
-Lines (step, t_ns, node, kind, a, b, text).`,
+Lines (step, t_ns, node, kind, a, b, text). --html writes a self-contained
+page with the verdict, the timeline and a space-time diagram (nodes as lanes,
+messages as arrows, faults marked, the messages that carried lost records in
+red).`,
 		Example: `  acksim run acks1-leader-crash
   acksim run acks1-leader-crash --set acks=all --set min.insync.replicas=2
   acksim run cluster-power-loss-no-flush --kafka 2.8 --timeline
-  acksim run my.yaml --seed 7 --json --trace run.jsonl`,
+  acksim run my.yaml --seed 7 --json --trace run.jsonl
+  acksim run acks1-leader-crash --html run.html`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.seedSet = cmd.Flags().Changed("seed")
@@ -101,7 +107,20 @@ Lines (step, t_ns, node, kind, a, b, text).`,
 				around = d
 				f.timeline = true
 			}
-			opt := scenarios.Options{}
+			var windows []reports.Window
+			if f.htmlWindow != "" {
+				a, b, ok := strings.Cut(f.htmlWindow, ":")
+				from, e1 := parseFlagDuration("--html-window", a)
+				to, e2 := parseFlagDuration("--html-window", b)
+				if !ok || e1 != nil || e2 != nil || to <= from {
+					return &exitError{exitBadInput, fmt.Sprintf("--html-window %q: must be FROM:TO, two durations since the start with FROM < TO, e.g. 9s:14s", f.htmlWindow)}
+				}
+				windows = []reports.Window{{From: sim.Time(from), To: sim.Time(to), Why: "chosen with --html-window"}}
+				if f.html == "" {
+					return &exitError{exitBadInput, "--html-window needs --html FILE"}
+				}
+			}
+			opt := scenarios.Options{RecordMessages: f.html != ""}
 			var tmp *os.File
 			var bw *bufio.Writer
 			var jt *sim.JSONTracer
@@ -129,6 +148,19 @@ Lines (step, t_ns, node, kind, a, b, text).`,
 			}
 			out := cmd.OutOrStdout()
 			replay := replayLine(args[0], s, f)
+			if f.html != "" {
+				if windows == nil {
+					windows = reports.AutoWindows(res)
+				}
+				page, err := reports.RunHTML(res, replay, windows)
+				if err != nil {
+					return err
+				}
+				if err := writeAtomic(f.html, page); err != nil {
+					return &exitError{exitBadInput, fmt.Sprintf("--html %s: %v", f.html, err)}
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d space-time diagram(s))\n", f.html, len(windows))
+			}
 			if f.json {
 				b, _ := json.MarshalIndent(res.Verdict, "", "  ")
 				fmt.Fprintln(out, string(b))
@@ -154,6 +186,8 @@ Lines (step, t_ns, node, kind, a, b, text).`,
 	fl.StringVar(&f.trace, "trace", "", "write every kernel event to this file as JSON Lines")
 	fl.BoolVar(&f.timeline, "timeline", false, "print the model's timeline (faults, elections, ISR changes, truncations)")
 	fl.StringVar(&f.around, "timeline-around", "", "print only timeline events within this duration of a loss (e.g. 2s)")
+	fl.StringVar(&f.html, "html", "", "write an HTML report with a space-time diagram to this file")
+	fl.StringVar(&f.htmlWindow, "html-window", "", "the diagram's stretch of time, FROM:TO (default: around the first fault and the loss)")
 	return cmd
 }
 

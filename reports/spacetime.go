@@ -1,0 +1,344 @@
+package reports
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"strings"
+
+	"acksim/model"
+	"acksim/scenarios"
+	"acksim/sim"
+)
+
+// Window is a stretch of simulated time a space-time diagram draws, and
+// why it was chosen.
+type Window struct {
+	From, To sim.Time
+	Why      string
+}
+
+// AutoWindows picks the interesting stretches of a run, each at most a few
+// seconds (wider windows smear arrows into blocks): around the first fault
+// and the acknowledgements of records later lost, and around the
+// truncation or power loss that removed them, when that is later.
+func AutoWindows(res *scenarios.Result) []Window {
+	h := res.History
+	end := h.End
+	fault := sim.Time(-1)
+	for _, f := range res.Fired {
+		if !f.Skipped {
+			fault = f.At
+			break
+		}
+	}
+	lost := lostSet(res)
+	firstAck, lastAck := sim.Time(-1), sim.Time(-1)
+	for id := range lost {
+		at := h.Records[id-1].AckAt
+		if firstAck < 0 || at < firstAck {
+			firstAck = at
+		}
+		lastAck = max(lastAck, at)
+	}
+	removal := sim.Time(-1)
+	for _, rm := range h.Removals {
+		if removesAny(rm, lost) {
+			removal = rm.At
+			break
+		}
+	}
+	clip := func(w Window) Window { // to the run, on whole milliseconds
+		ms := sim.Time(sim.Millisecond)
+		w.From, w.To = max(0, w.From/ms*ms), min(end, (w.To+ms-1)/ms*ms)
+		return w
+	}
+	var out []Window
+	switch {
+	case fault < 0 && firstAck < 0:
+		return []Window{clip(Window{0, sim.Time(2 * sim.Second), "the start of the run (no fault fired)"})}
+	case firstAck < 0:
+		out = append(out, clip(Window{fault.Add(-500 * sim.Millisecond), fault.Add(1500 * sim.Millisecond), "around the first fault"}))
+	default:
+		from := firstAck
+		if fault >= 0 {
+			from = min(from, fault)
+		}
+		to := max(lastAck, fault)
+		from = max(from.Add(-250*sim.Millisecond), to.Add(-2*sim.Second))
+		out = append(out, clip(Window{from, to.Add(750 * sim.Millisecond), "the acknowledgements of records later lost, and the first fault"}))
+	}
+	if removal >= 0 && removal > out[0].To {
+		out = append(out, clip(Window{removal.Add(-sim.Second), removal.Add(500 * sim.Millisecond), "the removal of the lost records from the log"}))
+	}
+	return out
+}
+
+func lostSet(res *scenarios.Result) map[model.RecordID]bool {
+	out := make(map[model.RecordID]bool, len(res.Verdict.Lost))
+	for _, id := range res.Verdict.Lost {
+		out[id] = true
+	}
+	return out
+}
+
+func removesAny(rm model.Removal, lost map[model.RecordID]bool) bool {
+	for _, b := range rm.Batches {
+		for _, id := range b.Records {
+			if lost[id] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Diagram is a drawn space-time diagram and what it left out.
+type Diagram struct {
+	SVG      template.HTML
+	Window   Window
+	Drawn    int // messages drawn
+	Routine  int // heartbeats and empty fetches in the window, not drawn
+	LostMsgs int // drawn messages that carried a record later lost
+}
+
+// SpaceTime draws a run as lanes (controller, brokers, clients) against
+// time, with messages as arrows from sender at send time to receiver at
+// arrival. Faults are vertical lines; a broker's down or paused time is
+// shaded; model events (elections, ISR changes, truncations) are dots with
+// their text as a tooltip. Messages that carried a record that was later
+// lost, and the truncations that removed it, are red. The run must have
+// been made with RecordMessages.
+func SpaceTime(res *scenarios.Result, w Window) Diagram {
+	c := res.Cluster
+	lanes := c.Lanes()
+	lost := lostSet(res)
+	span := float64(w.To-w.From) / float64(sim.Second)
+	pxPerSec := min(4000, max(200, 5000/max(span, 0.001)))
+	const left, top, laneGap = 110.0, 60.0, 46.0
+	x := func(t sim.Time) float64 { return left + float64(t-w.From)/float64(sim.Second)*pxPerSec }
+	y := func(lane int) float64 { return top + float64(lane)*laneGap }
+	width := x(w.To) + 40
+	height := y(len(lanes)-1) + 40
+	in := func(t sim.Time) bool { return t >= w.From && t <= w.To }
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="spacetime" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f">`, width, height, width, height)
+	b.WriteString(`<defs><marker id="ah" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="5" markerHeight="5" orient="auto"><path d="M0,0L6,3L0,6z" fill="#555"/></marker>` +
+		`<marker id="ahr" viewBox="0 0 6 6" refX="6" refY="3" markerWidth="5" markerHeight="5" orient="auto"><path d="M0,0L6,3L0,6z" fill="#c00"/></marker></defs>`)
+	// Time axis.
+	step := tickStep(pxPerSec)
+	for t := (w.From + sim.Time(step) - 1) / sim.Time(step) * sim.Time(step); t <= w.To; t = t.Add(step) {
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#eee"/><text x="%.1f" y="%.0f" class="lane" text-anchor="middle">%s</text>`,
+			x(t), top-14, x(t), height-20, x(t), top-18, t.String())
+	}
+	// Down and paused time per broker, from the history.
+	type span2 struct {
+		from sim.Time
+		open bool
+	}
+	down := map[int]*span2{}
+	paused := map[int]*span2{}
+	shade := func(broker int, from, to sim.Time, colour, what string) {
+		from, to = max(from, w.From), min(to, w.To)
+		if to <= from {
+			return
+		}
+		ly := y(c.Lane(broker))
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="14" fill="%s" opacity="0.5"><title>broker %d %s %s–%s</title></rect>`,
+			x(from), ly-7, x(to)-x(from), colour, broker, what, from.String(), to.String())
+	}
+	for _, e := range res.History.Events {
+		if e.Broker <= 0 {
+			continue
+		}
+		switch e.Kind {
+		case "crash", "power-loss", "disk-loss", "shutdown":
+			if down[e.Broker] == nil || !down[e.Broker].open {
+				down[e.Broker] = &span2{e.At, true}
+			}
+		case "restart":
+			if s := down[e.Broker]; s != nil && s.open {
+				shade(e.Broker, s.from, e.At, "#999", "down")
+				s.open = false
+			}
+		case "pause":
+			paused[e.Broker] = &span2{e.At, true}
+		case "resume":
+			if s := paused[e.Broker]; s != nil && s.open {
+				shade(e.Broker, s.from, e.At, "#e0b000", "paused")
+				s.open = false
+			}
+		}
+	}
+	for id, s := range down {
+		if s.open {
+			shade(id, s.from, w.To, "#999", "down")
+		}
+	}
+	for id, s := range paused {
+		if s.open {
+			shade(id, s.from, w.To, "#e0b000", "paused")
+		}
+	}
+	// Lanes.
+	for i, name := range lanes {
+		fmt.Fprintf(&b, `<line x1="%.0f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#bbb"/><text x="8" y="%.1f" class="lane">%s</text>`,
+			left, y(i), x(w.To), y(i), y(i)+4, template.HTMLEscapeString(name))
+	}
+	// Messages.
+	d := Diagram{Window: w}
+	for _, m := range c.Wire() {
+		if !in(m.Sent) {
+			continue
+		}
+		if m.Routine {
+			d.Routine++
+			continue
+		}
+		carriesLost := false
+		for _, id := range m.Records {
+			if lost[id] {
+				carriesLost = true
+				break
+			}
+		}
+		arrive := m.Arrive
+		if m.Fate == sim.InFlight {
+			arrive = w.To
+		}
+		x1, y1, x2, y2 := x(m.Sent), y(m.From), x(min(arrive, w.To)), y(m.To)
+		if m.Fate == sim.DroppedAtSend || m.Fate == sim.DroppedInFlight {
+			// The arrow stops part way, at an x.
+			frac := 0.5
+			if m.Fate == sim.DroppedAtSend {
+				frac = 0.25
+				x2 = x1 + 4
+			}
+			x2, y2 = x1+(x2-x1)*frac, y1+(y2-y1)*frac
+		}
+		stroke, marker, sw := "#888", "ah", "0.7"
+		if carriesLost {
+			stroke, marker, sw = "#c00", "ahr", "1.6"
+			d.LostMsgs++
+		}
+		what := m.Text
+		if carriesLost {
+			what += " (carries records later lost)"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%s" marker-end="url(#%s)"><title>%s→%s %s–%s: %s</title></line>`,
+			x1, y1, x2, y2, stroke, sw, marker, template.HTMLEscapeString(lanes[m.From]), template.HTMLEscapeString(lanes[m.To]),
+			m.Sent.String(), arrive.String(), template.HTMLEscapeString(what))
+		if m.Fate == sim.DroppedAtSend || m.Fate == sim.DroppedInFlight {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="%s" font-size="10" text-anchor="middle">×</text>`, x2, y2+3, stroke)
+		}
+		d.Drawn++
+	}
+	// Model events as dots on their lane; removals of lost records in red.
+	for _, e := range res.History.Events {
+		if !in(e.At) || e.Kind == "group" {
+			continue
+		}
+		lane := 0 // the controller's
+		if e.Broker > 0 {
+			lane = c.Lane(e.Broker)
+		}
+		fill := "#2060c0"
+		if e.Kind == "truncated" || e.Kind == "lost" {
+			fill = "#e08000"
+			for _, rm := range res.History.Removals {
+				if rm.At == e.At && rm.Broker == e.Broker && removesAny(rm, lost) {
+					fill = "#c00"
+				}
+			}
+		}
+		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s %s: %s</title></circle>`,
+			x(e.At), y(lane), fill, e.At.String(), e.Kind, template.HTMLEscapeString(e.Text))
+	}
+	// Faults: vertical lines labelled at the top, staggered.
+	n := 0
+	for _, f := range res.Fired {
+		if f.Skipped || !in(f.At) {
+			continue
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#c00" stroke-dasharray="4 3"/><text x="%.1f" y="%d" fill="#c00" class="lane">%s</text>`,
+			x(f.At), top-10, x(f.At), height-20, x(f.At)+3, 12+12*(n%2), template.HTMLEscapeString(f.Text))
+		n++
+	}
+	b.WriteString(`</svg>`)
+	d.SVG = template.HTML(b.String())
+	return d
+}
+
+// tickStep picks a time-axis step at least 90 px wide.
+func tickStep(pxPerSec float64) sim.Duration {
+	for _, s := range []sim.Duration{10 * sim.Millisecond, 20 * sim.Millisecond, 50 * sim.Millisecond, 100 * sim.Millisecond,
+		200 * sim.Millisecond, 500 * sim.Millisecond, sim.Second, 2 * sim.Second, 5 * sim.Second} {
+		if float64(s)/float64(sim.Second)*pxPerSec >= 90 {
+			return s
+		}
+	}
+	return 10 * sim.Second
+}
+
+// RunHTML renders one scenario run as a self-contained page: the verdict in
+// words, the space-time diagram of the window, and the timeline.
+func RunHTML(res *scenarios.Result, replay string, windows []Window) ([]byte, error) {
+	var ds []Diagram
+	for _, w := range windows {
+		ds = append(ds, SpaceTime(res, w))
+	}
+	type ev struct {
+		At, Broker, Kind, Text string
+		Lost                   bool
+	}
+	lost := lostSet(res)
+	var events []ev
+	rmAt := map[sim.Time]bool{}
+	for _, rm := range res.History.Removals {
+		if removesAny(rm, lost) {
+			rmAt[rm.At] = true
+		}
+	}
+	for _, e := range res.History.Events {
+		br := "-"
+		if e.Broker > 0 {
+			br = fmt.Sprint(e.Broker)
+		}
+		events = append(events, ev{e.At.String(), br, e.Kind, e.Text, (e.Kind == "truncated" || e.Kind == "lost") && rmAt[e.At]})
+	}
+	var buf bytes.Buffer
+	err := runTmpl.Execute(&buf, map[string]any{
+		"Name": res.Scenario.Name, "Verdict": Verdict(res, replay), "Diagrams": ds, "Events": events,
+		"Style": template.CSS(pageStyle), "Script": template.JS(pageScript),
+	})
+	return buf.Bytes(), err
+}
+
+var runTmpl = template.Must(template.New("run").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>acksim run: {{.Name}}</title>
+<style>{{.Style}}
+.diagram { overflow-x: auto; border: 1px solid #ddd; }
+tr.lost td { color: #b00; font-weight: 600; }
+</style></head>
+<body>
+<h1>acksim run: {{.Name}}</h1>
+<pre id="verdict">{{.Verdict}}</pre>
+<h2>Space-time diagrams</h2>
+<p>Lanes are nodes; time runs left to right. Each arrow is a message from its sender at send time to its receiver at arrival;
+an arrow that ends in × was lost (a cut link). <b style="color:#c00">Red</b> arrows carried a record that was acknowledged and later lost, red dots are the truncations or power losses that removed it, and red dashed lines are the injected faults.
+Grey shading: broker down; yellow: paused. Blue dots are elections, ISR changes and other model events (hover for details).
+Routine messages (heartbeats, fetches without records) are left out. Choose another stretch with <code>--html-window FROM:TO</code>.</p>
+{{range $i, $d := .Diagrams}}<h3>{{$d.Window.From}} to {{$d.Window.To}}: {{$d.Window.Why}}</h3>
+<p>{{$d.Drawn}} messages drawn ({{$d.LostMsgs}} carrying lost records); {{$d.Routine}} routine messages left out.</p>
+<div class="diagram">{{$d.SVG}}</div>
+{{end}}
+<h2>Timeline</h2>
+<table id="timeline"><thead><tr><th>time</th><th>broker</th><th class="s">event</th><th class="s">what</th></tr></thead><tbody>
+{{range .Events}}<tr{{if .Lost}} class="lost"{{end}}><td>{{.At}}</td><td>{{.Broker}}</td><td class="s">{{.Kind}}</td><td class="s">{{.Text}}</td></tr>
+{{end}}</tbody></table>
+<script>{{.Script}}</script>
+</body></html>
+`))

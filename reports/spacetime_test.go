@@ -1,0 +1,71 @@
+package reports
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"acksim/scenarios"
+	"acksim/sim"
+)
+
+func runRecorded(t *testing.T, name string, opt scenarios.Options) *scenarios.Result {
+	t.Helper()
+	s, err := scenarios.Load(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// The diagram of acks=1 losing data shows the acknowledgements of the
+// records later lost in red, in a window that holds the first fault, and a
+// second window around their truncation.
+func TestSpaceTimeShowsTheLoss(t *testing.T) {
+	res := runRecorded(t, "acks1-leader-crash", scenarios.Options{RecordMessages: true})
+	ws := AutoWindows(res)
+	if len(ws) != 2 {
+		t.Fatalf("windows %+v, want one around the acks and one around the truncation", ws)
+	}
+	fault := res.Fired[0].At
+	if fault < ws[0].From || fault > ws[0].To || ws[0].To-ws[0].From > sim.Time(3*sim.Second) {
+		t.Errorf("first window %v-%v misses the first fault at %v or is too wide", ws[0].From, ws[0].To, fault)
+	}
+	d := SpaceTime(res, ws[0])
+	if d.LostMsgs == 0 || d.Drawn <= d.LostMsgs {
+		t.Errorf("drawn %d, carrying lost records %d", d.Drawn, d.LostMsgs)
+	}
+	if !strings.Contains(string(d.SVG), `stroke="#c00"`) {
+		t.Error("no red arrow")
+	}
+	d2 := SpaceTime(res, ws[1])
+	if !strings.Contains(string(d2.SVG), `fill="#c00"><title>`) {
+		t.Error("the truncation of the lost records is not marked red")
+	}
+}
+
+// A safe run has no red, and recording does not change the run.
+func TestSpaceTimeSafeRunAndDeterminism(t *testing.T) {
+	res := runRecorded(t, "acksall-leader-crash", scenarios.Options{RecordMessages: true})
+	plain := runRecorded(t, "acksall-leader-crash", scenarios.Options{})
+	if res.Verdict.TraceHash != plain.Verdict.TraceHash {
+		t.Fatal("recording messages changed the trace")
+	}
+	ws := AutoWindows(res)
+	a, err := RunHTML(res, "replay", ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := SpaceTime(res, ws[0]); d.LostMsgs != 0 || d.Drawn == 0 {
+		t.Errorf("safe run: drawn %d, lost %d", d.Drawn, d.LostMsgs)
+	}
+	again := runRecorded(t, "acksall-leader-crash", scenarios.Options{RecordMessages: true})
+	b, _ := RunHTML(again, "replay", AutoWindows(again))
+	if !bytes.Equal(a, b) {
+		t.Error("the run page differs between two identical runs")
+	}
+}
