@@ -125,7 +125,7 @@ func TestSweepHTML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := SweepHTML(SweepReport{Spec: spec, SpecText: "name: t", SpecPath: "out/spec.yaml", Cells: cells, Sums: sums,
+	page, err := SweepHTML(SweepReport{Spec: spec, SpecText: "name: t", Cells: cells, Sums: sums,
 		Losing: map[int][]int{0: {0, 1}}, Charts: charts})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestSweepHTML(t *testing.T) {
 	if got := strings.Count(s, "<svg"); got != len(charts) {
 		t.Errorf("%d inline SVGs, want %d", got, len(charts))
 	}
-	for _, want := range []string{`<table class="sortable" id="summary">`, "acksim sweep out/spec.yaml --export 0:1 --out trial-0-1.yaml",
+	for _, want := range []string{`<table class="sortable" id="summary">`, "acksim sweep spec.yaml --export 0:1 --out trial-0-1.yaml &amp;&amp; acksim run trial-0-1.yaml --html trial-0-1.html",
 		"<th class=\"s\">min.insync.replicas</th>", `<tr class="lossy">`} {
 		if !strings.Contains(s, want) {
 			t.Errorf("report lacks %q", want)

@@ -13,7 +13,6 @@ import (
 type SweepReport struct {
 	Spec     *sweep.Spec
 	SpecText string // the spec as saved (spec.yaml)
-	SpecPath string // where spec.yaml is, for the replay commands
 	Cells    []sweep.Cell
 	Sums     []sweep.Summary
 	Paired   []string
@@ -68,7 +67,7 @@ func SweepHTML(r SweepReport) ([]byte, error) {
 		l := htmlLosing{Settings: s.Settings}
 		for _, t := range ts {
 			f := fmt.Sprintf("trial-%d-%d.yaml", s.Cell, t)
-			l.Cmds = append(l.Cmds, fmt.Sprintf("acksim sweep %s --export %d:%d --out %s && acksim run %s --timeline", r.SpecPath, s.Cell, t, f, f))
+			l.Cmds = append(l.Cmds, fmt.Sprintf("acksim sweep spec.yaml --export %d:%d --out %s && acksim run %s --html %s", s.Cell, t, f, f, strings.TrimSuffix(f, ".yaml")+".html"))
 		}
 		losing = append(losing, l)
 	}
@@ -159,7 +158,7 @@ Latencies are produce latencies (send to acknowledgement), median over trials of
 {{end}}</tbody></table>
 {{if .Losing}}
 <h2>Losing trials: replay them</h2>
-<p>Each command writes the trial as a scenario file and runs it with a timeline of what happened. <code>acksim run FILE --html run.html</code> draws its space-time diagram.</p>
+<p>Run these in this report's folder (it holds <code>spec.yaml</code>). Each command writes the trial as a scenario file, runs it, explains the loss, and writes a page with its timeline and space-time diagram.</p>
 {{range .Losing}}<h3>{{.Settings}}</h3>
 {{range .Cmds}}<pre>{{.}}</pre>
 {{end}}{{end}}{{end}}

@@ -16,6 +16,9 @@ const (
 	exitOK       = 0
 	exitFinding  = 1 // an expectation was contradicted, or check found a counterexample
 	exitBadInput = 2 // bad input: nothing ran
+	// exitInterrupted: Ctrl-C or SIGTERM stopped a sweep; what finished is
+	// saved (128 + SIGINT, as shells report it).
+	exitInterrupted = 130
 )
 
 // exitError carries an exit code up to main.

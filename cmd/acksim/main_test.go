@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var bin string
@@ -186,7 +187,7 @@ func TestSweepShardMergeReport(t *testing.T) {
 	if _, e, code := acksim(t, dir, "merge", "--out", "merged", "a", "b"); code != 0 {
 		t.Fatalf("merge: %d %s", code, e)
 	}
-	for _, f := range []string{"trials.jsonl", "summary.csv", "summary.json", "report.md"} {
+	for _, f := range []string{"trials.jsonl", "summary.csv", "summary.json", "report.md", "report.html", "charts/pareto.svg", "charts/loss-by-cell.png"} {
 		x, _ := os.ReadFile(filepath.Join(dir, "full", f))
 		y, _ := os.ReadFile(filepath.Join(dir, "merged", f))
 		if len(x) == 0 || !bytes.Equal(x, y) {
@@ -207,5 +208,65 @@ func TestSweepShardMergeReport(t *testing.T) {
 	y, _ := os.ReadFile(filepath.Join(dir, "merged", "report.md"))
 	if !bytes.Equal(x, y) {
 		t.Fatal("report did not rebuild the same report.md")
+	}
+}
+
+// Ctrl-C stops a sweep with what finished saved and exit 130; --resume runs
+// the rest, and the results are byte for byte those of an uninterrupted run.
+func TestSweepInterruptAndResume(t *testing.T) {
+	dir := t.TempDir()
+	spec := "name: long\nbase: healthy-cluster\ntrials: 300\nseed: 5\nset: [run.duration=10s]\ngrid:\n  acks: [\"1\", \"all\"]\nfaults:\n  crash: {per_hour: 400, for: 3s}\n"
+	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte(spec), 0o644)
+	cmd := exec.Command(bin, "sweep", "s.yaml", "--out", "r", "--workers", "1")
+	cmd.Dir = dir
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(dir, "r", "trials.partial.jsonl")
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(partial)
+		if bytes.Count(b, []byte("\n")) >= 5 {
+			break
+		}
+		if i > 1000 {
+			t.Fatal("no trial finished in 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || !strings.Contains(errOut.String(), "--resume") {
+		t.Fatalf("interrupted sweep: %v, stderr %s", err, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r", "report.md")); err == nil {
+		t.Fatal("an interrupted sweep wrote a report")
+	}
+	// A kill can leave half a line: resume ignores it and runs that trial.
+	f, _ := os.OpenFile(partial, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"cell":1,"tri`)
+	f.Close()
+	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--out", "other", "--resume"); code != 2 || !strings.Contains(e, "no interrupted sweep") {
+		t.Fatalf("resume without a partial sweep: exit %d %s", code, e)
+	}
+	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--out", "r", "--resume", "--seed", "9"); code != 2 || !strings.Contains(e, "different sweep") {
+		t.Fatalf("resume with another seed: exit %d %s", code, e)
+	}
+	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--out", "r", "--resume"); code != 0 {
+		t.Fatalf("resume: exit %d %s", code, e)
+	}
+	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--out", "full"); code != 0 {
+		t.Fatalf("full: exit %d %s", code, e)
+	}
+	for _, f := range []string{"trials.jsonl", "report.html"} {
+		x, _ := os.ReadFile(filepath.Join(dir, "full", f))
+		y, _ := os.ReadFile(filepath.Join(dir, "r", f))
+		if len(x) == 0 || !bytes.Equal(x, y) {
+			t.Errorf("%s: resumed differs from uninterrupted", f)
+		}
+	}
+	if _, err := os.Stat(partial); err == nil {
+		t.Error("the partial file outlived a finished sweep")
 	}
 }

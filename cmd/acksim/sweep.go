@@ -2,12 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"acksim/reports"
@@ -19,6 +22,7 @@ import (
 
 func newSweep() *cobra.Command {
 	var out, export, shardFlag string
+	var resume bool
 	var workers, trials, shardsFlag int
 	var seed uint64
 	cmd := &cobra.Command{
@@ -93,25 +97,56 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}
-			start := time.Now()
-			last := time.Now()
-			progress := func(done, total int) {
-				if time.Since(last) > 2*time.Second || done == total {
-					last = time.Now()
-					el := time.Since(start)
-					eta := time.Duration(float64(el) / float64(done) * float64(total-done))
-					fmt.Fprintf(cmd.ErrOrStderr(), "sweep: %d/%d trials, %s elapsed, ETA %s\n", done, total, el.Round(time.Second), eta.Round(time.Second))
-				}
-			}
 			if trials > 0 || cmd.Flags().Changed("seed") {
 				// Keep the saved spec true to what ran (report and merge re-read it).
 				raw = []byte(fmt.Sprintf("%s\n# overridden on the command line:\ntrials: %d\nseed: %d\n", stripKeys(raw, "trials", "seed"), spec.Trials, spec.Seed))
 			}
-			cells, ts, err := sweep.RunShard(spec, workers, shard, shards, progress)
-			if err != nil {
+			partial := filepath.Join(out, "trials.partial.jsonl")
+			var prior []sweep.Trial
+			if resume {
+				prior, err = loadPartial(out, raw)
+				if err != nil {
+					return err
+				}
+			} else if err := writeAtomic(filepath.Join(out, "spec.yaml"), raw); err != nil {
 				return err
 			}
-			if err := writeAtomic(filepath.Join(out, "spec.yaml"), raw); err != nil {
+			// Results stream to the partial file as trials finish, so an
+			// interrupted sweep keeps what it did (--resume reads it back).
+			mode := os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			if !resume {
+				mode |= os.O_TRUNC
+			}
+			pf, err := os.OpenFile(partial, mode, 0o644)
+			if err != nil {
+				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+			defer pf.Close()
+			var writeErr error
+			onTrial := func(t sweep.Trial) {
+				line, _ := json.Marshal(t)
+				if _, err := pf.Write(append(line, '\n')); err != nil && writeErr == nil {
+					writeErr = err
+				}
+			}
+			ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stopSignals()
+			start := time.Now()
+			prog := newProgress(cmd.ErrOrStderr(), len(prior))
+			cells, ts, err := sweep.RunWith(spec, sweep.Options{Workers: workers, Shard: shard, Shards: shards,
+				Prior: prior, OnTrial: onTrial, Progress: prog.update, Stop: ctx.Done()})
+			prog.finish()
+			if writeErr != nil {
+				return fmt.Errorf("writing %s: %w", partial, writeErr)
+			}
+			if errors.Is(err, sweep.ErrStopped) {
+				again := strings.Join(append([]string{"acksim"}, os.Args[1:]...), " ")
+				if !resume {
+					again += " --resume"
+				}
+				return &exitError{exitInterrupted, fmt.Sprintf("interrupted: %d trials saved in %s (%d ran before); continue with:\n  %s", len(ts), partial, len(prior), again)}
+			}
+			if err != nil {
 				return err
 			}
 			wall := time.Since(start)
@@ -119,6 +154,7 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 				if err := writeAtomic(filepath.Join(out, "trials.jsonl"), reports.TrialsJSONL(ts)); err != nil {
 					return err
 				}
+				os.Remove(partial)
 				fmt.Fprintf(cmd.OutOrStdout(), "shard %d/%d: %d trials in %s; written to %s/ (combine with: acksim merge --out DIR SHARD-DIRS...)\n", shard, shards, len(ts), wall.Round(time.Millisecond), out)
 				return nil
 			}
@@ -126,6 +162,7 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 			if err != nil {
 				return err
 			}
+			os.Remove(partial)
 			fmt.Fprint(cmd.OutOrStdout(), md)
 			fmt.Fprintf(cmd.OutOrStdout(), "\n%d trials in %s (%.0f trials/s, %d workers); written to %s/\n", len(ts), wall.Round(time.Millisecond), float64(len(ts))/wall.Seconds(), workers, out)
 			return nil
@@ -139,7 +176,41 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 	fl.StringVar(&export, "export", "", "write trial CELL:TRIAL as a scenario file instead of sweeping")
 	fl.StringVar(&shardFlag, "shard", "", "run one slice i/n of the trials (i from 0); results are combined with acksim merge")
 	fl.IntVar(&shardsFlag, "shards", 0, "run one of n slices, i taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
+	fl.BoolVar(&resume, "resume", false, "continue an interrupted sweep in --out: run only the trials not saved yet")
 	return cmd
+}
+
+// loadPartial reads the trials an interrupted sweep saved in dir, after
+// checking it was the same sweep (same spec, same overrides). A last line
+// cut short by a kill is ignored: that trial runs again.
+func loadPartial(dir string, raw []byte) ([]sweep.Trial, error) {
+	saved, err := os.ReadFile(filepath.Join(dir, "spec.yaml"))
+	if err != nil {
+		return nil, &scenarios.Error{File: dir, Allowed: "has no interrupted sweep to resume (no spec.yaml): " + err.Error()}
+	}
+	if string(saved) != string(raw) {
+		return nil, &scenarios.Error{File: filepath.Join(dir, "spec.yaml"), Allowed: "is a different sweep (spec, --trials or --seed differ): --resume must repeat the interrupted command"}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "trials.partial.jsonl"))
+	if err != nil {
+		return nil, &scenarios.Error{File: dir, Allowed: "has no trials.partial.jsonl to resume from (the sweep finished, or never started): " + err.Error()}
+	}
+	var ts []sweep.Trial
+	lines := strings.Split(string(data), "\n")
+	for i, line := range lines {
+		if line == "" {
+			continue
+		}
+		var t sweep.Trial
+		if err := json.Unmarshal([]byte(line), &t); err != nil {
+			if i == len(lines)-1 {
+				break // the write a kill cut short
+			}
+			return nil, &scenarios.Error{File: filepath.Join(dir, "trials.partial.jsonl"), Line: i + 1, Allowed: "is not a trial record: " + err.Error()}
+		}
+		ts = append(ts, t)
+	}
+	return ts, nil
 }
 
 // parseShard reads --shard i/n, or --shards n with i from the environment
@@ -202,7 +273,7 @@ func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts
 		return "", err
 	}
 	md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing, charts)
-	page, err := reports.SweepHTML(reports.SweepReport{Spec: spec, SpecText: string(raw), SpecPath: filepath.Join(out, "spec.yaml"),
+	page, err := reports.SweepHTML(reports.SweepReport{Spec: spec, SpecText: string(raw),
 		Cells: cells, Sums: sums, Paired: paired, Losing: losing, Charts: charts})
 	if err != nil {
 		return "", err

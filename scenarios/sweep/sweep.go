@@ -9,6 +9,7 @@ package sweep
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -330,13 +331,39 @@ func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
 // goroutine at a time; a trial itself is single-threaded). Results come back
 // in (cell, trial) order whatever the worker count.
 func Run(s *Spec, workers int, progress func(done, total int)) ([]Cell, []Trial, error) {
-	return RunShard(s, workers, 0, 1, progress)
+	return RunWith(s, Options{Workers: workers, Progress: progress})
 }
 
 // RunShard runs the trials t with t % n == shard, for every cell (so each
 // shard holds whole paired comparisons). Merging all n shards gives exactly
 // the trials of Run.
 func RunShard(s *Spec, workers, shard, n int, progress func(done, total int)) ([]Cell, []Trial, error) {
+	return RunWith(s, Options{Workers: workers, Shard: shard, Shards: n, Progress: progress})
+}
+
+// Options controls a sweep run.
+type Options struct {
+	Workers       int // goroutines; <1 means 1
+	Shard, Shards int // run slice Shard of Shards (Shards 0 or 1: everything)
+	// Prior are trials already run (an interrupted sweep being resumed):
+	// they are kept and not run again.
+	Prior []Trial
+	// OnTrial is called, one call at a time, as each trial finishes (to
+	// stream results to disk).
+	OnTrial  func(Trial)
+	Progress func(done, total int)
+	// Stop, when closed, starts no more trials; those running finish.
+	Stop <-chan struct{}
+}
+
+// ErrStopped reports a run that Stop cut short: the trials returned are
+// the ones that finished (with Prior).
+var ErrStopped = errors.New("sweep stopped before every trial ran")
+
+// RunWith runs a sweep (or one shard of it) with options. It returns the
+// shard's trials in (cell, trial) order; with ErrStopped, only those done.
+func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
+	shard, n := o.Shard, max(o.Shards, 1)
 	cells := s.Cells()
 	bases := make([]*scenarios.Scenario, len(cells))
 	for i, c := range cells {
@@ -355,53 +382,89 @@ func RunShard(s *Spec, workers, shard, n int, progress func(done, total int)) ([
 		}
 		bases[i] = sc
 	}
-	var jobsList []int
-	for j := 0; j < len(cells)*s.Trials; j++ {
+	out := make([]Trial, len(cells)*s.Trials)
+	have := make([]bool, len(out))
+	for _, t := range o.Prior {
+		if t.Cell < 0 || t.Cell >= len(cells) || t.Trial < 0 || t.Trial >= s.Trials || t.Trial%n != shard {
+			return nil, nil, fmt.Errorf("prior trial %d of cell %d is not part of this sweep or shard", t.Trial, t.Cell)
+		}
+		j := t.Cell*s.Trials + t.Trial
+		out[j], have[j] = t, true
+	}
+	var mine, todo []int
+	for j := range out {
 		if (j%s.Trials)%n == shard {
-			jobsList = append(jobsList, j)
+			mine = append(mine, j)
+			if !have[j] {
+				todo = append(todo, j)
+			}
 		}
 	}
-	total := len(jobsList)
-	out := make([]Trial, len(cells)*s.Trials)
+	total := len(mine)
+	done := total - len(todo)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	done := 0
-	for w := 0; w < max(workers, 1); w++ {
+	for w := 0; w < max(o.Workers, 1); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				ci, ti := j/s.Trials, j%s.Trials
-				sc := *bases[ci]
-				sc.Seed = sim.TrialSeed(s.Seed, uint64(ti))
-				sc.Steps = s.schedule(&sc, ti)
-				r, _ := sc.Resolve()
-				res := scenarios.RunSpec(&sc, r, scenarios.Options{})
-				v := res.Verdict
-				out[j] = Trial{Cell: ci, Trial: ti, Seed: sc.Seed, Faults: len(sc.Steps), Acked: v.Records.Acked,
-					LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
-					ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
-					P99Ms: v.LatencyMs.P99, Converged: v.Converged, TraceHash: v.TraceHash}
-				if progress != nil {
-					mu.Lock()
-					done++
-					progress(done, total)
-					mu.Unlock()
+				t := s.runTrial(bases[j/s.Trials], j/s.Trials, j%s.Trials)
+				mu.Lock()
+				out[j], have[j] = t, true
+				done++
+				if o.OnTrial != nil {
+					o.OnTrial(t)
 				}
+				if o.Progress != nil {
+					o.Progress(done, total)
+				}
+				mu.Unlock()
 			}
 		}()
 	}
-	for _, j := range jobsList {
-		jobs <- j
+	stopped := false
+feed:
+	for _, j := range todo {
+		select {
+		case <-o.Stop:
+			stopped = true
+			break feed
+		default:
+		}
+		select {
+		case jobs <- j:
+		case <-o.Stop:
+			stopped = true
+			break feed
+		}
 	}
 	close(jobs)
 	wg.Wait()
 	shardOut := make([]Trial, 0, total)
-	for _, j := range jobsList {
-		shardOut = append(shardOut, out[j])
+	for _, j := range mine {
+		if have[j] {
+			shardOut = append(shardOut, out[j])
+		}
+	}
+	if stopped && len(shardOut) < total {
+		return cells, shardOut, ErrStopped
 	}
 	return cells, shardOut, nil
+}
+
+// runTrial runs trial ti of cell ci from the cell's resolved base.
+func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int) Trial {
+	sc := *base
+	sc.Seed = sim.TrialSeed(s.Seed, uint64(ti))
+	sc.Steps = s.schedule(&sc, ti)
+	r, _ := sc.Resolve()
+	v := scenarios.RunSpec(&sc, r, scenarios.Options{}).Verdict
+	return Trial{Cell: ci, Trial: ti, Seed: sc.Seed, Faults: len(sc.Steps), Acked: v.Records.Acked,
+		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
+		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
+		P99Ms: v.LatencyMs.P99, Converged: v.Converged, TraceHash: v.TraceHash}
 }
 
 // Merge checks that trials (from any number of shards) hold every trial of

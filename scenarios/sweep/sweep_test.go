@@ -109,3 +109,38 @@ func describe(steps []scenarios.Step) []string {
 	}
 	return out
 }
+
+// A sweep stopped part way and resumed from what finished gives exactly
+// the trials of an uninterrupted run.
+func TestStopAndResume(t *testing.T) {
+	s, _ := Parse("small.yaml", []byte(small))
+	_, full, err := Run(s, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var streamed []Trial
+	_, part, err := RunWith(s, Options{Workers: 2, Stop: stop, OnTrial: func(tr Trial) {
+		streamed = append(streamed, tr)
+		if len(streamed) == 4 {
+			close(stop)
+		}
+	}})
+	if err != ErrStopped || len(part) < 4 || len(part) >= len(full) {
+		t.Fatalf("stopped run: err %v, %d of %d trials", err, len(part), len(full))
+	}
+	if len(streamed) != len(part) {
+		t.Fatalf("streamed %d trials, returned %d", len(streamed), len(part))
+	}
+	ran := 0
+	_, resumed, err := RunWith(s, Options{Workers: 1, Prior: streamed, OnTrial: func(Trial) { ran++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ran != len(full)-len(part) {
+		t.Errorf("resume ran %d trials, want %d", ran, len(full)-len(part))
+	}
+	if diff := cmp.Diff(full, resumed); diff != "" {
+		t.Fatalf("resumed differs from uninterrupted (-full +resumed):\n%s", diff)
+	}
+}

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress reports a sweep's progress: a bar with a rate and an ETA on a
+// terminal, plain lines every few seconds otherwise (logs, CI, pipes).
+type progress struct {
+	w     io.Writer
+	bar   *progressbar.ProgressBar
+	start time.Time
+	last  time.Time
+	prior int // trials done before this run (resume): not in the rate
+}
+
+func newProgress(w io.Writer, prior int) *progress {
+	return &progress{w: w, start: time.Now(), last: time.Now(), prior: prior}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// update is called (serially) after each trial.
+func (p *progress) update(done, total int) {
+	if isTerminal(p.w) {
+		if p.bar == nil {
+			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription("sweep"),
+				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"),
+				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
+			p.bar.Set(done - 1)
+		}
+		p.bar.Set(done)
+		return
+	}
+	if time.Since(p.last) < 2*time.Second && done != total {
+		return
+	}
+	p.last = time.Now()
+	el := time.Since(p.start)
+	ran := max(done-p.prior, 1)
+	eta := time.Duration(float64(el) / float64(ran) * float64(total-done))
+	fmt.Fprintf(p.w, "sweep: %d/%d trials, %s elapsed, ETA %s\n", done, total, el.Round(time.Second), eta.Round(time.Second))
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}
