@@ -372,7 +372,8 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 			}
 		}
 	}
-	bt := &Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
+	bt := r.b.c.pool.batch()
+	*bt = Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
 	r.trackPID(bt)
 	b.c.noteAppend(b, r, bt, m.acks)
 	r.Log.append(bt, b.c.E.Now())
@@ -388,7 +389,7 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 
 func (b *Broker) respondProduce(from sim.NodeID, m *produceReq, err ErrCode, base int64) {
 	if m.acks != 0 {
-		b.send(from, b.c.k.produceResp, &produceResp{corr: m.corr, tp: m.tp, err: err, base: base})
+		b.send(from, b.c.k.produceResp, b.c.pool.produceResp(produceResp{corr: m.corr, tp: m.tp, err: err, base: base}))
 	}
 }
 
@@ -422,9 +423,12 @@ func (r *Replica) trackPID(bt *Batch) {
 		st = &pidState{}
 		r.pids[bt.PID] = st
 	}
-	st.last = append(st.last, pidEntry{bt.Seq, bt.Seq + int32(len(bt.Records)) - 1, bt.Base})
-	if len(st.last) > 5 {
-		st.last = st.last[1:]
+	e := pidEntry{bt.Seq, bt.Seq + int32(len(bt.Records)) - 1, bt.Base}
+	if len(st.last) < 5 {
+		st.last = append(st.last, e)
+	} else { // a sliding window of the last 5, in place
+		copy(st.last, st.last[1:])
+		st.last[4] = e
 	}
 }
 
@@ -443,7 +447,7 @@ func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 	if err == ErrNone {
 		r.b.c.ledger.ackedAt(r.entryAt(d.base), r.b.ID, r, -1)
 	}
-	r.b.send(d.from, r.b.c.k.produceResp, &produceResp{corr: d.req.corr, tp: r.TP, err: err, base: d.base})
+	r.b.send(d.from, r.b.c.k.produceResp, r.b.c.pool.produceResp(produceResp{corr: d.req.corr, tp: r.TP, err: err, base: d.base}))
 	i := slices.Index(r.purgatory, d)
 	if i >= 0 {
 		r.purgatory = slices.Delete(r.purgatory, i, i+1)
@@ -552,7 +556,9 @@ func (r *Replica) available(m *fetchReq) bool {
 func (r *Replica) answerParked(pf *parkedFetch) {
 	pf.done = true
 	r.b.c.E.Cancel(pf.timer)
-	r.answer(pf.from, pf.req)
+	m := pf.req
+	pf.req = nil
+	r.answer(pf.from, m)
 }
 
 func (r *Replica) answer(from sim.NodeID, m *fetchReq) {
@@ -560,8 +566,12 @@ func (r *Replica) answer(from sim.NodeID, m *fetchReq) {
 	if m.replica < 0 {
 		limit = r.HW
 	}
-	batches := r.Log.fetchFrom(m.offset, m.maxRecords, limit)
-	r.b.send(from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, batches: batches, hw: r.HW, leo: r.Log.LEO(), session: m.session, offset: m.offset})
+	c := r.b.c
+	resp := c.pool.fetchResp()
+	resp.tp, resp.hw, resp.leo, resp.session, resp.offset = r.TP, r.HW, r.Log.LEO(), m.session, m.offset
+	resp.batches = r.Log.fetchFrom(resp.batches, m.offset, m.maxRecords, limit)
+	r.b.send(from, c.k.fetchResp, resp)
+	c.pool.putFetchReq(m)
 }
 
 func (r *Replica) wakeParked() {
@@ -824,7 +834,9 @@ func (r *Replica) sendFetch() {
 		return
 	}
 	to := b.c.brokers[r.leader].Node
-	b.send(to, b.c.k.fetch, &fetchReq{tp: r.TP, replica: b.ID, offset: r.Log.LEO(), epoch: r.epoch, session: r.session, maxRecords: 1 << 16, brokerEpoch: b.brokerEpoch})
+	m := b.c.pool.fetchReq()
+	*m = fetchReq{tp: r.TP, replica: b.ID, offset: r.Log.LEO(), epoch: r.epoch, session: r.session, maxRecords: 1 << 16, brokerEpoch: b.brokerEpoch}
+	b.send(to, b.c.k.fetch, m)
 	b.c.E.Cancel(r.fetchTimer)
 	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, fetchTimerArg(r.TP, r.session), nil)
 }
@@ -832,10 +844,12 @@ func (r *Replica) sendFetch() {
 func (b *Broker) onFetchResp(m *fetchResp) {
 	r := b.Replica(m.tp)
 	if r == nil || m.session != r.session || !r.fetching {
+		b.c.pool.putFetchResp(m)
 		return
 	}
 	b.c.E.Cancel(r.fetchTimer)
 	if m.err != ErrNone {
+		b.c.pool.putFetchResp(m)
 		if m.err == ErrOffsetOutOfRange {
 			// The leader's log ends below ours (pre-0.11 paths): truncate to it.
 			r.becomeFollower()
@@ -852,6 +866,7 @@ func (b *Broker) onFetchResp(m *fetchResp) {
 func (r *Replica) appendFetched(m *fetchResp, i int) {
 	b := r.b
 	if r.session != m.session || !r.fetching {
+		b.c.pool.putFetchResp(m)
 		return
 	}
 	for ; i < len(m.batches); i++ {
@@ -874,6 +889,7 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 	}
 	// Follower HW = min(own LEO, leader HW in the response).
 	r.HW = max(r.HW, min(r.Log.LEO(), m.hw))
+	b.c.pool.putFetchResp(m)
 	r.sendFetch()
 }
 

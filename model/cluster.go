@@ -119,6 +119,7 @@ type Cluster struct {
 	consumerByNode                      []*Consumer
 	ctl                                 *Controller
 	ledger                              Ledger
+	pool                                pool
 	gen                                 int64
 	pid                                 int64
 	events                              []HistoryEvent

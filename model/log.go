@@ -21,8 +21,9 @@ type Batch struct {
 func (b *Batch) End() int64 { return b.Base + int64(len(b.Records)) }
 
 type entry struct {
-	b  *Batch
-	at sim.Time // when this replica appended it (dirty since)
+	end int64 // b.End(), kept here so searches do not chase b
+	b   *Batch
+	at  sim.Time // when this replica appended it (dirty since)
 }
 
 type epochStart struct {
@@ -47,7 +48,7 @@ type Log struct {
 // LEO is the log end offset.
 func (l *Log) LEO() int64 {
 	if n := len(l.entries); n > 0 {
-		return l.entries[n-1].b.End()
+		return l.entries[n-1].end
 	}
 	return 0
 }
@@ -66,7 +67,7 @@ func (l *Log) Batches() []*Batch {
 
 // append adds b at the end. The caller has checked b.Base == LEO.
 func (l *Log) append(b *Batch, now sim.Time) {
-	l.entries = append(l.entries, entry{b: b, at: now})
+	l.entries = append(l.entries, entry{end: b.End(), b: b, at: now})
 	l.unflushed += int64(len(b.Records))
 	if n := len(l.epochs); n == 0 || l.epochs[n-1].epoch < b.Epoch {
 		l.epochs = append(l.epochs, epochStart{b.Epoch, b.Base})
@@ -111,11 +112,20 @@ func (l *Log) EndOffsetFor(e int32) (int32, int64) {
 }
 
 // find returns the index of the first entry whose End() > off.
+//
+// Most searches are at the tail (a follower fetching from its LEO, a
+// consumer keeping up), so the last few entries are tried first.
 func (l *Log) find(off int64) int {
-	lo, hi := 0, len(l.entries)
+	n := len(l.entries)
+	for i := n - 1; i >= 0 && i >= n-4; i-- {
+		if l.entries[i].end <= off {
+			return i + 1
+		}
+	}
+	lo, hi := 0, n
 	for lo < hi {
 		m := (lo + hi) / 2
-		if l.entries[m].b.End() <= off {
+		if l.entries[m].end <= off {
 			lo = m + 1
 		} else {
 			hi = m
@@ -158,9 +168,8 @@ func (l *Log) truncateTo(off int64) []*Batch {
 
 // fetchFrom returns up to maxRecords records' worth of batches starting at
 // off (whole batches, at least one if any).
-func (l *Log) fetchFrom(off int64, maxRecords int, below int64) []*Batch {
+func (l *Log) fetchFrom(out []*Batch, off int64, maxRecords int, below int64) []*Batch {
 	i := l.find(off)
-	var out []*Batch
 	n := 0
 	for ; i < len(l.entries); i++ {
 		b := l.entries[i].b

@@ -80,7 +80,7 @@ func TestFetchFromStopsAtLimit(t *testing.T) {
 	for i := int64(0); i < 10; i += 2 {
 		l.append(batch(i, 0, 2), 0)
 	}
-	got := l.fetchFrom(4, 100, 8)
+	got := l.fetchFrom(nil, 4, 100, 8)
 	if len(got) != 2 || got[0].Base != 4 || got[1].End() != 8 {
 		t.Fatalf("fetchFrom(4, below 8) = %v", got)
 	}

@@ -13,6 +13,7 @@ type prodBatch struct {
 	producer     int
 	tp           int
 	records      []RecordID
+	one          [1]RecordID // backing for a batch's first record
 	bytes        int
 	created      sim.Time
 	pid          int64
@@ -175,7 +176,9 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 		}
 		p.drain()
 	case k.produceResp:
-		p.onResponse(ev.P.(*produceResp))
+		m := ev.P.(*produceResp)
+		p.onResponse(m)
+		p.c.pool.putProduceResp(m)
 	case k.rst:
 		id := ev.P.(*rst).broker
 		backoff := min(sim.Second, 50*sim.Millisecond<<min(p.refusals[id], 5))
@@ -275,8 +278,18 @@ func (p *Producer) enqueue(id RecordID, key int) {
 		q[n-1].bytes += size
 		return
 	}
-	b := &prodBatch{producer: p.Idx, tp: tp, records: []RecordID{id}, bytes: size, created: p.c.E.Now(), seq: -1, pid: -1}
+	b := &prodBatch{producer: p.Idx, tp: tp, bytes: size, created: p.c.E.Now(), seq: -1, pid: -1}
+	b.one[0] = id
+	b.records = b.one[:1:1] // one allocation for the common one-record batch
 	p.queues[tp] = append(q, b)
+}
+
+// popFront removes q[0] in place, so the queue's array is reused rather than
+// reallocated as it slides.
+func popFront(q []*prodBatch) []*prodBatch {
+	copy(q, q[1:])
+	q[len(q)-1] = nil
+	return q[:len(q)-1]
 }
 
 func (p *Producer) scheduleWake(at sim.Time) {
@@ -297,7 +310,7 @@ func (p *Producer) drain() {
 			q := p.queues[tp]
 			b := q[0]
 			if now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
-				p.queues[tp] = q[1:]
+				p.queues[tp] = popFront(q)
 				b.lastErr = ErrDeliveryTimeout
 				p.fail(b)
 				continue
@@ -323,7 +336,7 @@ func (p *Producer) drain() {
 				p.scheduleWake(p.downUntil[leader])
 				break
 			}
-			p.queues[tp] = q[1:]
+			p.queues[tp] = popFront(q)
 			p.send(b, leader)
 			if tp == p.sticky%p.c.Partitions {
 				p.sticky++

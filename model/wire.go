@@ -22,7 +22,10 @@ type WireMessage struct {
 
 // RecordMessages makes the network keep every message from now on, for
 // Wire. Call it before Start; it changes nothing in the run.
-func (c *Cluster) RecordMessages() { c.Net.Record(true) }
+func (c *Cluster) RecordMessages() {
+	c.Net.Record(true)
+	c.pool.off = true // the recording keeps payloads: none may be reused
+}
 
 // Lanes names the nodes in the order Wire's From and To index them:
 // the controller, the brokers, the producers, the consumers (node ids 1..;
