@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"runtime/debug"
 	"testing"
 
 	"acksim/model"
@@ -10,7 +11,11 @@ import (
 // BenchmarkCluster60s simulates 60 s of a 3-broker, RF=3 cluster with one
 // producer at 1,000 records/s (acks=all), and reports simulated seconds per
 // wall-clock second.
+//
+// The GC runs at acksim's own setting (GOGC=400, set in cmd/acksim's main),
+// so the figure is the binary's; run with -cpu 1 for one core.
 func BenchmarkCluster60s(b *testing.B) {
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	s := spec("3.9", -1, 2)
 	s.Producers[0].WL = model.Workload{Duration: 60 * sim.Second, Rate: 1000, RecordSize: 100, OnError: "give-up"}
 	var steps uint64
