@@ -387,10 +387,12 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 	}
 }
 
+// respondProduce answers m, which is then done with.
 func (b *Broker) respondProduce(from sim.NodeID, m *produceReq, err ErrCode, base int64) {
 	if m.acks != 0 {
 		b.send(from, b.c.k.produceResp, b.c.pool.produceResp(produceResp{corr: m.corr, tp: m.tp, err: err, base: base}))
 	}
+	b.c.pool.putProduceReq(m)
 }
 
 // afterLeaderAppend runs once the leader's append (and count flush, if
@@ -400,11 +402,13 @@ func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *Batch) {
 	r.wakeParked()
 	switch m.acks {
 	case 0:
+		b.c.pool.putProduceReq(m)
 	case 1:
 		b.c.ledger.ackedAt(bt, b.ID, r, m.acks)
 		b.respondProduce(from, m, ErrNone, bt.Base)
 	default:
-		d := &delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base}
+		d := b.c.pool.delayed()
+		*d = delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base}
 		d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
 		r.purgatory = append(r.purgatory, d)
 		r.maybeAdvanceHW()
@@ -452,6 +456,10 @@ func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 	if i >= 0 {
 		r.purgatory = slices.Delete(r.purgatory, i, i+1)
 	}
+	// Nothing refers to d or its request now: the purgatory let go of it
+	// and its timeout was cancelled (or is what called us).
+	r.b.c.pool.putProduceReq(d.req)
+	r.b.c.pool.putDelayed(d)
 }
 
 func (r *Replica) entryAt(base int64) *Batch {

@@ -16,6 +16,10 @@ type pool struct {
 	// produceResps are recycled; batches is a slab (see batch).
 	produceResps []*produceResp
 	batches      []Batch
+	// produceReqs come back from the leader once answered; delayed
+	// produces once they leave the purgatory.
+	produceReqs []*produceReq
+	delayeds    []*delayedProduce
 }
 
 func (p *pool) fetchReq() *fetchReq {
@@ -85,4 +89,34 @@ func (p *pool) batch() *Batch {
 	b := &p.batches[0]
 	p.batches = p.batches[1:]
 	return b
+}
+
+func (p *pool) produceReq() *produceReq {
+	if n := len(p.produceReqs); n > 0 {
+		m := p.produceReqs[n-1]
+		p.produceReqs = p.produceReqs[:n-1]
+		return m
+	}
+	return &produceReq{}
+}
+
+func (p *pool) putProduceReq(m *produceReq) {
+	if !p.off {
+		*m = produceReq{}
+		p.produceReqs = append(p.produceReqs, m)
+	}
+}
+
+func (p *pool) delayed() *delayedProduce {
+	if n := len(p.delayeds); n > 0 {
+		d := p.delayeds[n-1]
+		p.delayeds = p.delayeds[:n-1]
+		return d
+	}
+	return &delayedProduce{}
+}
+
+func (p *pool) putDelayed(d *delayedProduce) {
+	*d = delayedProduce{}
+	p.delayeds = append(p.delayeds, d)
 }

@@ -367,7 +367,8 @@ func (p *Producer) send(b *prodBatch, leader int) {
 	b.broker = leader
 	b.attempts++
 	c.ledger.attempt(b)
-	req := &produceReq{corr: b.corr, tp: b.tp, batch: b, acks: p.Cfg.Acks, timeout: p.Cfg.RequestTimeout}
+	req := c.pool.produceReq()
+	*req = produceReq{corr: b.corr, tp: b.tp, batch: b, acks: p.Cfg.Acks, timeout: p.Cfg.RequestTimeout}
 	c.Net.Send(p.Node, c.brokers[leader].Node, c.k.produce, req)
 	if p.Cfg.Acks == 0 {
 		// acks=0: complete when sent; the offset is unknown (-1).
