@@ -65,7 +65,7 @@ func AutoWindows(res *scenarios.Result) []Window {
 			from = min(from, fault)
 		}
 		to := max(lastAck, fault)
-		from = max(from.Add(-250*sim.Millisecond), to.Add(-2*sim.Second))
+		from = max(from.Add(-100*sim.Millisecond), to.Add(-2*sim.Second))
 		out = append(out, clip(Window{from, to.Add(750 * sim.Millisecond), "the acknowledgements of records later lost, and the first fault"}))
 	}
 	if removal >= 0 && removal > out[0].To {
@@ -114,7 +114,10 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 	lanes := c.Lanes()
 	lost := lostSet(res)
 	span := float64(w.To-w.From) / float64(sim.Second)
-	pxPerSec := min(4000, max(200, 5000/max(span, 0.001)))
+	// Fit the window in about a screen's width: the story (a band of red
+	// acknowledgements, the fault, the election) should be visible at once;
+	// --html-window zooms in.
+	pxPerSec := min(20000, max(200, 1400/max(span, 0.001)))
 	const left, top, laneGap = 110.0, 60.0, 46.0
 	x := func(t sim.Time) float64 { return left + float64(t-w.From)/float64(sim.Second)*pxPerSec }
 	y := func(lane int) float64 { return top + float64(lane)*laneGap }
