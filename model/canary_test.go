@@ -22,6 +22,8 @@ func spec(profile string, acks int, minISR int) model.Spec {
 		Net:       model.NetConfig{Latency: 500 * sim.Microsecond, Jitter: 200 * sim.Microsecond},
 		Producers: []model.ProducerSpec{{Name: "p1", Cfg: pc, WL: model.Workload{Records: 3000, Rate: 1000, RecordSize: 100, OnError: "give-up"}}},
 		Seed:      7,
+		// Tests check the invariants after every event (benchmarks turn it off).
+		CheckEveryEvent: true,
 	}
 }
 

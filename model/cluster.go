@@ -11,6 +11,11 @@ import (
 
 // Spec describes a cluster and its clients, resolved from a scenario.
 type Spec struct {
+	// CheckEveryEvent checks the model's invariants after every event;
+	// otherwise after every monitor tick (10 ms) and leadership change.
+	// The test suite turns it on; it costs about 10% of run time.
+	CheckEveryEvent bool
+
 	Profile    Profile
 	Brokers    int
 	Racks      []string // rack of broker i+1; empty: no racks
@@ -265,6 +270,9 @@ func (c *Cluster) minISR() int { return min(c.Broker.MinISR, c.RF) }
 
 // Start boots the cluster with preferred leaders in place, then the clients.
 func (c *Cluster) Start() {
+	if c.CheckEveryEvent {
+		c.E.SetCheck(c.checkInvariants)
+	}
 	for _, b := range c.brokers[1:] {
 		c.ctl.nextBE++
 		c.ctl.brokers[b.ID] = ctlBroker{registered: true, epoch: c.ctl.nextBE}

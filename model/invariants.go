@@ -21,12 +21,16 @@ func (c *Cluster) violate(format string, args ...any) {
 	panic(&InvariantError{Seed: c.Seed, Step: c.E.Steps(), At: c.E.Now().String(), What: fmt.Sprintf(format, args...)})
 }
 
-// checkInvariants runs on every monitor tick (10 ms of virtual time) and
-// after every leadership change:
-//   - HW <= LEO on every replica;
+// checkInvariants runs after every event with Spec.CheckEveryEvent (as in
+// the tests), and otherwise on every monitor tick (10 ms of virtual time)
+// and after every leadership change:
+//   - HW <= LEO, and durable <= LEO, on every replica;
 //   - the controller's epoch of a partition never decreases;
 //   - at most one live broker believes it leads a partition in a given epoch;
-//   - before ELR, the controller never empties an ISR.
+//   - before ELR, the controller never empties an ISR;
+//   - a follower that finished truncating and fetches in the leader's epoch
+//     holds nothing past the leader's LEO (its log is a prefix of the
+//     leader's: KIP-101).
 func (c *Cluster) checkInvariants() {
 	for tp, p := range c.ctl.parts {
 		if p.epoch < c.lastEpoch[tp] {
@@ -53,6 +57,20 @@ func (c *Cluster) checkInvariants() {
 					}
 				}
 				leaders = append(leaders, id)
+			}
+		}
+		if p.leader < 0 || !c.brokers[p.leader].up {
+			continue
+		}
+		lr := c.brokers[p.leader].reps[tp]
+		if !lr.isLeader {
+			continue
+		}
+		for _, id := range p.replicas {
+			b := c.brokers[id]
+			r := b.reps[tp]
+			if id != p.leader && b.up && r.fetching && !r.needTrunc && r.leader == p.leader && r.epoch == lr.epoch && r.Log.LEO() > lr.Log.LEO() {
+				c.violate("%s: follower %d holds offsets to %d past leader %d's LEO %d in epoch %d", c.tpName(tp), id, r.Log.LEO(), p.leader, lr.Log.LEO(), r.epoch)
 			}
 		}
 	}

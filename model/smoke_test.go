@@ -1,6 +1,7 @@
 package model
 
 import (
+	"strings"
 	"testing"
 
 	"acksim/sim"
@@ -15,6 +16,8 @@ func baseSpec(profile string) Spec {
 		Net:       NetConfig{Latency: 500 * sim.Microsecond, Jitter: 200 * sim.Microsecond},
 		Producers: []ProducerSpec{{Name: "p1", Cfg: pc, WL: Workload{Records: 2000, Rate: 1000, RecordSize: 100, OnError: "give-up"}}},
 		Seed:      1,
+		// Tests check the invariants after every event.
+		CheckEveryEvent: true,
 	}
 }
 
@@ -55,6 +58,60 @@ func TestSmokeNoFaults(t *testing.T) {
 				t.Fatalf("committed log holds %d records, want 2000", n)
 			}
 			t.Logf("%s: steps=%d end=%v", prof, c.E.Steps(), c.E.Now())
+		})
+	}
+}
+
+// Each invariant fires when its state is broken by hand (they would
+// otherwise be tests that cannot fail), and names what broke.
+func TestInvariantsFire(t *testing.T) {
+	cases := []struct {
+		name    string
+		breakIt func(c *Cluster)
+		want    string
+	}{
+		{"HW past LEO", func(c *Cluster) { c.brokers[1].reps[0].HW = c.brokers[1].reps[0].Log.LEO() + 1 }, "HW"},
+		{"epoch goes back", func(c *Cluster) { c.lastEpoch[0] = c.ctl.parts[0].epoch + 1 }, "went back"},
+		{"empty ISR", func(c *Cluster) { c.ctl.parts[0].isr = nil }, "empty ISR"},
+		{"two leaders", func(c *Cluster) {
+			l := c.ctl.parts[0].leader
+			for _, id := range c.ctl.parts[0].replicas {
+				if id != l {
+					c.brokers[id].reps[0].isLeader = true
+					c.brokers[id].reps[0].epoch = c.brokers[l].reps[0].epoch
+					return
+				}
+			}
+		}, "both lead"},
+		{"follower past leader", func(c *Cluster) {
+			l := c.ctl.parts[0].leader
+			lr := c.brokers[l].reps[0]
+			for _, id := range c.ctl.parts[0].replicas {
+				if r := c.brokers[id].reps[0]; id != l {
+					bt := &Batch{Base: r.Log.LEO(), Epoch: lr.epoch, PID: -1, Records: make([]RecordID, lr.Log.LEO()-r.Log.LEO()+5)}
+					r.Log.append(bt, c.E.Now())
+					return
+				}
+			}
+		}, "past leader"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(baseSpec("3.9"))
+			c.Start()
+			c.E.RunUntil(sim.Time(sim.Second))
+			c.checkInvariants() // holds before
+			tc.breakIt(c)
+			defer func() {
+				ie, ok := recover().(*InvariantError)
+				if !ok || !strings.Contains(ie.What, tc.want) {
+					t.Fatalf("got %v, want an invariant error about %q", ie, tc.want)
+				}
+				if ie.Seed != 1 || ie.Step == 0 {
+					t.Errorf("the error must name the seed and step: %v", ie)
+				}
+			}()
+			c.E.RunSteps(1) // checked after the next event
 		})
 	}
 }

@@ -25,6 +25,8 @@ type ExploreOptions struct {
 	Gap          sim.Duration // minimum time between one fault's end and the next one's start
 	Horizon      sim.Duration // faults start before 80% of this (default: the scenario's run.duration)
 	MaxFor       sim.Duration // longest fault (default 15s)
+	// CheckEveryEvent checks the model's invariants after every event.
+	CheckEveryEvent bool
 }
 
 func (o *ExploreOptions) defaults(s *Scenario) {
@@ -270,7 +272,7 @@ func Explore(base *Scenario, o ExploreOptions, props []string, stats *ExploreSta
 		if err != nil {
 			t.Fatalf("generated an invalid scenario: %v", err)
 		}
-		res := RunSpec(&s, r, Options{})
+		res := RunSpec(&s, r, Options{CheckEveryEvent: o.CheckEveryEvent})
 		stats.Tried++
 		stats.Simulated += sim.Duration(res.History.End)
 		for _, f := range res.Fired {

@@ -99,6 +99,9 @@ func TestMain(m *testing.M) {
 	flagSetDefault("rapid.checks", itoa(checks()))
 	// A fixed seed keeps `make test` reproducible; pass -rapid.seed to explore.
 	flagSetDefault("rapid.seed", "1")
+	// Every run in this package's tests checks the model's invariants after
+	// every event, not only every 10 ms.
+	checkAll = true
 	os.Exit(m.Run())
 }
 

@@ -16,7 +16,14 @@ type Options struct {
 	// RecordMessages keeps every network message for a space-time diagram
 	// (Result.Cluster.Wire); the run is otherwise identical.
 	RecordMessages bool
+	// CheckEveryEvent checks the model's invariants after every event
+	// (model.Spec.CheckEveryEvent); the run is otherwise identical.
+	CheckEveryEvent bool
 }
+
+// checkAll makes every run check invariants after every event; this
+// package's tests set it.
+var checkAll bool
 
 // Fired is a fault step as it happened.
 type Fired struct {
@@ -50,7 +57,9 @@ func Run(s *Scenario, opt Options) (*Result, error) {
 
 // RunSpec runs a resolved scenario.
 func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
-	c := model.New(r.Spec)
+	spec := r.Spec
+	spec.CheckEveryEvent = spec.CheckEveryEvent || opt.CheckEveryEvent || checkAll
+	c := model.New(spec)
 	if opt.Tracer != nil {
 		c.E.SetTracer(opt.Tracer)
 	}

@@ -78,11 +78,16 @@ type Engine struct {
 
 	trace Trace
 	hook  func() // runs after every event when set (scenario triggers)
+	check func() // runs after every event when set (model invariants)
 }
 
 // SetHook sets a function to run after every event (nil removes it). It is
 // how condition triggers ("when the leader changes") are evaluated exactly.
 func (e *Engine) SetHook(f func()) { e.hook = f }
+
+// SetCheck sets a function to run after every event, before the hook: the
+// model's invariants. It is separate from the hook, which scenarios replace.
+func (e *Engine) SetCheck(f func()) { e.check = f }
 
 // NewEngine returns an engine at time 0 with an empty queue.
 func NewEngine() *Engine {
@@ -280,6 +285,9 @@ func (e *Engine) step(limit Time) bool {
 		e.trace.event(e, ev)
 		e.handlers[ev.H].Handle(e, ev)
 		ev.P = nil
+		if e.check != nil {
+			e.check()
+		}
 		if e.hook != nil {
 			e.hook()
 		}

@@ -123,7 +123,7 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 			if _, err := s.Resolve(); err != nil {
 				return err
 			}
-			o := scenarios.ExploreOptions{MaxDown: f.maxDown, MaxPowerLoss: f.maxPowerLoss, MaxFaults: f.maxFaults}
+			o := scenarios.ExploreOptions{MaxDown: f.maxDown, MaxPowerLoss: f.maxPowerLoss, MaxFaults: f.maxFaults, CheckEveryEvent: f.checkEvery}
 			if f.faults != "" {
 				o.Faults = strings.Split(f.faults, ",")
 			}

@@ -25,6 +25,7 @@ type runFlags struct {
 	json       bool
 	trace      string
 	timeline   bool
+	checkEvery bool
 	html       string
 	htmlWindow string
 	around     string
@@ -120,7 +121,7 @@ red).`,
 					return &exitError{exitBadInput, "--html-window needs --html FILE"}
 				}
 			}
-			opt := scenarios.Options{RecordMessages: f.html != ""}
+			opt := scenarios.Options{RecordMessages: f.html != "", CheckEveryEvent: f.checkEvery}
 			var tmp *os.File
 			var bw *bufio.Writer
 			var jt *sim.JSONTracer
@@ -198,6 +199,7 @@ func scenarioFlags(fl *pflag.FlagSet, f *runFlags, seedHelp, jsonHelp string) {
 	fl.StringVar(&f.kafka, "kafka", "", "Kafka version profile: "+strings.Join(model.ProfileNames(), ", "))
 	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable), e.g. --set acks=all")
 	fl.BoolVar(&f.json, "json", false, jsonHelp)
+	fl.BoolVar(&f.checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 }
 
 func parseFlagDuration(flag, v string) (sim.Duration, error) {
