@@ -26,10 +26,10 @@ func SummaryCSV(sums []sweep.Summary) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.Write([]string{"cell", "settings", "trials", "trials_with_lost_write", "p_lost_write", "p_lo95", "p_hi95",
-		"mean_lost_records", "max_lost_records", "trials_with_duplicate", "mean_unavailable_ms", "median_p50_ms", "median_p99_ms"})
+		"mean_lost_records", "max_lost_records", "trials_with_duplicate", "trials_with_consumer_loss", "mean_unavailable_ms", "median_p50_ms", "median_p99_ms"})
 	for _, s := range sums {
 		w.Write([]string{fmt.Sprint(s.Cell), s.Settings, fmt.Sprint(s.Trials), fmt.Sprint(s.LossTrials),
-			f4(s.PLoss), f4(s.Lo95), f4(s.Hi95), f2(s.MeanLost), fmt.Sprint(s.MaxLost), fmt.Sprint(s.DupTrials),
+			f4(s.PLoss), f4(s.Lo95), f4(s.Hi95), f2(s.MeanLost), fmt.Sprint(s.MaxLost), fmt.Sprint(s.DupTrials), fmt.Sprint(s.ConsumerLossTrials),
 			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms)})
 	}
 	w.Flush()

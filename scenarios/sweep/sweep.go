@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,17 +50,20 @@ type ChartSpec struct {
 }
 
 // FaultModel gives each fault kind a rate and a duration. Rates are events
-// per hour (per broker for broker faults), so a trial of run.duration draws
-// a Poisson number of each; start times are uniform over the first 80% of
-// the run.
+// per hour: per broker for broker faults, per rack for rack-power-loss, per
+// consumer for consumer-crash, else for the cluster. A trial of run.duration
+// draws a Poisson number of each; start times are uniform over the first
+// 80% of the run.
 type FaultModel struct {
 	Crash            Rate `yaml:"crash"`
 	PowerLoss        Rate `yaml:"power-loss"`
+	RackPowerLoss    Rate `yaml:"rack-power-loss"`
 	ClusterPowerLoss Rate `yaml:"cluster-power-loss"`
 	Partition        Rate `yaml:"partition"`
 	Pause            Rate `yaml:"pause"`
 	DiskLoss         Rate `yaml:"disk-loss"`
 	DropResponses    Rate `yaml:"drop-responses"`
+	ConsumerCrash    Rate `yaml:"consumer-crash"`
 }
 
 // Rate is how often a fault happens and how long it lasts.
@@ -160,8 +164,11 @@ type kindRate struct {
 }
 
 func (f FaultModel) all() []kindRate {
+	// The order is part of the schedule draw: new kinds go at the end, so
+	// existing specs keep their schedules.
 	return []kindRate{{"crash", f.Crash}, {"power-loss", f.PowerLoss}, {"cluster-power-loss", f.ClusterPowerLoss},
-		{"partition", f.Partition}, {"pause", f.Pause}, {"disk-loss", f.DiskLoss}, {"drop-responses", f.DropResponses}}
+		{"partition", f.Partition}, {"pause", f.Pause}, {"disk-loss", f.DiskLoss}, {"drop-responses", f.DropResponses},
+		{"rack-power-loss", f.RackPowerLoss}, {"consumer-crash", f.ConsumerCrash}}
 }
 
 func parseDur(s string) (sim.Duration, error) {
@@ -220,9 +227,16 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 	}
 	var evs []ev
 	at := func() sim.Duration { return sim.Duration(rng.Float64() * float64(sc.Duration) * 0.8) }
+	racks := uniqueRacks(sc.Racks)
 	for _, kr := range s.Faults.all() {
 		per := kr.rate.PerHour * hours
-		if kr.kind != "cluster-power-loss" && kr.kind != "partition" && kr.kind != "drop-responses" {
+		switch kr.kind {
+		case "cluster-power-loss", "partition", "drop-responses":
+		case "rack-power-loss":
+			per *= float64(len(racks))
+		case "consumer-crash":
+			per *= float64(len(sc.Consumers))
+		default:
 			per *= float64(sc.Brokers)
 		}
 		d := 5 * sim.Second
@@ -255,6 +269,12 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 				st := mk("drop-responses", sc.Producers[0].Name)
 				st.For = d
 				evs = append(evs, ev{t, st})
+			case "rack-power-loss":
+				rack := scenarios.Target{{Kind: "rack", Name: racks[rng.IntN(len(racks))]}}
+				evs = append(evs, ev{t, scenarios.Step{Action: "power-loss", Target: rack}}, ev{t + d, scenarios.Step{Action: "restart", Target: rack}})
+			case "consumer-crash":
+				name := sc.Consumers[rng.IntN(len(sc.Consumers))].Name
+				evs = append(evs, ev{t, mk("consumer-crash", name)}, ev{t + d, mk("consumer-restart", name)})
 			}
 		}
 	}
@@ -265,6 +285,29 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 		out[i] = e.step
 	}
 	return out
+}
+
+func uniqueRacks(rs []string) []string {
+	var out []string
+	for _, r := range rs {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// checkBase rejects fault kinds the base scenario cannot have.
+func (s *Spec) checkBase(sc *scenarios.Scenario) error {
+	if s.Faults.RackPowerLoss.PerHour > 0 && len(sc.Racks) == 0 {
+		return &scenarios.Error{File: s.Name, Field: "faults.rack-power-loss", Value: fmt.Sprint(s.Faults.RackPowerLoss.PerHour),
+			Allowed: "needs brokers with racks in the base scenario (cluster.racks, or set: [cluster.racks=...])"}
+	}
+	if s.Faults.ConsumerCrash.PerHour > 0 && len(sc.Consumers) == 0 {
+		return &scenarios.Error{File: s.Name, Field: "faults.consumer-crash", Value: fmt.Sprint(s.Faults.ConsumerCrash.PerHour),
+			Allowed: "needs a consumer in the base scenario (" + s.Base + " has none)"}
+	}
+	return nil
 }
 
 func atom(w string) scenarios.Atom {
@@ -378,6 +421,9 @@ func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
 		}
 		sc.Expect = nil
 		if _, err := sc.Resolve(); err != nil {
+			return nil, nil, err
+		}
+		if err := s.checkBase(sc); err != nil {
 			return nil, nil, err
 		}
 		bases[i] = sc
@@ -500,19 +546,20 @@ func Merge(s *Spec, parts ...[]Trial) ([]Trial, error) {
 
 // Summary is one cell's statistics.
 type Summary struct {
-	Cell          int     `json:"cell"`
-	Settings      string  `json:"settings"`
-	Trials        int     `json:"trials"`
-	LossTrials    int     `json:"trials_with_lost_write"`
-	PLoss         float64 `json:"p_lost_write"`
-	Lo95          float64 `json:"p_lost_write_lo95"`
-	Hi95          float64 `json:"p_lost_write_hi95"`
-	MeanLost      float64 `json:"mean_lost_records"`
-	MaxLost       int     `json:"max_lost_records"`
-	DupTrials     int     `json:"trials_with_duplicate"`
-	MeanUnavailMs float64 `json:"mean_unavailable_ms"`
-	P50Ms         float64 `json:"median_p50_ms"`
-	P99Ms         float64 `json:"median_p99_ms"`
+	Cell               int     `json:"cell"`
+	Settings           string  `json:"settings"`
+	Trials             int     `json:"trials"`
+	LossTrials         int     `json:"trials_with_lost_write"`
+	PLoss              float64 `json:"p_lost_write"`
+	Lo95               float64 `json:"p_lost_write_lo95"`
+	Hi95               float64 `json:"p_lost_write_hi95"`
+	MeanLost           float64 `json:"mean_lost_records"`
+	MaxLost            int     `json:"max_lost_records"`
+	DupTrials          int     `json:"trials_with_duplicate"`
+	ConsumerLossTrials int     `json:"trials_with_consumer_loss"`
+	MeanUnavailMs      float64 `json:"mean_unavailable_ms"`
+	P50Ms              float64 `json:"median_p50_ms"`
+	P99Ms              float64 `json:"median_p99_ms"`
 }
 
 // z95 is the two-sided 95% normal quantile, Φ⁻¹(0.975) ≈ 1.96.
@@ -566,6 +613,9 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 		s.MaxLost = max(s.MaxLost, t.LostWrite)
 		if t.Duplicate > 0 {
 			s.DupTrials++
+		}
+		if t.ConsumerLoss > 0 {
+			s.ConsumerLossTrials++
 		}
 		s.MeanUnavailMs += t.UnavailMs
 		p50s[t.Cell] = append(p50s[t.Cell], t.P50Ms)

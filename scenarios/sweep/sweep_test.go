@@ -1,10 +1,13 @@
 package sweep
 
 import (
-	"acksim/scenarios"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"acksim/scenarios"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -142,5 +145,56 @@ func TestStopAndResume(t *testing.T) {
 	}
 	if diff := cmp.Diff(full, resumed); diff != "" {
 		t.Fatalf("resumed differs from uninterrupted (-full +resumed):\n%s", diff)
+	}
+}
+
+// Rack power losses and consumer crashes draw from racks and consumers of
+// the base scenario, and a base without them is an error naming the field.
+func TestRackAndConsumerFaults(t *testing.T) {
+	dir := t.TempDir()
+	base, _ := scenarios.Builtin("consumer-autocommit-crash")
+	racked := strings.Replace(string(base), "cluster:\n", "cluster:\n  racks: [a, b, c]\n", 1)
+	if racked == string(base) {
+		t.Fatal("could not add racks to the base")
+	}
+	path := filepath.Join(dir, "base.yaml")
+	os.WriteFile(path, []byte(racked), 0o644)
+	spec := func(base, faults string) *Spec {
+		s, err := Parse("r.yaml", []byte("name: r\nbase: "+base+"\ntrials: 4\nseed: 2\ngrid:\n  acks: [all]\nfaults:\n"+faults))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	both := "  rack-power-loss: {per_hour: 600, for: 2s}\n  consumer-crash: {per_hour: 600, for: 2s}\n"
+	s := spec(path, both)
+	actions := map[string]int{}
+	for trial := 0; trial < s.Trials; trial++ {
+		sc, err := s.TrialScenario(s.Cells()[0], trial)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, st := range sc.Steps {
+			actions[st.Action]++
+			if st.Action == "power-loss" && (len(st.Target) != 1 || st.Target[0].Kind != "rack") {
+				t.Errorf("rack power loss targets %v", st.Target)
+			}
+		}
+	}
+	for _, a := range []string{"power-loss", "restart", "consumer-crash", "consumer-restart"} {
+		if actions[a] == 0 {
+			t.Errorf("no %s drawn in %d trials: %v", a, s.Trials, actions)
+		}
+	}
+	if _, _, err := Run(s, 2, nil); err != nil {
+		t.Fatal(err)
+	}
+	for field, faults := range map[string]string{
+		"faults.rack-power-loss": "  rack-power-loss: {per_hour: 60}\n",
+		"faults.consumer-crash":  "  consumer-crash: {per_hour: 60}\n",
+	} {
+		if _, _, err := Run(spec("healthy-cluster", faults), 1, nil); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("healthy-cluster base: got %v, want an error naming %s", err, field)
+		}
 	}
 }
