@@ -198,3 +198,26 @@ func TestRackAndConsumerFaults(t *testing.T) {
 		}
 	}
 }
+
+// The README's example sweep spec parses and runs.
+func TestReadmeExampleSpec(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(readme)
+	i := strings.Index(text, "name: my-sweep")
+	j := strings.Index(text[i:], "```")
+	if i < 0 || j < 0 {
+		t.Fatal("README has no my-sweep example")
+	}
+	s, err := Parse("README.md", []byte(text[i:i+j]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Trials = 1
+	s.Set = append(s.Set, "run.duration=5s")
+	if _, ts, err := Run(s, 2, nil); err != nil || len(ts) != len(s.Cells()) {
+		t.Fatalf("%d trials, %v", len(ts), err)
+	}
+}
