@@ -57,6 +57,7 @@ type slotEv struct {
 	ev        Event
 	seq       uint64
 	cancelled bool
+	far       bool // waits in a far bucket, not in the heap
 }
 
 // Engine runs events in (time, scheduling order). It is single-threaded and
@@ -74,6 +75,7 @@ type Engine struct {
 	stopped  bool
 	live     int   // pending events not cancelled
 	dead     int   // cancelled events still in the heap
+	far      farQueue
 	cur      Event // the event being handled; valid only during Handle
 
 	trace Trace
@@ -172,7 +174,11 @@ func (e *Engine) At(t Time, ev Event) Timer {
 	s.ev = ev
 	s.seq = e.seq
 	s.cancelled = false
-	e.push(key{at: t, seq: e.seq, slot: slot})
+	k := key{at: t, seq: e.seq, slot: slot}
+	s.far = e.far.add(e.now, k)
+	if !s.far {
+		e.push(k)
+	}
 	e.live++
 	return Timer{slot: slot, seq: e.seq}
 }
@@ -196,6 +202,13 @@ func (e *Engine) Cancel(t Timer) bool {
 	s.cancelled = true
 	s.ev.P = nil
 	e.live--
+	if s.far {
+		// Not in the heap: free the slot now; its key in the bucket no
+		// longer matches the slot's seq and is skipped when loaded.
+		*s = slotEv{}
+		e.free = append(e.free, t.slot)
+		return true
+	}
 	e.dead++
 	if e.dead > 64 && e.dead > len(e.heap)/2 {
 		e.compact()
@@ -260,7 +273,15 @@ func (e *Engine) Stop() { e.stopped = true }
 // step pops and runs the next event. It reports false when the queue is empty
 // or the next event is after limit.
 func (e *Engine) step(limit Time) bool {
-	for len(e.heap) > 0 {
+	for {
+		// The heap's least key is the least of all once it is due before
+		// the far buckets start (re-checked after skipping cancelled keys).
+		for e.far.n > 0 && (len(e.heap) == 0 || e.heap[0].at >= e.far.from) {
+			e.loadFar()
+		}
+		if len(e.heap) == 0 {
+			return false
+		}
 		k := e.heap[0]
 		if k.at > limit {
 			return false
@@ -293,7 +314,6 @@ func (e *Engine) step(limit Time) bool {
 		}
 		return true
 	}
-	return false
 }
 
 // Run executes events until none remain or Stop is called.
@@ -334,6 +354,56 @@ func (e *Engine) RunWhile(t Time, cond func() bool) bool {
 			return false
 		}
 	}
+}
+
+// farQueue holds events due at least farAfter from when they were set
+// (timeouts, heartbeats, checkpoints), in buckets of farBucket by due time,
+// so the heap holds only what is due soon. Most far events are timeouts
+// that are cancelled: they never enter the heap. Invariant: every key in a
+// bucket is due at or after from, and the heap's least key is before from
+// whenever the step loop pops it, so it is the least of all.
+type farQueue struct {
+	from    Time    // start of the next bucket to load
+	buckets [][]key // ring: bucket i holds due times in [i*farBucket, (i+1)*farBucket) mod the ring
+	n       int     // keys in buckets (cancelled ones included until loaded)
+	off     bool    // everything in the heap (tests compare the two)
+}
+
+const (
+	farAfter   = 50 * Millisecond
+	farBucket  = 10 * Millisecond
+	farBuckets = 4096 // 41 s: beyond that, events go to the heap
+)
+
+// add puts k in a bucket if it is far enough ahead, and reports whether it
+// did.
+func (f *farQueue) add(now Time, k key) bool {
+	if f.off || k.at < now.Add(farAfter) || k.at < f.from || k.at >= f.from.Add(farBuckets*farBucket) {
+		return false
+	}
+	if f.buckets == nil {
+		f.buckets = make([][]key, farBuckets)
+	}
+	i := int(int64(k.at)/int64(farBucket)) % farBuckets
+	f.buckets[i] = append(f.buckets[i], k)
+	f.n++
+	return true
+}
+
+// loadFar moves the next bucket's live keys into the heap.
+func (e *Engine) loadFar() {
+	f := &e.far
+	i := int(int64(f.from)/int64(farBucket)) % farBuckets
+	b := f.buckets[i]
+	for _, k := range b {
+		if s := &e.slab[k.slot]; s.seq == k.seq && s.far {
+			s.far = false
+			e.push(k)
+		}
+	}
+	f.n -= len(b)
+	f.buckets[i] = b[:0]
+	f.from = Time(int64(f.from)/int64(farBucket)*int64(farBucket)).Add(farBucket)
 }
 
 func less(a, b key) bool {
