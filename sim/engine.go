@@ -73,8 +73,8 @@ type Engine struct {
 	kinds    []string
 	nodes    []string
 	stopped  bool
-	live     int   // pending events not cancelled
-	dead     int   // cancelled events still in the heap
+	live     int // pending events not cancelled
+	dead     int // cancelled events still in the heap
 	far      farQueue
 	cur      Event // the event being handled; valid only during Handle
 
@@ -403,7 +403,7 @@ func (e *Engine) loadFar() {
 	}
 	f.n -= len(b)
 	f.buckets[i] = b[:0]
-	f.from = Time(int64(f.from)/int64(farBucket)*int64(farBucket)).Add(farBucket)
+	f.from = Time(int64(f.from) / int64(farBucket) * int64(farBucket)).Add(farBucket)
 }
 
 func less(a, b key) bool {
