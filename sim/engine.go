@@ -366,6 +366,7 @@ type farQueue struct {
 	from    Time    // start of the next bucket to load
 	buckets [][]key // ring: bucket i holds due times in [i*farBucket, (i+1)*farBucket) mod the ring
 	n       int     // keys in buckets (cancelled ones included until loaded)
+	spare   [][]key // emptied bucket arrays, reused by buckets that start
 	off     bool    // everything in the heap (tests compare the two)
 }
 
@@ -385,6 +386,13 @@ func (f *farQueue) add(now Time, k key) bool {
 		f.buckets = make([][]key, farBuckets)
 	}
 	i := int(int64(k.at)/int64(farBucket)) % farBuckets
+	if f.buckets[i] == nil {
+		if n := len(f.spare); n > 0 {
+			f.buckets[i], f.spare = f.spare[n-1], f.spare[:n-1]
+		} else {
+			f.buckets[i] = make([]key, 0, 64)
+		}
+	}
 	f.buckets[i] = append(f.buckets[i], k)
 	f.n++
 	return true
@@ -402,7 +410,10 @@ func (e *Engine) loadFar() {
 		}
 	}
 	f.n -= len(b)
-	f.buckets[i] = b[:0]
+	if b != nil {
+		f.spare = append(f.spare, b[:0])
+		f.buckets[i] = nil
+	}
 	f.from = Time(int64(f.from) / int64(farBucket) * int64(farBucket)).Add(farBucket)
 }
 
