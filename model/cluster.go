@@ -229,6 +229,17 @@ func New(s Spec) *Cluster {
 	}
 	c.ledger.recs = make([]Record, 0, expect)
 	c.ledger.latencies = make([]sim.Duration, 0, expect)
+	// Likewise each replica's log: a partition holds at most its share of
+	// the records in batches (one record each when linger.ms is 0), so this
+	// is an upper bound that saves the copies of doubling.
+	perLog := min(expect/s.Partitions+16, 1<<17) // at most 4 MB a replica up front
+	for _, b := range c.brokers[1:] {
+		for _, r := range b.reps {
+			if r != nil {
+				r.Log.entries = make([]entry, 0, perLog)
+			}
+		}
+	}
 	c.lastEpoch = make([]int32, s.Partitions)
 	return c
 }
