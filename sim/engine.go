@@ -390,7 +390,7 @@ func (f *farQueue) add(now Time, k key) bool {
 		if n := len(f.spare); n > 0 {
 			f.buckets[i], f.spare = f.spare[n-1], f.spare[:n-1]
 		} else {
-			f.buckets[i] = make([]key, 0, 64)
+			f.buckets[i] = make([]key, 0, 8)
 		}
 	}
 	f.buckets[i] = append(f.buckets[i], k)

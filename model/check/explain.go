@@ -3,6 +3,8 @@ package check
 import (
 	"fmt"
 	"slices"
+	"sort"
+	"strconv"
 	"strings"
 
 	"acksim/model"
@@ -73,21 +75,46 @@ func explainLost(h *model.History, lost []model.RecordID) []Explanation {
 	}
 	var groups []*group
 	byKey := map[string]*group{}
+	// A record's story depends only on its signature: how it was
+	// acknowledged, which removals took it, and which events fall between
+	// its ack and the last removal. Thousands of lost records share a few
+	// signatures, so each story is written once.
+	type signature struct {
+		tp, broker, epoch, isr int32
+		acks                   int8
+		lo, hi                 int
+		removals               string
+	}
+	bySig := map[signature]*group{}
+	events := h.Events // in time order
 	for _, id := range lost {
 		r := &h.Records[id-1]
-		var lines []timed
 		lastRemoval := sim.Time(0)
+		var rmKey strings.Builder
+		for _, i := range removedBy[id] {
+			lastRemoval = max(lastRemoval, h.Removals[i].At)
+			rmKey.WriteString(strconv.Itoa(i))
+			rmKey.WriteByte(',')
+		}
+		lo := sort.Search(len(events), func(i int) bool { return events[i].At >= r.AckAt })
+		hi := len(events)
+		if lastRemoval > 0 {
+			hi = sort.Search(len(events), func(i int) bool { return events[i].At > lastRemoval })
+		}
+		sg := signature{r.TP, int32(r.AckBroker), r.AckEpoch, r.AckISR, r.AckAcks, lo, hi, rmKey.String()}
+		if g := bySig[sg]; g != nil {
+			g.ids = append(g.ids, id)
+			g.last = r.Acked
+			continue
+		}
+		var lines []timed
 		for _, i := range removedBy[id] {
 			rm := h.Removals[i]
 			lines = append(lines, timed{rm.At, 1, fmt.Sprintf("at %s broker %d %s offsets %d-%d (%s)", at(rm.At), rm.Broker, rm.Verb, rm.From, rm.To, rm.Why)})
-			lastRemoval = max(lastRemoval, rm.At)
 		}
 		// Faults, ISR changes and elections of this partition between the
 		// ack and the last removal.
-		for _, ev := range h.Events {
-			if ev.At < r.AckAt || (lastRemoval > 0 && ev.At > lastRemoval) {
-				continue
-			}
+		for _, ev := range events[lo:hi] {
 			switch ev.Kind {
 			case "elect", "isr", "offline":
 				if ev.TP != int(r.TP) {
@@ -124,6 +151,7 @@ func explainLost(h *model.History, lost []model.RecordID) []Explanation {
 			byKey[key] = g
 			groups = append(groups, g)
 		}
+		bySig[sg] = g
 		g.ids = append(g.ids, id)
 		g.last = r.Acked
 	}
