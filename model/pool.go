@@ -1,35 +1,41 @@
 package model
 
-// pool recycles the messages every replicated record costs most of: a
-// follower's fetch request, the leader's fetch response, the produce
-// response. Each has one
-// owner at a time (sender, then network, then receiver), and the receiver
-// hands it back only once nothing refers to it: the leader after answering a
-// follower's fetch, the follower after appending every batch of a response
-// (not while an fsync closure still holds it). Consumers' fetches are never
-// recycled. Recording messages for a diagram turns recycling off, since the
-// recording keeps every payload.
+// pool recycles what every replicated record costs: a follower's fetch
+// request, the leader's fetch response, the produce request and response,
+// and the delayed produce that waits in the purgatory. Each has one owner at
+// a time (sender, then network, then receiver), and the receiver hands it
+// back only once nothing refers to it: the leader after answering a
+// follower's fetch or a produce, the follower after appending every batch of
+// a response (not while an fsync closure still holds it), the producer after
+// handling a response. Consumers' fetches are never recycled. Recording
+// messages for a diagram turns recycling off, since the recording keeps
+// every payload.
 type pool struct {
-	off        bool
-	fetchReqs  []*fetchReq
-	fetchResps []*fetchResp
-	// produceResps are recycled; batches is a slab (see batch).
-	produceResps []*produceResp
-	batches      []Batch
-	// produceReqs come back from the leader once answered; delayed
-	// produces once they leave the purgatory.
-	produceReqs []*produceReq
-	delayeds    []*delayedProduce
+	off          bool
+	fetchReqs    freeList[fetchReq]
+	fetchResps   freeList[fetchResp]
+	produceReqs  freeList[produceReq]
+	produceResps freeList[produceResp]
+	delayeds     freeList[delayedProduce]
+	batches      []Batch // a slab (see batch)
 }
 
-func (p *pool) fetchReq() *fetchReq {
-	if n := len(p.fetchReqs); n > 0 {
-		m := p.fetchReqs[n-1]
-		p.fetchReqs = p.fetchReqs[:n-1]
+// freeList is a stack of spare *T.
+type freeList[T any] struct{ free []*T }
+
+// get returns a spare T (holding whatever it held) or a new zero one.
+func (f *freeList[T]) get() *T {
+	if n := len(f.free); n > 0 {
+		m := f.free[n-1]
+		f.free = f.free[:n-1]
 		return m
 	}
-	return &fetchReq{}
+	return new(T)
 }
+
+func (f *freeList[T]) put(m *T) { f.free = append(f.free, m) }
+
+func (p *pool) fetchReq() *fetchReq { return p.fetchReqs.get() }
 
 // putFetchReq takes back a follower's fetch request the leader is done with.
 func (p *pool) putFetchReq(m *fetchReq) {
@@ -37,17 +43,10 @@ func (p *pool) putFetchReq(m *fetchReq) {
 		return
 	}
 	*m = fetchReq{}
-	p.fetchReqs = append(p.fetchReqs, m)
+	p.fetchReqs.put(m)
 }
 
-func (p *pool) fetchResp() *fetchResp {
-	if n := len(p.fetchResps); n > 0 {
-		m := p.fetchResps[n-1]
-		p.fetchResps = p.fetchResps[:n-1]
-		return m
-	}
-	return &fetchResp{}
-}
+func (p *pool) fetchResp() *fetchResp { return p.fetchResps.get() }
 
 // putFetchResp takes back a fetch response a follower is done with; its
 // batches slice is kept for the next response.
@@ -57,26 +56,38 @@ func (p *pool) putFetchResp(m *fetchResp) {
 	}
 	clear(m.batches)
 	*m = fetchResp{batches: m.batches[:0]}
-	p.fetchResps = append(p.fetchResps, m)
+	p.fetchResps.put(m)
 }
 
-// produceResp returns a produce response holding v. The producer hands it
-// back after handling it (onResponse keeps nothing of it).
+// produceResp returns a produce response holding v.
 func (p *pool) produceResp(v produceResp) *produceResp {
-	if n := len(p.produceResps); n > 0 {
-		m := p.produceResps[n-1]
-		p.produceResps = p.produceResps[:n-1]
-		*m = v
-		return m
-	}
-	m := v
-	return &m
+	m := p.produceResps.get()
+	*m = v
+	return m
 }
 
 func (p *pool) putProduceResp(m *produceResp) {
 	if !p.off {
-		p.produceResps = append(p.produceResps, m)
+		p.produceResps.put(m)
 	}
+}
+
+func (p *pool) produceReq() *produceReq { return p.produceReqs.get() }
+
+func (p *pool) putProduceReq(m *produceReq) {
+	if !p.off {
+		*m = produceReq{}
+		p.produceReqs.put(m)
+	}
+}
+
+func (p *pool) delayed() *delayedProduce { return p.delayeds.get() }
+
+// putDelayed takes back a delayed produce that left the purgatory (it is
+// not a message: recording does not keep it).
+func (p *pool) putDelayed(d *delayedProduce) {
+	*d = delayedProduce{}
+	p.delayeds.put(d)
 }
 
 // batch hands out a log batch from a slab: batches live in logs until the
@@ -89,34 +100,4 @@ func (p *pool) batch() *Batch {
 	b := &p.batches[0]
 	p.batches = p.batches[1:]
 	return b
-}
-
-func (p *pool) produceReq() *produceReq {
-	if n := len(p.produceReqs); n > 0 {
-		m := p.produceReqs[n-1]
-		p.produceReqs = p.produceReqs[:n-1]
-		return m
-	}
-	return &produceReq{}
-}
-
-func (p *pool) putProduceReq(m *produceReq) {
-	if !p.off {
-		*m = produceReq{}
-		p.produceReqs = append(p.produceReqs, m)
-	}
-}
-
-func (p *pool) delayed() *delayedProduce {
-	if n := len(p.delayeds); n > 0 {
-		d := p.delayeds[n-1]
-		p.delayeds = p.delayeds[:n-1]
-		return d
-	}
-	return &delayedProduce{}
-}
-
-func (p *pool) putDelayed(d *delayedProduce) {
-	*d = delayedProduce{}
-	p.delayeds = append(p.delayeds, d)
 }
