@@ -308,7 +308,7 @@ func RunHTML(res *scenarios.Result, replay string, windows []Window) ([]byte, er
 		if e.Broker > 0 {
 			br = fmt.Sprint(e.Broker)
 		}
-		events = append(events, ev{e.At.String(), br, e.Kind, e.Text, (e.Kind == "truncated" || e.Kind == "lost") && rmAt[e.At]})
+		events = append(events, ev{e.At.Short(), br, e.Kind, e.Text, (e.Kind == "truncated" || e.Kind == "lost") && rmAt[e.At]})
 	}
 	var buf bytes.Buffer
 	err := runTmpl.Execute(&buf, map[string]any{

@@ -59,7 +59,7 @@ func Verdict(res *scenarios.Result, replay string) string {
 			if f.Skipped {
 				mark = " (skipped)"
 			}
-			fmt.Fprintf(&b, "  %-12s %s%s\n", f.At.String(), f.Text, mark)
+			fmt.Fprintf(&b, "  %-12s %s%s\n", f.At.Short(), f.Text, mark)
 		}
 	}
 	r := v.Records
@@ -146,7 +146,7 @@ func Timeline(h *model.History, around sim.Duration) string {
 		if e.Broker > 0 {
 			br = fmt.Sprint(e.Broker)
 		}
-		fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", e.At.String(), br, e.Kind, e.Text)
+		fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", e.At.Short(), br, e.Kind, e.Text)
 	}
 	return b.String()
 }

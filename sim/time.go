@@ -35,6 +35,18 @@ func (d Duration) Seconds() float64 { return float64(d) / float64(Second) }
 
 func (t Time) String() string { return time.Duration(t).String() }
 
+// Short is t for people: to the millisecond from a second on, to the
+// microsecond below (String keeps every nanosecond, for traces).
+func (t Time) Short() string {
+	switch {
+	case t >= Time(Second):
+		return time.Duration(t).Round(time.Millisecond).String()
+	case t >= Time(Millisecond):
+		return time.Duration(t).Round(time.Microsecond).String()
+	}
+	return time.Duration(t).String()
+}
+
 // Add returns t+d.
 func (t Time) Add(d Duration) Time { return t + Time(d) }
 

@@ -21,7 +21,7 @@ type Explanation struct {
 	Story     []string `json:"story"`
 }
 
-func at(t sim.Time) string { return t.String() }
+func at(t sim.Time) string { return t.Short() }
 
 func ackLine(h *model.History, r *model.Record) string {
 	acks := map[int8]string{0: "0", 1: "1", -1: "all"}[r.AckAcks]
