@@ -52,8 +52,15 @@ func (p *progress) update(done, total int) {
 	fmt.Fprintf(p.w, "sweep: %d/%d trials, %s elapsed, ETA %s\n", done, total, el.Round(time.Second), eta.Round(time.Second))
 }
 
-func (p *progress) finish() {
-	if p.bar != nil {
+// finish clears the bar after a complete run; after an interrupted one it
+// leaves the bar where it stopped (not filled) and ends its line.
+func (p *progress) finish(interrupted bool) {
+	switch {
+	case p.bar == nil:
+	case interrupted:
+		p.bar.Exit()
+		fmt.Fprintln(p.w)
+	default:
 		p.bar.Finish()
 	}
 }

@@ -135,7 +135,7 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 			prog := newProgress(cmd.ErrOrStderr(), len(prior))
 			cells, ts, err := sweep.RunWith(spec, sweep.Options{Workers: workers, Shard: shard, Shards: shards,
 				Prior: prior, OnTrial: onTrial, Progress: prog.update, Stop: ctx.Done()})
-			prog.finish()
+			prog.finish(errors.Is(err, sweep.ErrStopped))
 			if writeErr != nil {
 				return fmt.Errorf("writing %s: %w", partial, writeErr)
 			}
