@@ -164,7 +164,12 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 			}
 			os.Remove(partial)
 			fmt.Fprint(cmd.OutOrStdout(), md)
-			fmt.Fprintf(cmd.OutOrStdout(), "\n%d trials in %s (%.0f trials/s, %d workers); written to %s/\n", len(ts), wall.Round(time.Millisecond), float64(len(ts))/wall.Seconds(), workers, out)
+			ran := len(ts) - len(prior)
+			resumed := ""
+			if len(prior) > 0 {
+				resumed = fmt.Sprintf(" (and %d saved before the interruption)", len(prior))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\n%d trials in %s%s (%.0f trials/s, %d workers); written to %s/\n", ran, wall.Round(time.Millisecond), resumed, float64(ran)/wall.Seconds(), workers, out)
 			return nil
 		},
 	}
