@@ -24,7 +24,7 @@ type prodBatch struct {
 	lastErr      ErrCode
 	corr         int64
 	broker       int
-	timer        sim.Timer
+	sentAt       sim.Time // when the request in flight was sent
 }
 
 // Producer is a Kafka producer client with its application: the workload
@@ -62,6 +62,11 @@ type Producer struct {
 	blocked   *blockedSend // the application's send() waiting for buffer space
 	lastMeta  sim.Time
 	metaTimer sim.Timer
+	// reqTimer is one timer for every request in flight, armed at the
+	// oldest one's deadline (request.timeout.ms after it was sent): they
+	// share one timeout, so their deadlines come in send order. When it
+	// fires it times out what is due and re-arms for the next.
+	reqTimer sim.Timer
 }
 
 func (p *Producer) timer(kind sim.KindID, at sim.Time, a int64, pl any) sim.Timer {
@@ -157,12 +162,12 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 		p.wakeAt = 0
 		p.drain()
 	case k.tReqTimeout:
-		b := ev.P.(*prodBatch)
-		if slices.Contains(p.inflight, b) && b.corr == ev.A {
-			// The client closes the connection on a request timeout, failing
-			// every request in flight on it (NetworkClient.handleTimedOutRequests).
-			p.disconnect(b.broker)
+		// The client closes the connection on a request timeout, failing
+		// every request in flight on it (NetworkClient.handleTimedOutRequests).
+		for len(p.inflight) > 0 && p.inflight[0].sentAt.Add(p.Cfg.RequestTimeout) <= e.Now() {
+			p.disconnect(p.inflight[0].broker)
 		}
+		p.armRequestTimeout()
 	case k.tMetaTimeout:
 		p.metaWait = false
 		p.refreshMetadata()
@@ -379,7 +384,8 @@ func (p *Producer) send(b *prodBatch, leader int) {
 	}
 	p.inflight = append(p.inflight, b)
 	p.perBroker[leader]++
-	b.timer = p.timer(c.k.tReqTimeout, c.E.Now().Add(p.Cfg.RequestTimeout), b.corr, b)
+	b.sentAt = c.E.Now()
+	p.armRequestTimeout()
 }
 
 func (p *Producer) takeInflight(corr int64) *prodBatch {
@@ -387,11 +393,19 @@ func (p *Producer) takeInflight(corr int64) *prodBatch {
 		if b.corr == corr {
 			p.inflight = slices.Delete(p.inflight, i, i+1)
 			p.perBroker[b.broker]--
-			p.c.E.Cancel(b.timer)
 			return b
 		}
 	}
 	return nil
+}
+
+// armRequestTimeout makes sure the request timer is armed at the oldest
+// in-flight request's deadline (in-flight requests are in send order).
+func (p *Producer) armRequestTimeout() {
+	if len(p.inflight) == 0 || p.c.E.IsPending(p.reqTimer) {
+		return // an armed timer is due no later than any request's deadline
+	}
+	p.reqTimer = p.timer(p.c.k.tReqTimeout, p.inflight[0].sentAt.Add(p.Cfg.RequestTimeout), 0, nil)
 }
 
 func (p *Producer) onResponse(m *produceResp) {
@@ -498,6 +512,7 @@ func (p *Producer) Crash() {
 	c := p.c
 	p.up = false
 	p.inc = c.nextGen()
+	c.E.Cancel(p.reqTimer)
 	for _, b := range p.inflight {
 		for _, id := range b.records {
 			c.ledger.finish(id, OutcomeUnknown, "producer crashed with the request in flight")

@@ -229,3 +229,46 @@ func TestMaxBlockWhenBufferFull(t *testing.T) {
 		t.Fatalf("application kept sending while blocked: %d records", sent)
 	}
 }
+
+// request.timeout.ms: a produce request with no response is timed out
+// exactly request.timeout.ms after it was sent, the connection is closed,
+// and the batch is sent again after retry.backoff.ms (NetworkClient
+// handleTimedOutRequests; Sender.completeBatch). Requests in flight share
+// one timer in acksim; this pins down that each still times out at its own
+// deadline.
+func TestRequestTimeoutAtItsDeadline(t *testing.T) {
+	s := spec("3.9", 1, 1)
+	s.Producers[0].Cfg.RequestTimeout = 2 * sim.Second
+	s.Producers[0].Cfg.Idempotence = false
+	s.Producers[0].WL = model.Workload{Records: 3, Rate: 1000, RecordSize: 100, OnError: "give-up", Start: 500 * sim.Millisecond}
+	c := model.New(s)
+	c.RecordMessages()
+	c.Start()
+	runFor(c, 400*sim.Millisecond)
+	lanes := c.Lanes()
+	pNode := sim.NodeID(slices.Index(lanes, "p1") + 1)
+	c.Net.Cut(c.Node(c.Leader(0)), pNode) // responses are lost; requests get through
+	runFor(c, 4700*sim.Millisecond)      // to 5.1 s: two timeouts and three sends of each batch
+	var sends []sim.Time
+	for _, m := range c.Wire() {
+		if m.Kind == "produce" {
+			sends = append(sends, m.Sent)
+		}
+	}
+	if len(sends) < 6 {
+		t.Fatalf("produce requests sent at %v: want every batch sent again after each timeout", sends)
+	}
+	// The first batch goes at 0.5 s; it times out at 2.5 s, with everything
+	// else in flight on the connection, and is sent again 100 ms later.
+	first, retry := sends[0], sim.Time(-1)
+	for _, at := range sends {
+		if at > first.Add(sim.Second) {
+			retry = at
+			break
+		}
+	}
+	want := first.Add(2*sim.Second + 100*sim.Millisecond)
+	if retry < want || retry > want.Add(2*sim.Millisecond) {
+		t.Fatalf("first send %v, resend %v: want the resend at %v (timeout + retry.backoff.ms)", first, retry, want)
+	}
+}
