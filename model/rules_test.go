@@ -248,7 +248,7 @@ func TestRequestTimeoutAtItsDeadline(t *testing.T) {
 	lanes := c.Lanes()
 	pNode := sim.NodeID(slices.Index(lanes, "p1") + 1)
 	c.Net.Cut(c.Node(c.Leader(0)), pNode) // responses are lost; requests get through
-	runFor(c, 4700*sim.Millisecond)      // to 5.1 s: two timeouts and three sends of each batch
+	runFor(c, 4700*sim.Millisecond)       // to 5.1 s: two timeouts and three sends of each batch
 	var sends []sim.Time
 	for _, m := range c.Wire() {
 		if m.Kind == "produce" {
