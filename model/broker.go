@@ -93,10 +93,17 @@ type Replica struct {
 	pids       map[int64]*pidState
 
 	// Follower state.
-	session    int64 // fetcher generation; responses of other sessions are ignored
-	fetchTimer sim.Timer
-	fetching   bool
-	needTrunc  bool // epoch truncation not done yet: retries ask the epoch again, never fetch
+	session    int64     // fetcher generation; responses of other sessions are ignored
+	fetchTimer sim.Timer // replica.fetch.backoff.ms retries
+	// The outstanding fetch or epoch request times out at sockDeadline
+	// (replica.socket.timeout.ms after it was sent; 0: none outstanding).
+	// One timer, sockTimer, is kept armed no later than that deadline and
+	// re-armed when it fires early, instead of one per request.
+	sockDeadline sim.Time
+	sockTimer    sim.Timer
+	sockInc      int64 // the incarnation that armed sockTimer
+	fetching     bool
+	needTrunc    bool // epoch truncation not done yet: retries ask the epoch again, never fetch
 }
 
 func (r *Replica) cfg() *BrokerConfig { return &r.b.c.Broker }
@@ -253,7 +260,7 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		id := ev.P.(*rst).broker
 		for _, r := range b.reps {
 			if r != nil && r.fetching && r.leader == id {
-				c.E.Cancel(r.fetchTimer)
+				r.answered() // the RST is the answer: no timeout to wait for
 				r.fetchTimer = b.timer(k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 			}
 		}
@@ -296,11 +303,17 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 	case k.tFetchRetry:
 		tp, session := ev.A&0xffff, ev.A>>16
 		if r := b.reps[tp]; r.session == session {
-			if r.needTrunc {
-				r.askEpoch() // the epoch request was lost: truncation first
-			} else {
-				r.sendFetch()
-			}
+			r.fetchAgain()
+		}
+	case k.tSocketTimeout:
+		r := b.reps[ev.A]
+		switch {
+		case r.sockDeadline == 0:
+		case e.Now() >= r.sockDeadline:
+			r.sockDeadline = 0
+			r.fetchAgain() // no answer: the request or its response was lost
+		default:
+			r.armSocketTimeout()
 		}
 	case k.tAlterTimeout:
 		r := b.reps[ev.A]
@@ -759,6 +772,42 @@ func (r *Replica) stopFetching() {
 	r.needTrunc = false
 	r.session = r.b.c.nextGen()
 	r.b.c.E.Cancel(r.fetchTimer)
+	r.sockDeadline = 0
+}
+
+// fetchAgain retries after a backoff or a timeout: the epoch request while
+// truncation is not done, else a fetch.
+func (r *Replica) fetchAgain() {
+	if r.needTrunc {
+		r.askEpoch()
+	} else {
+		r.sendFetch()
+	}
+}
+
+// awaitAnswer starts the socket timeout of a request just sent.
+func (r *Replica) awaitAnswer() {
+	r.b.c.E.Cancel(r.fetchTimer)
+	r.sockDeadline = r.b.c.E.Now().Add(r.cfg().ReplicaSocketTimeout)
+	r.armSocketTimeout()
+}
+
+// answered stops the socket timeout: the response came.
+func (r *Replica) answered() {
+	r.b.c.E.Cancel(r.fetchTimer)
+	r.sockDeadline = 0
+}
+
+// armSocketTimeout arms the socket timer at the deadline unless one armed
+// by this incarnation is pending (it is due no later: deadlines only move
+// later while it waits, and it re-arms when it fires early).
+func (r *Replica) armSocketTimeout() {
+	b := r.b
+	if r.sockDeadline == 0 || (r.sockInc == b.inc && b.c.E.IsPending(r.sockTimer)) {
+		return
+	}
+	r.sockInc = b.inc
+	r.sockTimer = b.c.E.At(r.sockDeadline, sim.Event{H: b.c.hBroker, Kind: b.c.k.tSocketTimeout, Node: b.Node, A: int64(r.TP), B: b.inc})
 }
 
 // becomeFollower truncates and starts fetching from the leader.
@@ -781,8 +830,7 @@ func (r *Replica) askEpoch() {
 	b := r.b
 	to := b.c.brokers[r.leader].Node
 	b.send(to, b.c.k.epochReq, &epochReq{tp: r.TP, epoch: r.Log.LatestEpoch(), current: r.epoch, session: r.session})
-	b.c.E.Cancel(r.fetchTimer)
-	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, fetchTimerArg(r.TP, r.session), nil)
+	r.awaitAnswer()
 }
 
 func (r *Replica) truncate(to int64, why string) {
@@ -812,7 +860,7 @@ func (b *Broker) onEpochResp(m *epochResp) {
 	if r == nil || m.session != r.session || !r.fetching {
 		return
 	}
-	b.c.E.Cancel(r.fetchTimer)
+	r.answered()
 	if m.err != ErrNone {
 		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 		return
@@ -845,8 +893,7 @@ func (r *Replica) sendFetch() {
 	m := b.c.pool.fetchReq()
 	*m = fetchReq{tp: r.TP, replica: b.ID, offset: r.Log.LEO(), epoch: r.epoch, session: r.session, maxRecords: 1 << 16, brokerEpoch: b.brokerEpoch}
 	b.send(to, b.c.k.fetch, m)
-	b.c.E.Cancel(r.fetchTimer)
-	r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().ReplicaSocketTimeout, fetchTimerArg(r.TP, r.session), nil)
+	r.awaitAnswer()
 }
 
 func (b *Broker) onFetchResp(m *fetchResp) {
@@ -855,7 +902,7 @@ func (b *Broker) onFetchResp(m *fetchResp) {
 		b.c.pool.putFetchResp(m)
 		return
 	}
-	b.c.E.Cancel(r.fetchTimer)
+	r.answered()
 	if m.err != ErrNone {
 		b.c.pool.putFetchResp(m)
 		if m.err == ErrOffsetOutOfRange {

@@ -51,7 +51,7 @@ type kinds struct {
 	joinGroup, assignment, commitReq, commitResp, groupHB, fsyncDone, writeback, rst sim.KindID
 	// Broker timers: a contiguous range.
 	firstBrokerTimer, tHeartbeat, tISRCheck, tFlushScheduler, tHWCheckpoint, tProduceTimeout, tFetchWait,
-	tFetchRetry, tAlterTimeout, tShutdownForce, lastBrokerTimer sim.KindID
+	tFetchRetry, tSocketTimeout, tAlterTimeout, tShutdownForce, lastBrokerTimer sim.KindID
 	firstProducerTimer, tProduceNext, tSenderWake, tReqTimeout, tMetaTimeout, lastProducerTimer sim.KindID
 	firstConsumerTimer, tGroupHB, tPoll, tProcess, lastConsumerTimer                            sim.KindID
 	tSessionCheck, tGroupCheck, tMonitor                                                        sim.KindID
@@ -72,7 +72,7 @@ func (k *kinds) init(e *sim.Engine) {
 		{&k.writeback, "os-writeback"}, {&k.rst, "connection-refused"},
 		{&k.firstBrokerTimer, "timer.broker"}, {&k.tHeartbeat, "timer.heartbeat"}, {&k.tISRCheck, "timer.isr-check"},
 		{&k.tFlushScheduler, "timer.flush-scheduler"}, {&k.tHWCheckpoint, "timer.hw-checkpoint"},
-		{&k.tProduceTimeout, "timer.produce-timeout"}, {&k.tFetchWait, "timer.fetch-wait"}, {&k.tFetchRetry, "timer.fetch-retry"},
+		{&k.tProduceTimeout, "timer.produce-timeout"}, {&k.tFetchWait, "timer.fetch-wait"}, {&k.tFetchRetry, "timer.fetch-retry"}, {&k.tSocketTimeout, "timer.socket-timeout"},
 		{&k.tAlterTimeout, "timer.alter-timeout"}, {&k.tShutdownForce, "timer.shutdown-force"}, {&k.lastBrokerTimer, "timer.broker-end"},
 		{&k.firstProducerTimer, "timer.producer"}, {&k.tProduceNext, "timer.next-record"}, {&k.tSenderWake, "timer.sender"},
 		{&k.tReqTimeout, "timer.request-timeout"}, {&k.tMetaTimeout, "timer.metadata-timeout"}, {&k.lastProducerTimer, "timer.producer-end"},

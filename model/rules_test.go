@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -270,5 +271,53 @@ func TestRequestTimeoutAtItsDeadline(t *testing.T) {
 	want := first.Add(2*sim.Second + 100*sim.Millisecond)
 	if retry < want || retry > want.Add(2*sim.Millisecond) {
 		t.Fatalf("first send %v, resend %v: want the resend at %v (timeout + retry.backoff.ms)", first, retry, want)
+	}
+}
+
+// replica.socket.timeout.ms: a follower whose fetch goes unanswered sends
+// the next one exactly replica.socket.timeout.ms after the lost one
+// (the fetcher's NetworkClient times the request out). Fetches share one
+// timer in acksim; this pins the deadline.
+func TestFollowerFetchTimesOutAtItsDeadline(t *testing.T) {
+	s := spec("3.9", -1, 1)
+	s.Broker.ReplicaSocketTimeout = 2 * sim.Second
+	c := model.New(s)
+	c.RecordMessages()
+	c.Start()
+	runFor(c, sim.Second)
+	l := c.Leader(0)
+	var f int
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			f = id
+			break
+		}
+	}
+	c.Net.Cut(c.Node(l), c.Node(f)) // the follower's fetch responses are lost
+	cutAt := c.E.Now()
+	runFor(c, 100*sim.Millisecond)
+	c.Net.Restore(c.Node(l), c.Node(f))
+	runFor(c, 3*sim.Second)
+	lanes := c.Lanes()
+	fl := slices.Index(lanes, fmt.Sprintf("broker-%d", f))
+	var sent []sim.Time
+	for _, m := range c.Wire() {
+		if m.Kind == "fetch" && m.From == fl && m.Sent >= cutAt.Add(-sim.Second) {
+			sent = append(sent, m.Sent)
+		}
+	}
+	// The last fetch sent before the cut healed is the one whose response
+	// was lost; the next one goes 2 s after it.
+	var lost, next sim.Time = -1, -1
+	for i, at := range sent {
+		if at <= cutAt.Add(100*sim.Millisecond) {
+			lost = at
+			if i+1 < len(sent) {
+				next = sent[i+1]
+			}
+		}
+	}
+	if lost < 0 || next != lost.Add(2*sim.Second) {
+		t.Fatalf("fetches sent at %v (cut at %v): want the one after the lost fetch exactly 2s later", sent, cutAt)
 	}
 }
