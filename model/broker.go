@@ -45,16 +45,16 @@ type delayedProduce struct {
 	req      *produceReq
 	required int64 // the batch's end offset
 	base     int64
-	timer    sim.Timer
+	deadline sim.Time // the request's timeout (the producer's request.timeout.ms)
 	done     bool
 }
 
 type parkedFetch struct {
-	r     *Replica
-	from  sim.NodeID
-	req   *fetchReq
-	timer sim.Timer
-	done  bool
+	r        *Replica
+	from     sim.NodeID
+	req      *fetchReq
+	deadline sim.Time // answered, empty, by then (replica.fetch.wait.max.ms)
+	done     bool
 }
 
 type pidEntry struct {
@@ -90,7 +90,13 @@ type Replica struct {
 	epochStart int64           // leader epoch start offset
 	purgatory  []*delayedProduce
 	parked     []*parkedFetch
-	pids       map[int64]*pidState
+	// One timer each for the purgatory's timeouts and the parked fetches'
+	// waits, kept no later than the earliest deadline and re-armed when it
+	// fires early, instead of one scheduled and cancelled per request.
+	purgTimer, parkTimer sim.Timer
+	purgAt, parkAt       sim.Time // when each is armed
+	purgInc, parkInc     int64    // the incarnation that armed it
+	pids                 map[int64]*pidState
 
 	// Follower state.
 	session    int64     // fetcher generation; responses of other sessions are ignored
@@ -291,15 +297,24 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		}
 		b.timer(k.tHWCheckpoint, c.Broker.HWCheckpointInterval, 0, nil)
 	case k.tProduceTimeout:
-		d := ev.P.(*delayedProduce)
-		if !d.done {
-			d.r.finishDelayed(d, ErrRequestTimedOut)
+		r := b.reps[ev.A]
+		for i := 0; i < len(r.purgatory); {
+			if d := r.purgatory[i]; d.deadline <= e.Now() {
+				r.finishDelayed(d, ErrRequestTimedOut) // removes it
+				continue
+			}
+			i++
 		}
+		r.armPurgatoryTimeout()
 	case k.tFetchWait:
-		pf := ev.P.(*parkedFetch)
-		if !pf.done {
-			pf.r.answerParked(pf)
+		r := b.reps[ev.A]
+		for _, pf := range r.parked {
+			if !pf.done && pf.deadline <= e.Now() {
+				r.answerParked(pf)
+			}
 		}
+		r.parked = slices.DeleteFunc(r.parked, func(pf *parkedFetch) bool { return pf.done })
+		r.armParkTimer()
 	case k.tFetchRetry:
 		tp, session := ev.A&0xffff, ev.A>>16
 		if r := b.reps[tp]; r.session == session {
@@ -373,9 +388,9 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 						respond(ErrNone, x.base)
 						return
 					}
-					d := &delayedProduce{r: r, from: from, req: m, required: end, base: x.base}
-					d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
+					d := &delayedProduce{r: r, from: from, req: m, required: end, base: x.base, deadline: b.c.E.Now().Add(m.timeout)}
 					r.purgatory = append(r.purgatory, d)
+					r.armPurgatoryTimeout()
 					return
 				}
 			}
@@ -421,9 +436,9 @@ func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *Batch) {
 		b.respondProduce(from, m, ErrNone, bt.Base)
 	default:
 		d := b.c.pool.delayed()
-		*d = delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base}
-		d.timer = b.timer(b.c.k.tProduceTimeout, m.timeout, int64(r.TP), d)
+		*d = delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base, deadline: b.c.E.Now().Add(m.timeout)}
 		r.purgatory = append(r.purgatory, d)
+		r.armPurgatoryTimeout()
 		r.maybeAdvanceHW()
 	}
 }
@@ -460,7 +475,6 @@ func (r *Replica) rebuildPIDs() {
 
 func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 	d.done = true
-	r.b.c.E.Cancel(d.timer)
 	if err == ErrNone {
 		r.b.c.ledger.ackedAt(r.entryAt(d.base), r.b.ID, r, -1)
 	}
@@ -556,14 +570,55 @@ func (b *Broker) onFetch(from sim.NodeID, m *fetchReq) {
 		r.answer(from, m)
 		return
 	}
-	pf := &parkedFetch{r: r, from: from, req: m}
 	// Long poll: replica.fetch.wait.max.ms (fetch.max.wait.ms for consumers).
 	wait := b.c.Broker.FetchWaitMax
 	if m.replica < 0 {
 		wait = 500 * sim.Millisecond
 	}
-	pf.timer = b.timer(k.tFetchWait, wait, int64(r.TP), pf)
-	r.parked = append(r.parked, pf)
+	r.parked = append(r.parked, &parkedFetch{r: r, from: from, req: m, deadline: b.c.E.Now().Add(wait)})
+	r.armParkTimer()
+}
+
+// armPurgatoryTimeout keeps the purgatory's timer armed no later than its
+// earliest deadline.
+func (r *Replica) armPurgatoryTimeout() {
+	next := sim.Time(-1)
+	for _, d := range r.purgatory {
+		if next < 0 || d.deadline < next {
+			next = d.deadline
+		}
+	}
+	r.purgTimer, r.purgAt, r.purgInc = r.armEarliest(r.b.c.k.tProduceTimeout, next, r.purgTimer, r.purgAt, r.purgInc)
+}
+
+// armParkTimer keeps the parked fetches' timer armed no later than their
+// earliest deadline.
+func (r *Replica) armParkTimer() {
+	next := sim.Time(-1)
+	for _, pf := range r.parked {
+		if !pf.done && (next < 0 || pf.deadline < next) {
+			next = pf.deadline
+		}
+	}
+	r.parkTimer, r.parkAt, r.parkInc = r.armEarliest(r.b.c.k.tFetchWait, next, r.parkTimer, r.parkAt, r.parkInc)
+}
+
+// armEarliest arms a shared timer of kind for deadline next (-1: none) unless
+// one armed by this incarnation is pending no later than that, and returns
+// the timer, when it is armed, and by which incarnation.
+func (r *Replica) armEarliest(kind sim.KindID, next sim.Time, t sim.Timer, at sim.Time, inc int64) (sim.Timer, sim.Time, int64) {
+	b := r.b
+	if next < 0 {
+		return t, at, inc
+	}
+	if inc == b.inc && b.c.E.IsPending(t) {
+		if at <= next {
+			return t, at, inc
+		}
+		b.c.E.Cancel(t) // a deadline earlier than the armed time
+	}
+	t = b.c.E.At(next, sim.Event{H: b.c.hBroker, Kind: kind, Node: b.Node, A: int64(r.TP), B: b.inc})
+	return t, next, b.inc
 }
 
 // available reports whether a fetch at m.offset has something to return.
@@ -576,7 +631,6 @@ func (r *Replica) available(m *fetchReq) bool {
 
 func (r *Replica) answerParked(pf *parkedFetch) {
 	pf.done = true
-	r.b.c.E.Cancel(pf.timer)
 	m := pf.req
 	pf.req = nil
 	r.answer(pf.from, m)
@@ -760,7 +814,6 @@ func (r *Replica) resignLeadership() {
 	for _, pf := range r.parked {
 		if !pf.done {
 			pf.done = true
-			r.b.c.E.Cancel(pf.timer)
 			r.b.send(pf.from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, err: ErrNotLeader, session: pf.req.session})
 		}
 	}

@@ -321,3 +321,55 @@ func TestFollowerFetchTimesOutAtItsDeadline(t *testing.T) {
 		t.Fatalf("fetches sent at %v (cut at %v): want the one after the lost fetch exactly 2s later", sent, cutAt)
 	}
 }
+
+// replica.fetch.wait.max.ms: a follower's fetch with nothing to read waits
+// at the leader and is answered, empty, exactly that long after it arrived
+// (DelayedFetch). And a produce request waiting for acks=all is answered
+// REQUEST_TIMED_OUT exactly the producer's request.timeout.ms after it
+// arrived (DelayedProduce). Both kinds share one timer per replica in
+// acksim; this pins their deadlines.
+func TestDelayedFetchAndProduceDeadlines(t *testing.T) {
+	s := spec("3.9", -1, 1)
+	s.Broker.FetchWaitMax = 300 * sim.Millisecond
+	s.Producers[0].Cfg.RequestTimeout = 2 * sim.Second
+	s.Producers[0].WL = model.Workload{Records: 1, Rate: 1, RecordSize: 100, OnError: "give-up", Start: 3 * sim.Second}
+	c := model.New(s)
+	c.RecordMessages()
+	c.Start()
+	runFor(c, 2500*sim.Millisecond) // idle: fetches wait at the leader
+	l := c.Leader(0)
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			c.Net.Pause(c.Node(id)) // followers stall: the record is never replicated
+		}
+	}
+	runFor(c, 3*sim.Second)
+	lanes := c.Lanes()
+	ll := slices.Index(lanes, fmt.Sprintf("broker-%d", l))
+	arrivals := map[string]sim.Time{}
+	emptyWaits, timeouts := 0, 0
+	for _, m := range c.Wire() {
+		switch {
+		case m.Kind == "fetch" && m.To == ll && m.Arrive > sim.Time(1500*sim.Millisecond) && m.Arrive < sim.Time(2400*sim.Millisecond):
+			arrivals[lanes[m.From]] = m.Arrive
+		case m.Kind == "fetch-response" && m.From == ll && strings.Contains(m.Text, "records=0"):
+			if a, ok := arrivals[lanes[m.To]]; ok && m.Sent > a {
+				if m.Sent != a.Add(300*sim.Millisecond) {
+					t.Errorf("empty fetch of %s arrived at %v, answered at %v: want %v", lanes[m.To], a, m.Sent, a.Add(300*sim.Millisecond))
+				}
+				emptyWaits++
+				delete(arrivals, lanes[m.To])
+			}
+		case m.Kind == "produce" && m.To == ll:
+			arrivals["produce"] = m.Arrive
+		case m.Kind == "produce-response" && strings.Contains(m.Text, "REQUEST_TIMED_OUT"):
+			if want := arrivals["produce"].Add(2 * sim.Second); m.Sent != want {
+				t.Errorf("produce arrived at %v, timed out at %v: want %v", arrivals["produce"], m.Sent, want)
+			}
+			timeouts++
+		}
+	}
+	if emptyWaits == 0 || timeouts != 1 {
+		t.Fatalf("%d empty fetch answers, %d produce timeouts: the test saw nothing to check", emptyWaits, timeouts)
+	}
+}
