@@ -270,3 +270,28 @@ func TestSweepInterruptAndResume(t *testing.T) {
 		t.Error("the partial file outlived a finished sweep")
 	}
 }
+
+// run --html writes a page; bad --html-window values are exit 2 with the
+// flag and value named, and nothing is written.
+func TestRunHTMLFlags(t *testing.T) {
+	dir := t.TempDir()
+	if _, e, code := acksim(t, dir, "run", "acks1-leader-crash", "--html", "r.html", "--html-window", "2s:3s"); code != 0 || !strings.Contains(e, "wrote r.html") {
+		t.Fatalf("exit %d: %s", code, e)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, "r.html"))
+	if !bytes.Contains(page, []byte("2s to 3s: chosen with --html-window")) {
+		t.Error("the page does not draw the chosen window")
+	}
+	for _, bad := range []string{"3s:2s", "2s", "x:3s", "2s:"} {
+		_, e, code := acksim(t, dir, "run", "acks1-leader-crash", "--html", "bad.html", "--html-window", bad)
+		if code != 2 || !strings.Contains(e, "--html-window") || !strings.Contains(e, bad) {
+			t.Errorf("--html-window %q: exit %d, %s", bad, code, e)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.html")); err == nil {
+		t.Error("a rejected run wrote its page")
+	}
+	if _, e, code := acksim(t, dir, "run", "acks1-leader-crash", "--html-window", "1s:2s"); code != 2 || !strings.Contains(e, "--html") {
+		t.Errorf("--html-window without --html: exit %d, %s", code, e)
+	}
+}

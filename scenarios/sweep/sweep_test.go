@@ -221,3 +221,26 @@ func TestReadmeExampleSpec(t *testing.T) {
 		t.Fatalf("%d trials, %v", len(ts), err)
 	}
 }
+
+// Bad chart settings are errors that name the field, the value and what
+// is allowed.
+func TestChartSpecErrors(t *testing.T) {
+	base := "name: c\ntrials: 2\ngrid:\n  acks: [\"1\", all]\n  min.insync.replicas: [\"1\", \"2\"]\n  unclean.leader.election.enable: [\"false\", \"true\"]\ncharts:\n"
+	cases := []struct{ charts, want string }{
+		{"  heatmap: [acks]\n", "charts.heatmap"},
+		{"  heatmap: [acks, linger.ms]\n", "must be a grid key"},
+		{"  x: acks\n", "at least two numeric values"},
+		{"  x: linger.ms\n", "must be a grid key"},
+		{"  x: min.insync.replicas\n  lines: min.insync.replicas\n", "charts.lines"},
+		{"  colour: red\n", "colour"},
+	}
+	for _, c := range cases {
+		_, err := Parse("c.yaml", []byte(base+c.charts))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "c.yaml") {
+			t.Errorf("%q: got %v, want an error naming c.yaml and %q", c.charts, err, c.want)
+		}
+	}
+	if _, err := Parse("c.yaml", []byte(base+"  heatmap: [unclean.leader.election.enable, acks]\n  x: min.insync.replicas\n  lines: acks\n")); err != nil {
+		t.Fatalf("valid charts section: %v", err)
+	}
+}
