@@ -276,8 +276,9 @@ func lineAxes(spec *sweep.Spec, axes []string) (string, string) {
 			return strings.Contains(cands[i], "flush") && !strings.Contains(cands[j], "flush")
 		})
 		for _, k := range cands {
-			// acks is a choice of three behaviours (0, 1, all), not a quantity.
-			if k != "acks" && len(sweep.NumericValues(spec.Grid[k])) >= 2 {
+			// acks (0, 1, all) and kafka (a version) look numeric but are
+			// choices, not quantities.
+			if k != "acks" && k != "kafka" && len(sweep.NumericValues(spec.Grid[k])) >= 2 {
 				x = k
 				break
 			}

@@ -53,6 +53,8 @@ func TestSweepChartsPerGridShape(t *testing.T) {
 			[]string{"loss-by-cell", "pareto"}},
 		{"no numeric axis", "  acks: [\"1\", all]\n  unclean.leader.election.enable: [\"false\", \"true\"]\n",
 			[]string{"loss-by-cell", "heatmap", "pareto"}},
+		{"versions are not a quantity", "  acks: [\"1\", all]\n  kafka: [\"2.8\", \"3.9\"]\n",
+			[]string{"loss-by-cell", "heatmap", "pareto"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
