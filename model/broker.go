@@ -15,14 +15,15 @@ type Broker struct {
 	Node sim.NodeID
 	Rack string
 
-	up           bool  // the process runs
-	paused       bool  // GC or VM stall: alive, doing nothing
-	osUp         bool  // the OS runs (false after power loss until restart)
-	inc          int64 // process incarnation: timers of an older one are ignored
-	osGen        int64 // OS incarnation: fsync and writeback of an older one are void
-	brokerEpoch  int64
-	lastClean    bool // the last shutdown was a controlled one
-	shuttingDown bool
+	up            bool  // the process runs
+	paused        bool  // GC or VM stall: alive, doing nothing
+	osUp          bool  // the OS runs (false after power loss until restart)
+	inc           int64 // process incarnation: timers of an older one are ignored
+	osGen         int64 // OS incarnation: fsync and writeback of an older one are void
+	brokerEpoch   int64
+	lastClean     bool // the last shutdown was a controlled one
+	registerClean bool // what the pending registration reports (clean shutdown before it)
+	shuttingDown  bool
 
 	reps       []*Replica // indexed by partition; nil if not a replica
 	slowUntil  sim.Time
@@ -271,7 +272,14 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 			}
 		}
 	case k.tHeartbeat:
-		b.heartbeatNow()
+		if b.brokerEpoch < 0 {
+			// Not registered yet (the request or its answer was lost):
+			// retry, at the heartbeat cadence (acksim's choice; Kafka backs
+			// off exponentially within initial.broker.registration.timeout.ms).
+			b.register()
+		} else {
+			b.heartbeatNow()
+		}
 		b.timer(k.tHeartbeat, c.Broker.HeartbeatInterval, 0, nil)
 	case k.tISRCheck:
 		for _, r := range b.reps {
@@ -1039,8 +1047,18 @@ func (b *Broker) startProcess(clean, boot bool) {
 		b.timer(k.tFlushScheduler, c.Broker.FlushSchedulerInterval, 0, nil)
 	}
 	if !boot {
-		b.send(c.ctlNode, k.register, &register{broker: b.ID, clean: clean})
+		// A restarted broker has no broker epoch until the controller
+		// answers its registration; until then it sends no heartbeats and
+		// retries the registration (BrokerLifecycleManager). A heartbeat
+		// with its old epoch would pass for the old incarnation.
+		b.brokerEpoch = -1
+		b.registerClean = clean
+		b.register()
 	}
+}
+
+func (b *Broker) register() {
+	b.send(b.c.ctlNode, b.c.k.register, &register{broker: b.ID, clean: b.registerClean})
 }
 
 // stopProcess kills the process: in-memory state goes, the page cache stays.

@@ -373,3 +373,34 @@ func TestDelayedFetchAndProduceDeadlines(t *testing.T) {
 		t.Fatalf("%d empty fetch answers, %d produce timeouts: the test saw nothing to check", emptyWaits, timeouts)
 	}
 }
+
+// A broker that restarts after losing power has no broker epoch until the
+// controller answers its registration; when that registration is lost, it
+// retries and sends no heartbeats meanwhile (BrokerLifecycleManager). Its
+// old epoch must not pass for the old incarnation: otherwise the controller
+// hands it back leadership of its old epoch over a log the power loss cut
+// short, and its followers hold more than their leader (found by the
+// follower-prefix invariant, which this spec checks after every event).
+func TestRestartedBrokerRegistersBeforeItLeads(t *testing.T) {
+	c := started(spec("3.9", -1, 2))
+	l := c.Leader(0)
+	b := c.BrokerByID(l)
+	b.PowerLoss()
+	c.Net.Isolate(c.Node(l))
+	runFor(c, 100*sim.Millisecond)
+	b.Restart() // its registration is lost: it is still isolated
+	c.Net.Heal()
+	runFor(c, 5*sim.Second)
+	if c.Leader(0) == l {
+		t.Fatalf("broker %d, back from a power loss, leads again without a new election", l)
+	}
+	var reg []string
+	for _, e := range c.History(false).Events {
+		if e.Kind == "fence" || e.Kind == "elect" {
+			reg = append(reg, e.Text)
+		}
+	}
+	if !slices.ContainsFunc(reg, func(s string) bool { return strings.Contains(s, "re-registered") }) {
+		t.Fatalf("the retried registration never reached the controller: %q", reg)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"acksim/model"
 	"acksim/scenarios"
 )
 
@@ -19,6 +20,8 @@ const (
 	// exitInterrupted: Ctrl-C or SIGTERM stopped a sweep; what finished is
 	// saved (128 + SIGINT, as shells report it).
 	exitInterrupted = 130
+	// exitBug: a model invariant broke (a bug in acksim).
+	exitBug = 3
 )
 
 // exitError carries an exit code up to main.
@@ -33,6 +36,18 @@ func main() {
 	// The simulator allocates many short-lived messages over a small live
 	// heap; a lazier GC pace is worth ~25% of run time.
 	debug.SetGCPercent(400)
+	defer func() {
+		// A broken model invariant is a bug in acksim, not a finding: say
+		// so, with what replays it, instead of a Go stack trace.
+		if r := recover(); r != nil {
+			ie, ok := r.(*model.InvariantError)
+			if !ok {
+				panic(r)
+			}
+			fmt.Fprintf(os.Stderr, "acksim: internal error, a bug in acksim and not a finding about Kafka:\n  %v\nThe same command with the same seed replays it; please report it.\n", ie)
+			os.Exit(exitBug)
+		}
+	}()
 	root := newRoot()
 	err := root.Execute()
 	if err == nil {

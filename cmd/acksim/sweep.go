@@ -139,6 +139,10 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 			if writeErr != nil {
 				return fmt.Errorf("writing %s: %w", partial, writeErr)
 			}
+			var bug *sweep.TrialBug
+			if errors.As(err, &bug) {
+				return &exitError{exitBug, "internal error, a bug in acksim and not a finding about Kafka: " + bug.Error()}
+			}
 			if errors.Is(err, sweep.ErrStopped) {
 				again := strings.Join(append([]string{"acksim"}, os.Args[1:]...), " ")
 				if !resume {

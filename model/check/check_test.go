@@ -1,6 +1,7 @@
 package check
 
 import (
+	"strings"
 	"testing"
 
 	"acksim/model"
@@ -211,4 +212,25 @@ func BenchmarkCheckers(b *testing.B) {
 		Run(h)
 	}
 	b.ReportMetric(float64(len(h.Records))*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// A record can leave one replica before another acknowledges it (the
+// removal is earlier than the ack): its story has the removal and no
+// events, and the explanation does not fail. Found by the swarm test.
+func TestExplanationWithRemovalBeforeAck(t *testing.T) {
+	h := history(4)
+	h.Records[2].AckAt = 20
+	rm := &model.Batch{Base: 2, Records: []model.RecordID{3}}
+	h.Removals = []model.Removal{{At: 10, Broker: 2, TP: 0, Verb: "lost", Why: "page cache lost in a power failure", From: 2, To: 2, Batches: []*model.Batch{rm}}}
+	h.Events = []model.HistoryEvent{{At: 5, Broker: 2, TP: 0, Kind: "power-loss", Text: "broker 2 lost power"},
+		{At: 15, Broker: 1, TP: 0, Kind: "crash", Text: "broker 1 crashed"}, {At: 25, Broker: 3, TP: 0, Kind: "crash", Text: "broker 3 crashed"}}
+	rewrite(h, 1, 2, 4)
+	v := Run(h)
+	if len(v.Explanations) != 1 {
+		t.Fatalf("explanations: %+v", v.Explanations)
+	}
+	story := strings.Join(v.Explanations[0].Story, "\n")
+	if !strings.Contains(story, "lost offsets 2-2") || strings.Contains(story, "crashed") {
+		t.Fatalf("story:\n%s", story)
+	}
 }

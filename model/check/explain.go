@@ -99,7 +99,9 @@ func explainLost(h *model.History, lost []model.RecordID) []Explanation {
 		lo := sort.Search(len(events), func(i int) bool { return events[i].At >= r.AckAt })
 		hi := len(events)
 		if lastRemoval > 0 {
-			hi = sort.Search(len(events), func(i int) bool { return events[i].At > lastRemoval })
+			// A removal can come before the ack (a replica lost the record
+			// before another acknowledged it): then no events are between.
+			hi = max(lo, sort.Search(len(events), func(i int) bool { return events[i].At > lastRemoval }))
 		}
 		sg := signature{r.TP, int32(r.AckBroker), r.AckEpoch, r.AckISR, r.AckAcks, lo, hi, rmKey.String()}
 		if g := bySig[sg]; g != nil {

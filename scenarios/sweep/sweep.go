@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"acksim/model"
 	"acksim/scenarios"
 	"acksim/sim"
 
@@ -449,6 +450,7 @@ func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
 	total := len(mine)
 	done := total - len(todo)
 	jobs := make(chan int)
+	var failed error // a trial broke a model invariant
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for w := 0; w < max(o.Workers, 1); w++ {
@@ -456,8 +458,15 @@ func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				t := s.runTrial(bases[j/s.Trials], j/s.Trials, j%s.Trials)
+				t, err := s.safeTrial(bases[j/s.Trials], j/s.Trials, j%s.Trials)
 				mu.Lock()
+				if err != nil {
+					if failed == nil {
+						failed = err
+					}
+					mu.Unlock()
+					continue
+				}
 				out[j], have[j] = t, true
 				done++
 				if o.OnTrial != nil {
@@ -488,6 +497,9 @@ feed:
 	}
 	close(jobs)
 	wg.Wait()
+	if failed != nil {
+		return cells, nil, failed
+	}
 	shardOut := make([]Trial, 0, total)
 	for _, j := range mine {
 		if have[j] {
@@ -498,6 +510,32 @@ feed:
 		return cells, shardOut, ErrStopped
 	}
 	return cells, shardOut, nil
+}
+
+// safeTrial runs a trial and turns a broken model invariant (a bug in
+// acksim) into an error naming the trial, instead of a crash of every
+// worker.
+func (s *Spec) safeTrial(base *scenarios.Scenario, ci, ti int) (t Trial, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			ie, ok := r.(*model.InvariantError)
+			if !ok {
+				panic(r)
+			}
+			err = &TrialBug{Cell: ci, Trial: ti, Err: ie}
+		}
+	}()
+	return s.runTrial(base, ci, ti), nil
+}
+
+// TrialBug is a trial that broke a model invariant: a bug in acksim.
+type TrialBug struct {
+	Cell, Trial int
+	Err         *model.InvariantError
+}
+
+func (e *TrialBug) Error() string {
+	return fmt.Sprintf("trial %d of cell %d: %v (replay it with --export %d:%d)", e.Trial, e.Cell, e.Err, e.Cell, e.Trial)
 }
 
 // runTrial runs trial ti of cell ci from the cell's resolved base.
