@@ -37,10 +37,15 @@ type Producer struct {
 	Cfg  ProducerConfig
 	WL   Workload
 
-	up        bool
-	inc       int64
-	pid       int64
-	nextSeq   []int32
+	up      bool
+	inc     int64
+	pid     int64
+	nextSeq []int32
+	// lastAcked is, per partition, the last sequence number the broker
+	// acknowledged for the current producer id (-1: none). The broker takes
+	// sequences only in order, so every batch at or below it is written
+	// (TransactionManager.lastAckedSequence).
+	lastAcked []int32
 	queues    [][]*prodBatch // per partition, in send order; the last may still fill
 	inflight  []*prodBatch
 	perBroker []int
@@ -98,6 +103,7 @@ func (p *Producer) start() {
 	}
 	n := p.c.Partitions
 	p.nextSeq = make([]int32, n)
+	p.lastAcked = slices.Repeat([]int32{-1}, n)
 	p.queues = make([][]*prodBatch, n)
 	p.inflight = nil
 	p.perBroker = make([]int, len(p.c.brokers))
@@ -415,6 +421,9 @@ func (p *Producer) onResponse(m *produceResp) {
 	}
 	p.refusals[b.broker] = 0
 	if m.err == ErrNone {
+		if p.Cfg.Idempotence && b.pid == p.pid {
+			p.lastAcked[b.tp] = max(p.lastAcked[b.tp], b.seq+int32(len(b.records))-1)
+		}
 		p.buffered -= int64(b.bytes)
 		p.c.ledger.ack(b, m.base, p.c.E.Now())
 		if end := m.base + int64(len(b.records)); m.base >= 0 && end > p.c.ackedEnd[b.tp] {
@@ -470,9 +479,13 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	p.queues[b.tp] = slices.Insert(q, i, b)
 }
 
-// fail ends a batch without an ack. With idempotence a failed batch leaves a
-// sequence gap, so the producer bumps its epoch (KIP-360) — modelled as a new
-// producer id — and re-sequences what is not yet sent.
+// fail ends a batch without an ack. With idempotence a failed batch may
+// leave a sequence gap, so the producer bumps its epoch (KIP-360), modelled
+// as a new producer id, and re-sequences what is not yet sent, unless a
+// later sequence was already acknowledged: then the broker has the batch
+// (it takes sequences only in order), the sequence is resolved and nothing
+// is bumped or re-sent (TransactionManager.maybeResolveSequences). Bumping
+// there would re-send written batches under a new id: duplicates.
 func (p *Producer) fail(b *prodBatch) {
 	c := p.c
 	p.buffered -= int64(b.bytes)
@@ -485,10 +498,12 @@ func (p *Producer) fail(b *prodBatch) {
 	for _, id := range b.records {
 		c.ledger.finish(id, outcome, why)
 	}
-	if p.Cfg.Idempotence && b.seq >= 0 {
+	resolved := b.pid == p.pid && b.seq >= 0 && b.seq+int32(len(b.records))-1 <= p.lastAcked[b.tp]
+	if p.Cfg.Idempotence && b.seq >= 0 && !resolved {
 		p.pid = c.nextPID()
 		for tp := range p.nextSeq {
 			p.nextSeq[tp] = 0
+			p.lastAcked[tp] = -1
 			for _, qb := range p.queues[tp] {
 				qb.seq, qb.pid = -1, -1
 			}

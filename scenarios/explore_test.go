@@ -252,3 +252,32 @@ func TestSwarmConfigurations(t *testing.T) {
 		t.Fatalf("swarm never exercised both sides: %d safe configurations, %d unsafe ones that lost", safe, unsafeLost)
 	}
 }
+
+// Found by the long property search (seed 2): an idempotent producer whose
+// first responses are lost keeps sending on its free in-flight slot, so by
+// the time the early requests time out the broker's 5-batch window has
+// moved on and their retries get OUT_OF_ORDER_SEQUENCE_NUMBER until the
+// delivery timeout fails them. A later sequence was acknowledged, so they
+// are known to be written: the producer must not bump its epoch and
+// re-send what is queued under a new id, which appended them twice
+// (TransactionManager.maybeResolveSequences).
+func TestIdempotentResolvedSequenceIsNotResent(t *testing.T) {
+	s, err := Load("testdata/idempotent-resolved-sequence.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"enable.idempotence=true", "max.in.flight.requests.per.connection=5", "request.timeout.ms=2000", "workload.rate=1000"} {
+		if err := s.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Verdict
+	if v.Anomalies.Duplicate != 0 || v.Anomalies.LostWrite != 0 || v.Records.Unknown == 0 {
+		t.Fatalf("duplicates %d, lost %d, unknown %d: want the timed-out batches failed (unknown) and never appended twice",
+			v.Anomalies.Duplicate, v.Anomalies.LostWrite, v.Records.Unknown)
+	}
+}
