@@ -132,9 +132,18 @@ func TestPropertyFlushEveryMessageSurvivesPowerLoss(t *testing.T) {
 }
 
 // Idempotence: retries within one producer session neither duplicate nor
-// reorder.
+// reorder, while the partition leader keeps the producer's state.
+//
+// Crashes are left out because the guarantee does not hold through them,
+// in Kafka as here (the long search found it, seed 5): when the first
+// batches never reach any broker (the leader died and the producer missed
+// the resets) and a new leader takes later ones, that leader has no state
+// for the producer and accepts any sequence number (ProducerAppendInfo.
+// checkSequence); the producer then meets OUT_OF_ORDER_SEQUENCE_NUMBER for
+// the early batches with nothing acknowledged, bumps its epoch, and
+// re-sends the later batches too, although they were written.
 func TestPropertyIdempotenceNoDuplicateNoReorder(t *testing.T) {
-	o := ExploreOptions{Faults: []string{"drop-responses", "crash", "partition"}, MaxDown: 1, MaxFaults: 3}
+	o := ExploreOptions{Faults: []string{"drop-responses", "partition"}, MaxDown: 1, MaxFaults: 3}
 	s := baseSc(t, "enable.idempotence=true", "max.in.flight.requests.per.connection=5", "request.timeout.ms=2000", "workload.rate=1000")
 	holds(t, s, o, "duplicate", "reorder")
 }
