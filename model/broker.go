@@ -253,7 +253,13 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 	case k.epochResp:
 		b.onEpochResp(ev.P.(*epochResp))
 	case k.leaderAndIsr:
-		b.onPartitionState(ev.P.(*partitionState))
+		// A broker applies partition metadata only once its registration is
+		// answered (BrokerServer waits for the lifecycle manager's initial
+		// catch-up before it publishes metadata to the ReplicaManager); the
+		// controller sends the current state with the answer.
+		if b.brokerEpoch >= 0 {
+			b.onPartitionState(ev.P.(*partitionState))
+		}
 	case k.alterResp:
 		b.onAlterResp(ev.P.(*alterPartitionResp))
 	case k.registered:

@@ -404,3 +404,31 @@ func TestRestartedBrokerRegistersBeforeItLeads(t *testing.T) {
 		t.Fatalf("the retried registration never reached the controller: %q", reg)
 	}
 }
+
+// Until its registration is answered, a restarted broker does not apply
+// partition metadata (KRaft's BrokerServer publishes metadata to the
+// ReplicaManager only after the lifecycle manager's initial catch-up): a
+// state change broadcast meanwhile, here an ISR shrink after another broker
+// dies, must not make it leader of its old epoch over a log a power loss
+// cut. Found by the long swarm search (seed 11).
+func TestUnregisteredBrokerIgnoresPartitionState(t *testing.T) {
+	c := started(spec("3.9", -1, 2))
+	l := c.Leader(0)
+	b := c.BrokerByID(l)
+	b.PowerLoss()
+	c.Net.Isolate(c.Node(l))
+	runFor(c, 100*sim.Millisecond)
+	b.Restart() // its registration is lost: it is still isolated
+	c.Net.Heal()
+	for _, id := range c.Replicas(0) {
+		if id != l {
+			other := c.BrokerByID(id)
+			other.Shutdown() // a state change the controller broadcasts now
+			break
+		}
+	}
+	runFor(c, 5*sim.Second) // the invariants are checked after every event
+	if c.Leader(0) == l {
+		t.Fatalf("broker %d leads again without a new election", l)
+	}
+}
