@@ -111,6 +111,7 @@ type Replica struct {
 	sockInc      int64 // the incarnation that armed sockTimer
 	fetching     bool
 	needTrunc    bool // epoch truncation not done yet: retries ask the epoch again, never fetch
+	stuck        bool // pre-0.11: the log diverged from the leader's and appends fail
 }
 
 func (r *Replica) cfg() *BrokerConfig { return &r.b.c.Broker }
@@ -840,6 +841,7 @@ func (r *Replica) stopFetching() {
 	r.session = r.b.c.nextGen()
 	r.b.c.E.Cancel(r.fetchTimer)
 	r.sockDeadline = 0
+	r.stuck = false
 }
 
 // fetchAgain retries after a backoff or a timeout: the epoch request while
@@ -863,6 +865,7 @@ func (r *Replica) awaitAnswer() {
 func (r *Replica) answered() {
 	r.b.c.E.Cancel(r.fetchTimer)
 	r.sockDeadline = 0
+	r.stuck = false
 }
 
 // armSocketTimeout arms the socket timer at the deadline unless one armed
@@ -995,9 +998,25 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 		bt := m.batches[i]
 		if bt.Base != r.Log.LEO() {
 			if bt.Base < r.Log.LEO() && bt.End() > r.Log.LEO() {
-				// Truncation should have cut our log back to a batch boundary
-				// of the leader's; a batch straddling our LEO means it did not.
-				b.c.violate("%s on broker %d: fetched batch %d-%d straddles LEO %d (log diverged from leader %d)", b.c.tpName(r.TP), b.ID, bt.Base, bt.End()-1, r.Log.LEO(), r.leader)
+				if r.cfg().EpochTruncation {
+					// Epoch truncation cuts our log back to a batch boundary
+					// of the leader's; a batch straddling our LEO means it
+					// did not.
+					b.c.violate("%s on broker %d: fetched batch %d-%d straddles LEO %d (log diverged from leader %d)", b.c.tpName(r.TP), b.ID, bt.Base, bt.End()-1, r.Log.LEO(), r.leader)
+				}
+				// Before 0.11 the follower truncated to its HW, which need
+				// not be a boundary of the leader's batches: the logs
+				// diverged (what KIP-101 fixed). The append fails ("out of
+				// order offsets"), and the fetcher retries the partition
+				// after replica.fetch.backoff.ms, failing the same way: the
+				// replica is stuck and drops out of the ISR.
+				if !r.stuck {
+					r.stuck = true
+					b.c.history(b.ID, r.TP, "stuck", "broker %d cannot append the leader's batch %d-%d over its diverged log end %d of %s: its fetcher fails the partition (pre-0.11 high-watermark truncation)", b.ID, bt.Base, bt.End()-1, r.Log.LEO(), b.c.tpName(r.TP))
+				}
+				b.c.pool.putFetchResp(m)
+				r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
+				return
 			}
 			continue
 		}

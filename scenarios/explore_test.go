@@ -290,3 +290,29 @@ func TestIdempotentResolvedSequenceIsNotResent(t *testing.T) {
 			v.Anomalies.Duplicate, v.Anomalies.LostWrite, v.Records.Unknown)
 	}
 }
+
+// Kafka 0.8 truncates a follower to its high watermark, which need not be a
+// boundary of the new leader's batches: the logs diverge, the follower
+// cannot append the leader's batch over its own log end, and its fetcher
+// fails the partition (the replica is stuck; what KIP-101 fixed). Found by
+// a sweep with per-event invariants, where it tripped the model's
+// epoch-truncation assertions.
+func TestPre011DivergedFollowerIsStuck(t *testing.T) {
+	s, err := Load("testdata/pre011-diverged-follower.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{CheckEveryEvent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := 0
+	for _, e := range res.History.Events {
+		if e.Kind == "stuck" {
+			stuck++
+		}
+	}
+	if stuck == 0 || res.Verdict.Converged {
+		t.Fatalf("stuck replicas %d, converged %v: want a stuck follower that keeps the partition from converging", stuck, res.Verdict.Converged)
+	}
+}

@@ -398,6 +398,8 @@ type Options struct {
 	Progress func(done, total int)
 	// Stop, when closed, starts no more trials; those running finish.
 	Stop <-chan struct{}
+	// CheckEveryEvent checks the model's invariants after every event.
+	CheckEveryEvent bool
 }
 
 // ErrStopped reports a run that Stop cut short: the trials returned are
@@ -458,7 +460,7 @@ func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				t, err := s.safeTrial(bases[j/s.Trials], j/s.Trials, j%s.Trials)
+				t, err := s.safeTrial(bases[j/s.Trials], j/s.Trials, j%s.Trials, o.CheckEveryEvent)
 				mu.Lock()
 				if err != nil {
 					if failed == nil {
@@ -515,7 +517,7 @@ feed:
 // safeTrial runs a trial and turns a broken model invariant (a bug in
 // acksim) into an error naming the trial, instead of a crash of every
 // worker.
-func (s *Spec) safeTrial(base *scenarios.Scenario, ci, ti int) (t Trial, err error) {
+func (s *Spec) safeTrial(base *scenarios.Scenario, ci, ti int, every bool) (t Trial, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			ie, ok := r.(*model.InvariantError)
@@ -525,7 +527,7 @@ func (s *Spec) safeTrial(base *scenarios.Scenario, ci, ti int) (t Trial, err err
 			err = &TrialBug{Cell: ci, Trial: ti, Err: ie}
 		}
 	}()
-	return s.runTrial(base, ci, ti), nil
+	return s.runTrial(base, ci, ti, every), nil
 }
 
 // TrialBug is a trial that broke a model invariant: a bug in acksim.
@@ -539,12 +541,12 @@ func (e *TrialBug) Error() string {
 }
 
 // runTrial runs trial ti of cell ci from the cell's resolved base.
-func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int) Trial {
+func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int, every bool) Trial {
 	sc := *base
 	sc.Seed = sim.TrialSeed(s.Seed, uint64(ti))
 	sc.Steps = s.schedule(&sc, ti)
 	r, _ := sc.Resolve()
-	v := scenarios.RunSpec(&sc, r, scenarios.Options{}).Verdict
+	v := scenarios.RunSpec(&sc, r, scenarios.Options{CheckEveryEvent: every}).Verdict
 	return Trial{Cell: ci, Trial: ti, Seed: sc.Seed, Faults: len(sc.Steps), Acked: v.Records.Acked,
 		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
 		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
