@@ -80,7 +80,8 @@ x unclean election off/on, under crashes, power losses and partitions).`,
 				if err != nil {
 					return err
 				}
-				data, err := sc.Export(sc.Raw, fmt.Sprintf("%s-cell%d-trial%d", spec.Name, ci, ti), "sweep "+spec.Name+" trial "+export+": "+cells[ci].String(), "", map[string]string{})
+				desc := fmt.Sprintf("Trial %d of cell %d of sweep %s: the base scenario %s with %s,\nseed %d, and the fault schedule the sweep's fault model drew for this trial.\n", ti, ci, spec.Name, spec.Base, cells[ci], sc.Seed)
+				data, err := sc.Export(sc.Raw, fmt.Sprintf("%s-cell%d-trial%d", spec.Name, ci, ti), "sweep "+spec.Name+" trial "+export+": "+cells[ci].String(), desc, map[string]string{})
 				if err != nil {
 					return err
 				}
