@@ -383,13 +383,7 @@ func TestDelayedFetchAndProduceDeadlines(t *testing.T) {
 // follower-prefix invariant, which this spec checks after every event).
 func TestRestartedBrokerRegistersBeforeItLeads(t *testing.T) {
 	c := started(spec("3.9", -1, 2))
-	l := c.Leader(0)
-	b := c.BrokerByID(l)
-	b.PowerLoss()
-	c.Net.Isolate(c.Node(l))
-	runFor(c, 100*sim.Millisecond)
-	b.Restart() // its registration is lost: it is still isolated
-	c.Net.Heal()
+	l := restartUnregistered(c)
 	runFor(c, 5*sim.Second)
 	if c.Leader(0) == l {
 		t.Fatalf("broker %d, back from a power loss, leads again without a new election", l)
@@ -413,13 +407,7 @@ func TestRestartedBrokerRegistersBeforeItLeads(t *testing.T) {
 // cut. Found by the long swarm search (seed 11).
 func TestUnregisteredBrokerIgnoresPartitionState(t *testing.T) {
 	c := started(spec("3.9", -1, 2))
-	l := c.Leader(0)
-	b := c.BrokerByID(l)
-	b.PowerLoss()
-	c.Net.Isolate(c.Node(l))
-	runFor(c, 100*sim.Millisecond)
-	b.Restart() // its registration is lost: it is still isolated
-	c.Net.Heal()
+	l := restartUnregistered(c)
 	for _, id := range c.Replicas(0) {
 		if id != l {
 			other := c.BrokerByID(id)
@@ -431,4 +419,18 @@ func TestUnregisteredBrokerIgnoresPartitionState(t *testing.T) {
 	if c.Leader(0) == l {
 		t.Fatalf("broker %d leads again without a new election", l)
 	}
+}
+
+// restartUnregistered cuts the leader's power, restarts it while it is
+// still isolated (so its registration is lost), heals the network, and
+// returns the old leader.
+func restartUnregistered(c *model.Cluster) int {
+	l := c.Leader(0)
+	b := c.BrokerByID(l)
+	b.PowerLoss()
+	c.Net.Isolate(c.Node(l))
+	runFor(c, 100*sim.Millisecond)
+	b.Restart()
+	c.Net.Heal()
+	return l
 }
