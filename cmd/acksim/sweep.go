@@ -35,7 +35,12 @@ same workload), on all cores, and write to --out:
   trials.jsonl  one line per trial (cell, trial, seed, counts, latency)
   summary.csv   per cell: P(lost write) with a Wilson 95% interval (one-sided
   summary.json  upper bound when nothing was lost), mean/max lost, latency
-  report.md     the table, losing trials, and a paired comparison
+  report.md     the table, charts, losing trials, and a paired comparison
+  report.html   the same, self-contained, with replay commands
+  charts/       loss-by-cell, heatmap, loss-vs-x, pareto (SVG and PNG)
+
+Trials stream to trials.partial.jsonl as they finish: Ctrl-C stops with them
+saved (exit 130) and --resume runs only the rest.
 
 Results are identical whatever --workers. Without a spec, the embedded default
 sweep runs (acks 0/1/all x min.insync.replicas 1/2 x flush never/every message
