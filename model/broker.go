@@ -47,7 +47,6 @@ type delayedProduce struct {
 	required int64 // the batch's end offset
 	base     int64
 	deadline sim.Time // the request's timeout (the producer's request.timeout.ms)
-	done     bool
 }
 
 type parkedFetch struct {
@@ -92,23 +91,18 @@ type Replica struct {
 	purgatory  []*delayedProduce
 	parked     []*parkedFetch
 	// One timer each for the purgatory's timeouts and the parked fetches'
-	// waits, kept no later than the earliest deadline and re-armed when it
-	// fires early, instead of one scheduled and cancelled per request.
-	purgTimer, parkTimer sim.Timer
-	purgAt, parkAt       sim.Time // when each is armed
-	purgInc, parkInc     int64    // the incarnation that armed it
+	// waits (see sharedTimer).
+	purgTimer, parkTimer sharedTimer
 	pids                 map[int64]*pidState
 
 	// Follower state.
 	session    int64     // fetcher generation; responses of other sessions are ignored
 	fetchTimer sim.Timer // replica.fetch.backoff.ms retries
 	// The outstanding fetch or epoch request times out at sockDeadline
-	// (replica.socket.timeout.ms after it was sent; 0: none outstanding).
-	// One timer, sockTimer, is kept armed no later than that deadline and
-	// re-armed when it fires early, instead of one per request.
+	// (replica.socket.timeout.ms after it was sent; 0: none outstanding),
+	// on sockTimer.
 	sockDeadline sim.Time
-	sockTimer    sim.Timer
-	sockInc      int64 // the incarnation that armed sockTimer
+	sockTimer    sharedTimer
 	fetching     bool
 	needTrunc    bool // epoch truncation not done yet: retries ask the epoch again, never fetch
 	stuck        bool // pre-0.11: the log diverged from the leader's and appends fail
@@ -489,7 +483,6 @@ func (r *Replica) rebuildPIDs() {
 }
 
 func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
-	d.done = true
 	if err == ErrNone {
 		r.b.c.ledger.ackedAt(r.entryAt(d.base), r.b.ID, r, -1)
 	}
@@ -498,8 +491,8 @@ func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 	if i >= 0 {
 		r.purgatory = slices.Delete(r.purgatory, i, i+1)
 	}
-	// Nothing refers to d or its request now: the purgatory let go of it
-	// and its timeout was cancelled (or is what called us).
+	// Nothing refers to d or its request now: the purgatory let go of it,
+	// and its timeout is the purgatory's shared timer, not d's own.
 	r.b.c.pool.putProduceReq(d.req)
 	r.b.c.pool.putDelayed(d)
 }
@@ -603,7 +596,7 @@ func (r *Replica) armPurgatoryTimeout() {
 			next = d.deadline
 		}
 	}
-	r.purgTimer, r.purgAt, r.purgInc = r.armEarliest(r.b.c.k.tProduceTimeout, next, r.purgTimer, r.purgAt, r.purgInc)
+	r.arm(&r.purgTimer, r.b.c.k.tProduceTimeout, next)
 }
 
 // armParkTimer keeps the parked fetches' timer armed no later than their
@@ -615,25 +608,35 @@ func (r *Replica) armParkTimer() {
 			next = pf.deadline
 		}
 	}
-	r.parkTimer, r.parkAt, r.parkInc = r.armEarliest(r.b.c.k.tFetchWait, next, r.parkTimer, r.parkAt, r.parkInc)
+	r.arm(&r.parkTimer, r.b.c.k.tFetchWait, next)
 }
 
-// armEarliest arms a shared timer of kind for deadline next (-1: none) unless
-// one armed by this incarnation is pending no later than that, and returns
-// the timer, when it is armed, and by which incarnation.
-func (r *Replica) armEarliest(kind sim.KindID, next sim.Time, t sim.Timer, at sim.Time, inc int64) (sim.Timer, sim.Time, int64) {
+// sharedTimer serves every request of one kind on a replica (the
+// purgatory's produce timeouts, the parked fetches' waits, the fetcher's
+// socket timeout): it is kept armed no later than the earliest deadline and
+// re-armed when it fires early, instead of one timer scheduled and
+// cancelled per request.
+type sharedTimer struct {
+	t   sim.Timer
+	at  sim.Time // when it is armed
+	inc int64    // the broker incarnation that armed it
+}
+
+// arm makes st due no later than next (-1: no deadline). A timer armed by
+// this incarnation and due no later is kept.
+func (r *Replica) arm(st *sharedTimer, kind sim.KindID, next sim.Time) {
 	b := r.b
 	if next < 0 {
-		return t, at, inc
+		return
 	}
-	if inc == b.inc && b.c.E.IsPending(t) {
-		if at <= next {
-			return t, at, inc
+	if st.inc == b.inc && b.c.E.IsPending(st.t) {
+		if st.at <= next {
+			return
 		}
-		b.c.E.Cancel(t) // a deadline earlier than the armed time
+		b.c.E.Cancel(st.t) // a deadline earlier than the armed time
 	}
-	t = b.c.E.At(next, sim.Event{H: b.c.hBroker, Kind: kind, Node: b.Node, A: int64(r.TP), B: b.inc})
-	return t, next, b.inc
+	st.t = b.c.E.At(next, sim.Event{H: b.c.hBroker, Kind: kind, Node: b.Node, A: int64(r.TP), B: b.inc})
+	st.at, st.inc = next, b.inc
 }
 
 // available reports whether a fetch at m.offset has something to return.
@@ -861,23 +864,18 @@ func (r *Replica) awaitAnswer() {
 	r.armSocketTimeout()
 }
 
+// armSocketTimeout keeps the socket timer due no later than the
+// outstanding request's deadline.
+func (r *Replica) armSocketTimeout() {
+	if r.sockDeadline != 0 {
+		r.arm(&r.sockTimer, r.b.c.k.tSocketTimeout, r.sockDeadline)
+	}
+}
+
 // answered stops the socket timeout: the response came.
 func (r *Replica) answered() {
 	r.b.c.E.Cancel(r.fetchTimer)
 	r.sockDeadline = 0
-	r.stuck = false
-}
-
-// armSocketTimeout arms the socket timer at the deadline unless one armed
-// by this incarnation is pending (it is due no later: deadlines only move
-// later while it waits, and it re-arms when it fires early).
-func (r *Replica) armSocketTimeout() {
-	b := r.b
-	if r.sockDeadline == 0 || (r.sockInc == b.inc && b.c.E.IsPending(r.sockTimer)) {
-		return
-	}
-	r.sockInc = b.inc
-	r.sockTimer = b.c.E.At(r.sockDeadline, sim.Event{H: b.c.hBroker, Kind: b.c.k.tSocketTimeout, Node: b.Node, A: int64(r.TP), B: b.inc})
 }
 
 // becomeFollower truncates and starts fetching from the leader.

@@ -59,7 +59,10 @@ func (c *Cluster) checkInvariants() {
 				leaders = append(leaders, id)
 			}
 		}
-		if p.leader < 0 || !c.brokers[p.leader].up {
+		// Before 0.11 a follower truncates to its HW and may hold more than
+		// a leader that lost data until OFFSET_OUT_OF_RANGE truncates it:
+		// that window is the pre-KIP-101 divergence, not a model bug.
+		if !c.Broker.EpochTruncation || p.leader < 0 || !c.brokers[p.leader].up {
 			continue
 		}
 		lr := c.brokers[p.leader].reps[tp]
@@ -69,12 +72,6 @@ func (c *Cluster) checkInvariants() {
 		for _, id := range p.replicas {
 			b := c.brokers[id]
 			r := b.reps[tp]
-			// Before 0.11 a follower truncates to its HW and may hold more than
-			// a leader that lost data until OFFSET_OUT_OF_RANGE truncates it:
-			// that window is the pre-KIP-101 divergence, not a model bug.
-			if !r.cfg().EpochTruncation {
-				continue
-			}
 			if id != p.leader && b.up && r.fetching && !r.needTrunc && r.leader == p.leader && r.epoch == lr.epoch && r.Log.LEO() > lr.Log.LEO() {
 				c.violate("%s: follower %d holds offsets to %d past leader %d's LEO %d in epoch %d", c.tpName(tp), id, r.Log.LEO(), p.leader, lr.Log.LEO(), r.epoch)
 			}

@@ -295,6 +295,9 @@ func (p *Producer) enqueue(id RecordID, key int) {
 	p.queues[tp] = append(q, b)
 }
 
+// lastSeq is the sequence number of the batch's last record.
+func (b *prodBatch) lastSeq() int32 { return b.seq + int32(len(b.records)) - 1 }
+
 // popFront removes q[0] in place, so the queue's array is reused rather than
 // reallocated as it slides.
 func popFront(q []*prodBatch) []*prodBatch {
@@ -422,7 +425,7 @@ func (p *Producer) onResponse(m *produceResp) {
 	p.refusals[b.broker] = 0
 	if m.err == ErrNone {
 		if p.Cfg.Idempotence && b.pid == p.pid {
-			p.lastAcked[b.tp] = max(p.lastAcked[b.tp], b.seq+int32(len(b.records))-1)
+			p.lastAcked[b.tp] = max(p.lastAcked[b.tp], b.lastSeq())
 		}
 		p.buffered -= int64(b.bytes)
 		p.c.ledger.ack(b, m.base, p.c.E.Now())
@@ -498,7 +501,7 @@ func (p *Producer) fail(b *prodBatch) {
 	for _, id := range b.records {
 		c.ledger.finish(id, outcome, why)
 	}
-	resolved := b.pid == p.pid && b.seq >= 0 && b.seq+int32(len(b.records))-1 <= p.lastAcked[b.tp]
+	resolved := b.pid == p.pid && b.seq >= 0 && b.lastSeq() <= p.lastAcked[b.tp]
 	if p.Cfg.Idempotence && b.seq >= 0 && !resolved {
 		p.pid = c.nextPID()
 		for tp := range p.nextSeq {

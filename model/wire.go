@@ -23,7 +23,7 @@ type WireMessage struct {
 // RecordMessages makes the network keep every message from now on, for
 // Wire. Call it before Start; it changes nothing in the run.
 func (c *Cluster) RecordMessages() {
-	c.Net.Record(true)
+	c.Net.Record()
 	c.pool.off = true // the recording keeps payloads: none may be reused
 }
 

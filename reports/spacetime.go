@@ -82,6 +82,29 @@ func lostSet(res *scenarios.Result) map[model.RecordID]bool {
 	return out
 }
 
+// removalAt names a removal by when and where, as the history's "truncated"
+// and "lost" events do.
+type removalAt struct {
+	at     sim.Time
+	broker int
+}
+
+// lossRemovals are the removals that took a record later lost.
+func lossRemovals(res *scenarios.Result, lost map[model.RecordID]bool) map[removalAt]bool {
+	out := map[removalAt]bool{}
+	for _, rm := range res.History.Removals {
+		if removesAny(rm, lost) {
+			out[removalAt{rm.At, rm.Broker}] = true
+		}
+	}
+	return out
+}
+
+// isLossRemoval reports whether history event e is a removal of lost records.
+func isLossRemoval(e model.HistoryEvent, rms map[removalAt]bool) bool {
+	return (e.Kind == "truncated" || e.Kind == "lost") && rms[removalAt{e.At, e.Broker}]
+}
+
 func removesAny(rm model.Removal, lost map[model.RecordID]bool) bool {
 	for _, b := range rm.Batches {
 		for _, id := range b.Records {
@@ -238,6 +261,7 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 		d.Drawn++
 	}
 	// Model events as dots on their lane; removals of lost records in red.
+	lossRms := lossRemovals(res, lost)
 	for _, e := range res.History.Events {
 		if !in(e.At) || e.Kind == "group" {
 			continue
@@ -247,13 +271,11 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 			lane = c.Lane(e.Broker)
 		}
 		fill := "#2060c0"
-		if e.Kind == "truncated" || e.Kind == "lost" {
+		switch {
+		case isLossRemoval(e, lossRms):
+			fill = "#c00"
+		case e.Kind == "truncated" || e.Kind == "lost":
 			fill = "#e08000"
-			for _, rm := range res.History.Removals {
-				if rm.At == e.At && rm.Broker == e.Broker && removesAny(rm, lost) {
-					fill = "#c00"
-				}
-			}
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s %s: %s</title></circle>`,
 			x(e.At), y(lane), fill, e.At.String(), e.Kind, template.HTMLEscapeString(e.Text))
@@ -295,20 +317,14 @@ func RunHTML(res *scenarios.Result, replay string, windows []Window) ([]byte, er
 		At, Broker, Kind, Text string
 		Lost                   bool
 	}
-	lost := lostSet(res)
+	lossRms := lossRemovals(res, lostSet(res))
 	var events []ev
-	rmAt := map[sim.Time]bool{}
-	for _, rm := range res.History.Removals {
-		if removesAny(rm, lost) {
-			rmAt[rm.At] = true
-		}
-	}
 	for _, e := range res.History.Events {
 		br := "-"
 		if e.Broker > 0 {
 			br = fmt.Sprint(e.Broker)
 		}
-		events = append(events, ev{e.At.Short(), br, e.Kind, e.Text, (e.Kind == "truncated" || e.Kind == "lost") && rmAt[e.At]})
+		events = append(events, ev{e.At.Short(), br, e.Kind, e.Text, isLossRemoval(e, lossRms)})
 	}
 	var buf bytes.Buffer
 	err := runTmpl.Execute(&buf, map[string]any{

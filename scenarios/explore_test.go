@@ -315,4 +315,8 @@ func TestPre011DivergedFollowerIsStuck(t *testing.T) {
 	if stuck == 0 || res.Verdict.Converged {
 		t.Fatalf("stuck replicas %d, converged %v: want a stuck follower that keeps the partition from converging", stuck, res.Verdict.Converged)
 	}
+	// Noted once per stuck follower, not at every failed retry.
+	if followers := len(res.History.Partitions[0].Replicas) - 1; stuck > followers {
+		t.Errorf("%d stuck notes for %d followers", stuck, followers)
+	}
 }

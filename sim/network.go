@@ -40,8 +40,9 @@ type Network struct {
 
 	Sent, Delivered, Dropped uint64
 
-	record bool
-	msgs   []Message
+	record  bool
+	recBase uint64 // number of the first recorded message
+	msgs    []Message
 }
 
 // Fate is what became of a message.
@@ -86,10 +87,14 @@ func (nw *Network) Attach(node NodeID, h HandlerID) { nw.nodes[node].h = h }
 // Configure sets one directed link.
 func (nw *Network) Configure(from, to NodeID, c LinkConfig) { nw.link(from, to).cfg = c }
 
-// Record starts (or stops) keeping every message sent from now on; see
-// Messages. Recording changes nothing else: the trace and its hash are the
-// same with and without it.
-func (nw *Network) Record(on bool) { nw.record = on }
+// Record starts keeping every message sent from now on; see Messages.
+// Recording changes nothing else: the trace and its hash are the same with
+// and without it.
+func (nw *Network) Record() {
+	if !nw.record {
+		nw.record, nw.recBase = true, nw.Sent
+	}
+}
 
 // Messages returns the recorded messages in send order.
 func (nw *Network) Messages() []Message { return nw.msgs }
@@ -128,10 +133,10 @@ func (nw *Network) Send(from, to NodeID, kind KindID, p any) bool {
 // fate records what became of message id (the first fate sticks: a message
 // held by a paused node and handed over later arrived when it first came).
 func (nw *Network) fate(id uint64, f Fate) {
-	if !nw.record || id < nw.Sent-uint64(len(nw.msgs)) {
+	if !nw.record || id < nw.recBase {
 		return // sent before recording started
 	}
-	m := &nw.msgs[id-(nw.Sent-uint64(len(nw.msgs)))]
+	m := &nw.msgs[id-nw.recBase]
 	if m.Fate == InFlight {
 		m.Fate, m.Arrive = f, nw.e.now
 	}

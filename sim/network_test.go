@@ -145,7 +145,9 @@ func TestPausedNodeReceivesNothingUntilResumed(t *testing.T) {
 func TestRecordedFates(t *testing.T) {
 	run := func(record bool) (*Network, uint64) {
 		e, nw, _, k := newNet(t, LinkConfig{Latency: 2 * Millisecond})
-		nw.Record(record)
+		if record {
+			nw.Record()
+		}
 		nw.Send(1, 2, k, &payload{1}) // delivered at 2ms
 		nw.Cut(1, 0)
 		nw.Send(1, 0, k, &payload{2}) // dropped at send

@@ -207,10 +207,18 @@ func loadPartial(dir string, raw []byte) ([]sweep.Trial, error) {
 	if string(saved) != string(raw) {
 		return nil, &scenarios.Error{File: filepath.Join(dir, "spec.yaml"), Allowed: "is a different sweep (spec, --trials or --seed differ): --resume must repeat the interrupted command"}
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "trials.partial.jsonl"))
+	path := filepath.Join(dir, "trials.partial.jsonl")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &scenarios.Error{File: dir, Allowed: "has no trials.partial.jsonl to resume from (the sweep finished, or never started): " + err.Error()}
 	}
+	return parseTrials(path, data, true)
+}
+
+// parseTrials reads JSON Lines of trials. With tornTail, a last line that
+// does not parse (a write a kill cut short) is dropped: that trial runs
+// again.
+func parseTrials(path string, data []byte, tornTail bool) ([]sweep.Trial, error) {
 	var ts []sweep.Trial
 	lines := strings.Split(string(data), "\n")
 	for i, line := range lines {
@@ -219,10 +227,10 @@ func loadPartial(dir string, raw []byte) ([]sweep.Trial, error) {
 		}
 		var t sweep.Trial
 		if err := json.Unmarshal([]byte(line), &t); err != nil {
-			if i == len(lines)-1 {
-				break // the write a kill cut short
+			if tornTail && i == len(lines)-1 {
+				break
 			}
-			return nil, &scenarios.Error{File: filepath.Join(dir, "trials.partial.jsonl"), Line: i + 1, Allowed: "is not a trial record: " + err.Error()}
+			return nil, &scenarios.Error{File: path, Line: i + 1, Allowed: "is not a trial record: " + err.Error()}
 		}
 		ts = append(ts, t)
 	}
@@ -324,22 +332,13 @@ func loadResults(dir string) (*sweep.Spec, []byte, []sweep.Trial, error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "trials.jsonl"))
+	path := filepath.Join(dir, "trials.jsonl")
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, nil, &scenarios.Error{File: dir, Allowed: "has no trials.jsonl: " + err.Error()}
 	}
-	var ts []sweep.Trial
-	for i, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		if line == "" {
-			continue
-		}
-		var t sweep.Trial
-		if err := json.Unmarshal([]byte(line), &t); err != nil {
-			return nil, nil, nil, &scenarios.Error{File: filepath.Join(dir, "trials.jsonl"), Line: i + 1, Allowed: "is not a trial record: " + err.Error()}
-		}
-		ts = append(ts, t)
-	}
-	return spec, raw, ts, nil
+	ts, err := parseTrials(path, data, false)
+	return spec, raw, ts, err
 }
 
 func newMerge() *cobra.Command {
