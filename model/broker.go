@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"fmt"
 	"slices"
 
@@ -410,7 +411,7 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 		}
 	}
 	bt := r.b.c.pool.batch()
-	*bt = Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
+	*bt = history.Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
 	r.trackPID(bt)
 	b.c.noteAppend(b, r, bt, m.acks)
 	r.Log.append(bt, b.c.E.Now())
@@ -434,7 +435,7 @@ func (b *Broker) respondProduce(from sim.NodeID, m *produceReq, err ErrCode, bas
 
 // afterLeaderAppend runs once the leader's append (and count flush, if
 // any) is done: acks=1 answers now, acks=all waits for the HW.
-func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *Batch) {
+func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *history.Batch) {
 	b := r.b
 	r.wakeParked()
 	switch m.acks {
@@ -452,7 +453,7 @@ func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *Batch) {
 	}
 }
 
-func (r *Replica) trackPID(bt *Batch) {
+func (r *Replica) trackPID(bt *history.Batch) {
 	if bt.PID < 0 {
 		return
 	}
@@ -497,7 +498,7 @@ func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 	r.b.c.pool.putDelayed(d)
 }
 
-func (r *Replica) entryAt(base int64) *Batch {
+func (r *Replica) entryAt(base int64) *history.Batch {
 	i := r.Log.find(base)
 	if i < len(r.Log.entries) && r.Log.entries[i].b.Base == base {
 		return r.Log.entries[i].b
@@ -910,7 +911,7 @@ func (r *Replica) truncate(to int64, why string) {
 		r.HW = r.Log.LEO()
 	}
 	r.rebuildPIDs()
-	r.b.c.noteRemoval(r.b, r, removed, "truncated", why)
+	r.b.c.noteRemoval(r.b, r, removed, history.Truncated, why)
 }
 
 func (b *Broker) onEpochReq(from sim.NodeID, m *epochReq) {
@@ -1010,7 +1011,7 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 				// replica is stuck and drops out of the ISR.
 				if !r.stuck {
 					r.stuck = true
-					b.c.history(b.ID, r.TP, "stuck", "broker %d cannot append the leader's batch %d-%d over its diverged log end %d of %s: its fetcher fails the partition (pre-0.11 high-watermark truncation)", b.ID, bt.Base, bt.End()-1, r.Log.LEO(), b.c.tpName(r.TP))
+					b.c.history(b.ID, r.TP, history.Stuck, "broker %d cannot append the leader's batch %d-%d over its diverged log end %d of %s: its fetcher fails the partition (pre-0.11 high-watermark truncation)", b.ID, bt.Base, bt.End()-1, r.Log.LEO(), b.c.tpName(r.TP))
 				}
 				b.c.pool.putFetchResp(m)
 				r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
@@ -1108,7 +1109,7 @@ func (b *Broker) Crash() {
 	}
 	b.stopProcess()
 	b.lastClean = false
-	b.c.history(b.ID, -1, "crash", "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
+	b.c.history(b.ID, -1, history.Crash, "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
 	// The kernel closes the dead process's sockets: every peer with a
 	// connection sees it drop at once (no wait for request.timeout.ms).
 	c := b.c
@@ -1131,7 +1132,7 @@ func (b *Broker) PowerLoss() {
 	if !b.osUp && !b.up {
 		return
 	}
-	b.machineDies("power-loss", fmt.Sprintf("broker %d lost power", b.ID), "page cache lost in a power failure", func(r *Replica) []*Batch {
+	b.machineDies(history.PowerLoss, fmt.Sprintf("broker %d lost power", b.ID), "page cache lost in a power failure", func(r *Replica) []*history.Batch {
 		lost := r.Log.powerCut()
 		r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
 		r.HW = min(r.HW, r.Log.LEO())
@@ -1141,7 +1142,7 @@ func (b *Broker) PowerLoss() {
 
 // DiskLoss: the broker dies and its log directory is gone.
 func (b *Broker) DiskLoss() {
-	b.machineDies("disk-loss", fmt.Sprintf("broker %d lost its disk", b.ID), "disk lost", func(r *Replica) []*Batch {
+	b.machineDies(history.DiskLoss, fmt.Sprintf("broker %d lost its disk", b.ID), "disk lost", func(r *Replica) []*history.Batch {
 		lost := r.Log.wipe()
 		r.hwCkpt, r.HW = 0, 0
 		return lost
@@ -1150,7 +1151,7 @@ func (b *Broker) DiskLoss() {
 
 // machineDies stops the process and the OS (an unclean shutdown) and applies
 // what happens to each replica's storage.
-func (b *Broker) machineDies(kind, text, why string, storage func(r *Replica) []*Batch) {
+func (b *Broker) machineDies(kind history.Kind, text, why string, storage func(r *Replica) []*history.Batch) {
 	b.stopProcess()
 	b.osUp = false
 	b.osGen = b.c.nextGen()
@@ -1158,7 +1159,7 @@ func (b *Broker) machineDies(kind, text, why string, storage func(r *Replica) []
 	b.c.history(b.ID, -1, kind, "%s", text)
 	for _, r := range b.reps {
 		if r != nil {
-			b.c.noteRemoval(b, r, storage(r), "lost", why)
+			b.c.noteRemoval(b, r, storage(r), history.Lost, why)
 		}
 	}
 }
@@ -1168,7 +1169,7 @@ func (b *Broker) Restart() {
 	if b.up {
 		return
 	}
-	b.c.history(b.ID, -1, "restart", "broker %d restarted", b.ID)
+	b.c.history(b.ID, -1, history.Restart, "broker %d restarted", b.ID)
 	b.startProcess(b.lastClean, false)
 }
 
@@ -1179,7 +1180,7 @@ func (b *Broker) Shutdown() {
 		return
 	}
 	b.shuttingDown = true
-	b.c.history(b.ID, -1, "shutdown", "broker %d began a controlled shutdown", b.ID)
+	b.c.history(b.ID, -1, history.Shutdown, "broker %d began a controlled shutdown", b.ID)
 	b.send(b.c.ctlNode, b.c.k.shutdownReq, &shutdownReq{broker: b.ID})
 	// controlled.shutdown.max.retries x request timeout; if the controller
 	// cannot be reached, the broker stops anyway.
@@ -1198,7 +1199,7 @@ func (b *Broker) finishShutdown() {
 	}
 	b.stopProcess()
 	b.lastClean = true
-	b.c.history(b.ID, -1, "shutdown", "broker %d shut down cleanly (logs flushed)", b.ID)
+	b.c.history(b.ID, -1, history.Shutdown, "broker %d shut down cleanly (logs flushed)", b.ID)
 }
 
 // Pause stalls the process (GC or VM pause): no timers, no messages.
@@ -1208,7 +1209,7 @@ func (b *Broker) Pause() {
 	}
 	b.paused = true
 	b.c.Net.Pause(b.Node)
-	b.c.history(b.ID, -1, "pause", "broker %d paused", b.ID)
+	b.c.history(b.ID, -1, history.Pause, "broker %d paused", b.ID)
 }
 
 // Resume ends a pause: held messages and timers run now.
@@ -1222,12 +1223,12 @@ func (b *Broker) Resume() {
 	}
 	b.deferred = nil
 	b.c.Net.Resume(b.Node)
-	b.c.history(b.ID, -1, "resume", "broker %d resumed", b.ID)
+	b.c.history(b.ID, -1, history.Resume, "broker %d resumed", b.ID)
 }
 
 // SlowDisk multiplies fsync latency by factor for d.
 func (b *Broker) SlowDisk(factor float64, d sim.Duration) {
 	b.slowFactor = factor
 	b.slowUntil = b.c.E.Now().Add(d)
-	b.c.history(b.ID, -1, "slow-disk", "broker %d disk slowed %gx for %s", b.ID, factor, d)
+	b.c.history(b.ID, -1, history.SlowDisk, "broker %d disk slowed %gx for %s", b.ID, factor, d)
 }

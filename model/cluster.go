@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -84,28 +85,6 @@ func (k *kinds) init(e *sim.Engine) {
 	}
 }
 
-// HistoryEvent is a model event worth telling a user (a fault, an election,
-// an ISR change, a truncation).
-type HistoryEvent struct {
-	At     sim.Time `json:"t_ns"`
-	Broker int      `json:"broker"` // -1 if none
-	TP     int      `json:"partition"`
-	Kind   string   `json:"kind"`
-	Text   string   `json:"text"`
-}
-
-// Removal is records leaving a replica's log.
-type Removal struct {
-	At      sim.Time
-	Broker  int
-	TP      int
-	Verb    string // "truncated" or "lost"
-	Why     string
-	From    int64
-	To      int64
-	Batches []*Batch
-}
-
 // Cluster is a simulated Kafka cluster with its clients.
 type Cluster struct {
 	Spec
@@ -127,8 +106,8 @@ type Cluster struct {
 	pool                                pool
 	gen                                 int64
 	pid                                 int64
-	events                              []HistoryEvent
-	removals                            []Removal
+	events                              []history.Event
+	removals                            []history.Removal
 	stopping                            bool
 	uncleanElections                    int
 	diskRng                             *rand.Rand
@@ -227,7 +206,7 @@ func New(s Spec) *Cluster {
 		}
 		expect += min(n, 50_000_000) + 16
 	}
-	c.ledger.recs = make([]Record, 0, expect)
+	c.ledger.recs = make([]history.Record, 0, expect)
 	c.ledger.latencies = make([]sim.Duration, 0, expect)
 	// Likewise each replica's log: a partition holds at most its share of
 	// the records in batches (one record each when linger.ms is 0), so this
@@ -313,26 +292,26 @@ func (b *Broker) startProcessBoot() {
 	b.startProcess(true, true)
 }
 
-func (c *Cluster) history(broker, tp int, kind, format string, args ...any) {
+func (c *Cluster) history(broker, tp int, kind history.Kind, format string, args ...any) {
 	text := fmt.Sprintf(format, args...)
-	c.events = append(c.events, HistoryEvent{At: c.E.Now(), Broker: broker, TP: tp, Kind: kind, Text: text})
+	c.events = append(c.events, history.Event{At: c.E.Now(), Broker: broker, TP: tp, Kind: kind, Text: text})
 	node := c.ctlNode
 	if broker > 0 {
 		node = c.brokers[broker].Node
 	}
-	c.E.Note(node, c.E.Kind("event."+kind), int64(broker), int64(tp), text)
+	c.E.Note(node, c.E.Kind("event."+kind.String()), int64(broker), int64(tp), text)
 }
 
-func (c *Cluster) noteRemoval(b *Broker, r *Replica, removed []*Batch, verb, why string) {
+func (c *Cluster) noteRemoval(b *Broker, r *Replica, removed []*history.Batch, verb history.Kind, why string) {
 	if len(removed) == 0 {
 		return
 	}
 	from, to := removed[0].Base, removed[len(removed)-1].End()-1
-	c.removals = append(c.removals, Removal{At: c.E.Now(), Broker: b.ID, TP: r.TP, Verb: verb, Why: why, From: from, To: to, Batches: removed})
+	c.removals = append(c.removals, history.Removal{At: c.E.Now(), Broker: b.ID, TP: r.TP, Verb: verb, Why: why, From: from, To: to, Batches: removed})
 	c.history(b.ID, r.TP, verb, "broker %d %s offsets %d-%d of %s (%s)", b.ID, verb, from, to, c.tpName(r.TP), why)
 }
 
-func (c *Cluster) noteAppend(b *Broker, r *Replica, bt *Batch, acks int) {
+func (c *Cluster) noteAppend(b *Broker, r *Replica, bt *history.Batch, acks int) {
 	if acks == 0 {
 		c.ledger.ackedAt(bt, b.ID, r, 0)
 		c.ackedEnd[r.TP] = max(c.ackedEnd[r.TP], bt.End())
@@ -458,7 +437,9 @@ func (c *Cluster) ConsumerByName(name string) *Consumer {
 }
 
 // Note records a scenario-level event (a fault the script applied).
-func (c *Cluster) Note(broker int, kind, text string) { c.history(broker, -1, kind, "%s", text) }
+func (c *Cluster) Note(broker int, kind history.Kind, text string) {
+	c.history(broker, -1, kind, "%s", text)
+}
 
 // ---- recovery ----
 
@@ -486,7 +467,7 @@ func (c *Cluster) BeginRecovery() {
 			m.Restart()
 		}
 	}
-	c.history(-1, -1, "recovery", "recovery: network healed, every broker and consumer running")
+	c.history(-1, -1, history.Recovery, "recovery: network healed, every broker and consumer running")
 }
 
 // Converged reports whether replication and clients have settled: every
@@ -532,52 +513,16 @@ func (c *Cluster) Converged() bool {
 
 // ---- snapshot for the checkers ----
 
-// PartitionFinal is one partition's final state after recovery.
-type PartitionFinal struct {
-	TP        int
-	Leader    int      // -1: offline at the end
-	Committed []*Batch // the leader's log below its HW
-	HW        int64
-	Replicas  []ReplicaFinal
-	Group     int64 // the group's committed offset (-1 none)
-}
-
-// ReplicaFinal is one replica's final log.
-type ReplicaFinal struct {
-	Broker  int
-	HW      int64
-	Batches []*Batch
-}
-
-// History is everything a checker needs, independent of the simulator.
-type History struct {
-	Records          []Record
-	ISRs             [][]int // ISR snapshots referenced by Record.AckISR
-	Why              map[RecordID]string
-	Latencies        []sim.Duration
-	Partitions       []PartitionFinal
-	Processed        []Processed
-	Commits          []Commit
-	Events           []HistoryEvent
-	Removals         []Removal
-	Unavailable      []sim.Duration
-	AtRisk           sim.Duration
-	UncleanElections int
-	TopicName        string
-	Converged        bool
-	End              sim.Time
-}
-
 // History snapshots the run for the checkers.
-func (c *Cluster) History(converged bool) *History {
-	h := &History{Records: c.ledger.recs, ISRs: c.ledger.isrs, Why: c.ledger.why, Latencies: c.ledger.latencies, Processed: c.ledger.processed,
+func (c *Cluster) History(converged bool) *history.Run {
+	h := &history.Run{Records: c.ledger.recs, Quorums: c.ledger.isrs, Why: c.ledger.why, Latencies: c.ledger.latencies, Processed: c.ledger.processed,
 		Commits: c.ledger.commits, Events: c.events, Removals: c.removals, Unavailable: c.unavailable,
 		AtRisk: c.atRisk, UncleanElections: c.uncleanElections, TopicName: c.Topic, Converged: converged, End: c.E.Now()}
 	for tp, p := range c.ctl.parts {
-		pf := PartitionFinal{TP: tp, Leader: p.leader, Group: c.ctl.group.committed[tp]}
+		pf := history.PartitionFinal{TP: tp, Leader: p.leader, Group: c.ctl.group.committed[tp]}
 		for _, id := range p.replicas {
 			r := c.brokers[id].reps[tp]
-			pf.Replicas = append(pf.Replicas, ReplicaFinal{Broker: id, HW: r.HW, Batches: r.Log.Batches()})
+			pf.Replicas = append(pf.Replicas, history.ReplicaFinal{Broker: id, HW: r.HW, Batches: r.Log.Batches()})
 		}
 		if p.leader >= 0 {
 			lr := c.brokers[p.leader].reps[tp]
@@ -592,6 +537,3 @@ func (c *Cluster) History(converged bool) *History {
 	}
 	return h
 }
-
-// TPName formats a partition name.
-func (h *History) TPName(tp int) string { return fmt.Sprintf("%s-%d", h.TopicName, tp) }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"slices"
 
 	"acksim/sim"
@@ -35,7 +36,7 @@ type Consumer struct {
 type item struct {
 	tp  int
 	off int64
-	id  RecordID
+	id  history.RecordID
 }
 
 func (m *Consumer) timer(kind sim.KindID, d sim.Duration, a int64) {
@@ -179,7 +180,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 		if m.Cfg.ResetLatest {
 			to = r.hw
 		}
-		c.history(-1, r.tp, "offset-reset", "consumer %s reset its position on %s from %d to %d (auto.offset.reset=%s)", m.Name, c.tpName(r.tp), m.pos[i], to, map[bool]string{true: "latest", false: "earliest"}[m.Cfg.ResetLatest])
+		c.history(-1, r.tp, history.OffsetReset, "consumer %s reset its position on %s from %d to %d (auto.offset.reset=%s)", m.Name, c.tpName(r.tp), m.pos[i], to, map[bool]string{true: "latest", false: "earliest"}[m.Cfg.ResetLatest])
 		m.pos[i] = to
 		if m.done[i] > to {
 			m.done[i] = to
@@ -222,7 +223,7 @@ func (m *Consumer) processOne() {
 	}
 	it := m.work[0]
 	m.work = m.work[1:]
-	c.ledger.process(Processed{Member: m.Idx, TP: it.tp, Offset: it.off, ID: it.id, At: c.E.Now()})
+	c.ledger.process(history.Processed{Member: m.Idx, TP: it.tp, Offset: it.off, ID: it.id, At: c.E.Now()})
 	if i := m.idx(it.tp); i >= 0 && it.off >= m.done[i] {
 		m.done[i] = it.off + 1
 	}
@@ -264,7 +265,7 @@ func (m *Consumer) Crash() {
 	m.up = false
 	m.inc = m.cl.nextGen()
 	m.work = nil
-	m.cl.history(-1, -1, "consumer-crash", "consumer %s crashed", m.Name)
+	m.cl.history(-1, -1, history.ConsumerCrash, "consumer %s crashed", m.Name)
 }
 
 // Restart starts the consumer again; it rejoins the group.
@@ -272,7 +273,7 @@ func (m *Consumer) Restart() {
 	if m.up {
 		return
 	}
-	m.cl.history(-1, -1, "consumer-restart", "consumer %s restarted", m.Name)
+	m.cl.history(-1, -1, history.ConsumerRestart, "consumer %s restarted", m.Name)
 	m.start()
 }
 
@@ -315,7 +316,7 @@ func (c *Cluster) handleCoordinator(e *sim.Engine, ev *sim.Event) {
 			for i, tp := range m.tps {
 				if m.offsets[i] != g.committed[tp] {
 					g.committed[tp] = m.offsets[i]
-					c.ledger.commit(Commit{TP: tp, Offset: m.offsets[i], At: e.Now(), Member: m.member})
+					c.ledger.commit(history.Commit{TP: tp, Offset: m.offsets[i], At: e.Now(), Member: m.member})
 				}
 			}
 		}
@@ -324,7 +325,7 @@ func (c *Cluster) handleCoordinator(e *sim.Engine, ev *sim.Event) {
 		for _, id := range slices.Clone(g.members) {
 			if e.Now().Sub(g.lastHB[id]) > c.consumers[id].Cfg.SessionTimeout {
 				g.members = remove(g.members, id)
-				c.history(-1, -1, "group", "group coordinator removed consumer %s (session.timeout.ms expired)", c.consumers[id].Name)
+				c.history(-1, -1, history.Group, "group coordinator removed consumer %s (session.timeout.ms expired)", c.consumers[id].Name)
 				c.rebalance()
 			}
 		}

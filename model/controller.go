@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"fmt"
 	"slices"
 
@@ -58,7 +59,7 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 		if b.fenced {
 			// KRaft unfences a registered broker once it heartbeats caught up.
 			b.fenced = false
-			c.history(m.broker, -1, "unfence", "controller unfenced broker %d", m.broker)
+			c.history(m.broker, -1, history.Unfence, "controller unfenced broker %d", m.broker)
 			for tp := range ctl.parts {
 				if ctl.parts[tp].leader < 0 {
 					ctl.elect(tp, -1)
@@ -126,7 +127,7 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 			if len(np.isr) > len(p.isr) {
 				verb = "expanded"
 			}
-			c.history(m.leader, m.tp, "isr", "ISR of %s %s to %v", c.tpName(m.tp), verb, np.isr)
+			c.history(m.leader, m.tp, history.ISR, "ISR of %s %s to %v", c.tpName(m.tp), verb, np.isr)
 			resp.st = np
 		}
 		c.Net.Send(c.ctlNode, from, k.alterResp, resp)
@@ -204,7 +205,7 @@ func (ctl *Controller) fence(id int, why string) {
 	c := ctl.c
 	b := &ctl.brokers[id]
 	b.fenced = true
-	c.history(id, -1, "fence", "controller fenced broker %d (%s)", id, why)
+	c.history(id, -1, history.Fence, "controller fenced broker %d (%s)", id, why)
 	for tp, p := range ctl.parts {
 		if !slices.Contains(p.replicas, id) {
 			continue
@@ -224,7 +225,7 @@ func (ctl *Controller) fence(id int, why string) {
 			ctl.elect(tp, id)
 			continue
 		}
-		c.history(-1, tp, "isr", "ISR of %s shrank to %v (broker %d fenced)", c.tpName(tp), np.isr, id)
+		c.history(-1, tp, history.ISR, "ISR of %s shrank to %v (broker %d fenced)", c.tpName(tp), np.isr, id)
 		ctl.set(tp, np)
 	}
 }
@@ -278,14 +279,14 @@ func (ctl *Controller) elect(tp int, exclude int) {
 			np.leader = -1
 			np.partitionEpoch++
 			ctl.set(tp, np)
-			c.history(-1, tp, "offline", "%s has no eligible leader: offline (ISR %v)", c.tpName(tp), np.isr)
+			c.history(-1, tp, history.Offline, "%s has no eligible leader: offline (ISR %v)", c.tpName(tp), np.isr)
 		}
 		return
 	}
 	np.leader = leader
 	np.epoch = p.epoch + 1
 	np.partitionEpoch++
-	c.history(leader, tp, "elect", "broker %d elected leader of %s (epoch %d, %s, ISR %v)", leader, c.tpName(tp), np.epoch, kind, np.isr)
+	c.history(leader, tp, history.Elect, "broker %d elected leader of %s (epoch %d, %s, ISR %v)", leader, c.tpName(tp), np.epoch, kind, np.isr)
 	if kind == "unclean" {
 		c.uncleanElections++
 	}

@@ -1,54 +1,19 @@
 package model
 
 import (
+	"acksim/history"
 	"slices"
 
 	"acksim/sim"
 )
 
-// Outcome is what the producer learned of a record.
-type Outcome uint8
-
-// Outcomes (../shared/kafka-semantics.md §5).
-const (
-	OutcomePending    Outcome = iota // still buffered or in flight
-	OutcomeAcked                     // the producer was told it is written
-	OutcomeNotWritten                // a definite error: not written
-	OutcomeUnknown                   // timed out or in flight at the end
-)
-
-func (o Outcome) String() string {
-	return [...]string{"pending", "acked", "not-written", "unknown"}[o]
-}
-
-// Record is the life of one application message.
-// Memory: about 100 bytes a record, independent of the number of events.
-type Record struct {
-	Producer int16
-	TP       int32
-	Key      int32
-	Seq      int32 // position in the producer's send order
-	Sends    int16 // application sends (1 + resends)
-	Attempts int16 // produce requests that carried it
-	Outcome  Outcome
-	Sent     sim.Time
-	Acked    sim.Time
-	Offset   int64 // offset in the produce response (-1 for acks=0)
-	// Where the leader appended and acknowledged it (for explanations).
-	AckBroker int16
-	AckAcks   int8
-	AckEpoch  int32
-	AckAt     sim.Time
-	AckISR    int32 // index into History.ISRs (the ISR at the ack); -1 none
-}
-
 // Ledger is the per-record account of a run.
 type Ledger struct {
-	recs      []Record
-	why       map[RecordID]string
+	recs      []history.Record
+	why       map[history.RecordID]string
 	latencies []sim.Duration
-	processed []Processed
-	commits   []Commit
+	processed []history.Processed
+	commits   []history.Commit
 	acked     int
 	isrs      [][]int // interned ISR snapshots, so Record holds no pointers (cheap for the GC)
 }
@@ -64,32 +29,15 @@ func (l *Ledger) internISR(isr []int) int32 {
 // AckedCount is the number of acknowledged records so far (O(1)).
 func (l *Ledger) AckedCount() int { return l.acked }
 
-// Processed is one record handed to the consumer application.
-type Processed struct {
-	Member int
-	TP     int
-	Offset int64
-	ID     RecordID
-	At     sim.Time
-}
-
-// Commit is one accepted offset commit.
-type Commit struct {
-	TP     int
-	Offset int64
-	At     sim.Time
-	Member int
-}
-
 // Records returns the ledger (read-only).
-func (l *Ledger) Records() []Record { return l.recs }
+func (l *Ledger) Records() []history.Record { return l.recs }
 
 // Get returns record id.
-func (l *Ledger) Get(id RecordID) *Record { return &l.recs[id-1] }
+func (l *Ledger) Get(id history.RecordID) *history.Record { return &l.recs[id-1] }
 
-func (l *Ledger) newRecord(producer, seq, key int, now sim.Time) RecordID {
-	l.recs = append(l.recs, Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckBroker: -1, AckISR: -1})
-	return RecordID(len(l.recs))
+func (l *Ledger) newRecord(producer, seq, key int, now sim.Time) history.RecordID {
+	l.recs = append(l.recs, history.Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckBroker: -1, AckQuorum: -1})
+	return history.RecordID(len(l.recs))
 }
 
 func (l *Ledger) attempt(b *prodBatch) {
@@ -99,7 +47,7 @@ func (l *Ledger) attempt(b *prodBatch) {
 }
 
 // ackedAt records where a leader acknowledged a batch.
-func (l *Ledger) ackedAt(bt *Batch, broker int, r *Replica, acks int) {
+func (l *Ledger) ackedAt(bt *history.Batch, broker int, r *Replica, acks int) {
 	if bt == nil {
 		return
 	}
@@ -107,7 +55,7 @@ func (l *Ledger) ackedAt(bt *Batch, broker int, r *Replica, acks int) {
 	now := r.b.c.E.Now()
 	for _, id := range bt.Records {
 		rec := &l.recs[id-1]
-		rec.AckBroker, rec.AckEpoch, rec.AckISR, rec.AckAcks, rec.AckAt = int16(broker), r.epoch, isr, int8(acks), now
+		rec.AckBroker, rec.AckEpoch, rec.AckQuorum, rec.AckAcks, rec.AckAt = int16(broker), r.epoch, isr, int8(acks), now
 	}
 }
 
@@ -115,10 +63,10 @@ func (l *Ledger) ackedAt(bt *Batch, broker int, r *Replica, acks int) {
 func (l *Ledger) ack(b *prodBatch, base int64, now sim.Time) {
 	for i, id := range b.records {
 		rec := &l.recs[id-1]
-		if rec.Outcome == OutcomeAcked {
+		if rec.Outcome == history.OutcomeAcked {
 			continue
 		}
-		rec.Outcome = OutcomeAcked
+		rec.Outcome = history.OutcomeAcked
 		l.acked++
 		rec.Acked = now
 		if base >= 0 {
@@ -128,26 +76,26 @@ func (l *Ledger) ack(b *prodBatch, base int64, now sim.Time) {
 	}
 }
 
-func (l *Ledger) finish(id RecordID, o Outcome, why string) {
+func (l *Ledger) finish(id history.RecordID, o history.Outcome, why string) {
 	rec := &l.recs[id-1]
-	if rec.Outcome == OutcomeAcked {
+	if rec.Outcome == history.OutcomeAcked {
 		return
 	}
 	rec.Outcome = o
 	if l.why == nil {
-		l.why = map[RecordID]string{}
+		l.why = map[history.RecordID]string{}
 	}
 	l.why[id] = why
 }
 
-func (l *Ledger) resent(id RecordID) {
+func (l *Ledger) resent(id history.RecordID) {
 	rec := &l.recs[id-1]
-	if rec.Outcome != OutcomeAcked {
-		rec.Outcome = OutcomePending
+	if rec.Outcome != history.OutcomeAcked {
+		rec.Outcome = history.OutcomePending
 	}
 	rec.Sends++
 }
 
-func (l *Ledger) process(p Processed) { l.processed = append(l.processed, p) }
+func (l *Ledger) process(p history.Processed) { l.processed = append(l.processed, p) }
 
-func (l *Ledger) commit(c Commit) { l.commits = append(l.commits, c) }
+func (l *Ledger) commit(c history.Commit) { l.commits = append(l.commits, c) }

@@ -1,28 +1,13 @@
 package model
 
-import "acksim/sim"
-
-// RecordID identifies one application message in the ledger (index + 1; 0 is
-// never a record).
-type RecordID int32
-
-// Batch is an immutable record batch as the leader wrote it. Replicas share
-// the same *Batch; offsets are fixed at the leader's append.
-type Batch struct {
-	Base     int64 // offset of the first record
-	Epoch    int32 // leader epoch at append
-	PID      int64 // producer id; -1 when not idempotent
-	Seq      int32 // base sequence (idempotence)
-	Records  []RecordID
-	Producer int // producer index, for checkers
-}
-
-// End is the offset after the batch's last record.
-func (b *Batch) End() int64 { return b.Base + int64(len(b.Records)) }
+import (
+	"acksim/history"
+	"acksim/sim"
+)
 
 type entry struct {
 	end int64 // b.End(), kept here so searches do not chase b
-	b   *Batch
+	b   *history.Batch
 	at  sim.Time // when this replica appended it (dirty since)
 }
 
@@ -57,8 +42,8 @@ func (l *Log) LEO() int64 {
 func (l *Log) Durable() int64 { return l.durable }
 
 // Batches returns the batches in offset order (read-only).
-func (l *Log) Batches() []*Batch {
-	out := make([]*Batch, len(l.entries))
+func (l *Log) Batches() []*history.Batch {
+	out := make([]*history.Batch, len(l.entries))
 	for i, e := range l.entries {
 		out[i] = e.b
 	}
@@ -66,7 +51,7 @@ func (l *Log) Batches() []*Batch {
 }
 
 // append adds b at the end. The caller has checked b.Base == LEO.
-func (l *Log) append(b *Batch, now sim.Time) {
+func (l *Log) append(b *history.Batch, now sim.Time) {
 	l.entries = append(l.entries, entry{end: b.End(), b: b, at: now})
 	l.unflushed += int64(len(b.Records))
 	if n := len(l.epochs); n == 0 || l.epochs[n-1].epoch < b.Epoch {
@@ -136,7 +121,7 @@ func (l *Log) find(off int64) int {
 
 // truncateTo removes every batch that ends past off (truncation is at batch
 // boundaries: LogSegment.truncateTo) and returns the removed batches.
-func (l *Log) truncateTo(off int64) []*Batch {
+func (l *Log) truncateTo(off int64) []*history.Batch {
 	i := l.find(off)
 	if i < len(l.entries) && l.entries[i].b.Base < off {
 		i++ // keep a batch that ends at or before off; never cut inside one
@@ -147,7 +132,7 @@ func (l *Log) truncateTo(off int64) []*Batch {
 	if i >= len(l.entries) {
 		return nil
 	}
-	removed := make([]*Batch, 0, len(l.entries)-i)
+	removed := make([]*history.Batch, 0, len(l.entries)-i)
 	for _, e := range l.entries[i:] {
 		removed = append(removed, e.b)
 	}
@@ -168,7 +153,7 @@ func (l *Log) truncateTo(off int64) []*Batch {
 
 // fetchFrom returns up to maxRecords records' worth of batches starting at
 // off (whole batches, at least one if any).
-func (l *Log) fetchFrom(out []*Batch, off int64, maxRecords int, below int64) []*Batch {
+func (l *Log) fetchFrom(out []*history.Batch, off int64, maxRecords int, below int64) []*history.Batch {
 	i := l.find(off)
 	n := 0
 	for ; i < len(l.entries); i++ {
@@ -205,10 +190,10 @@ func (l *Log) markDurable(off int64) {
 }
 
 // powerCut drops the page-cache tail (power loss) and returns what it lost.
-func (l *Log) powerCut() []*Batch { return l.truncateTo(l.durable) }
+func (l *Log) powerCut() []*history.Batch { return l.truncateTo(l.durable) }
 
 // wipe erases the log (disk loss) and returns what it lost.
-func (l *Log) wipe() []*Batch {
+func (l *Log) wipe() []*history.Batch {
 	l.durable = 0
 	r := l.truncateTo(0)
 	l.epochs = nil
@@ -216,7 +201,7 @@ func (l *Log) wipe() []*Batch {
 }
 
 // At returns the record at offset off, or 0.
-func (l *Log) At(off int64) RecordID {
+func (l *Log) At(off int64) history.RecordID {
 	i := l.find(off)
 	if i < len(l.entries) && l.entries[i].b.Base <= off {
 		b := l.entries[i].b

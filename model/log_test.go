@@ -1,15 +1,16 @@
 package model
 
 import (
+	"acksim/history"
 	"testing"
 
 	"acksim/sim"
 )
 
-func batch(base int64, epoch int32, n int) *Batch {
-	b := &Batch{Base: base, Epoch: epoch, PID: -1}
+func batch(base int64, epoch int32, n int) *history.Batch {
+	b := &history.Batch{Base: base, Epoch: epoch, PID: -1}
 	for i := 0; i < n; i++ {
-		b.Records = append(b.Records, RecordID(base+int64(i)+1))
+		b.Records = append(b.Records, history.RecordID(base+int64(i)+1))
 	}
 	return b
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"fmt"
 
 	"acksim/sim"
@@ -93,7 +94,7 @@ func (m *fetchReq) Describe() string {
 type fetchResp struct {
 	tp      int
 	err     ErrCode
-	batches []*Batch
+	batches []*history.Batch
 	hw      int64
 	leo     int64
 	session int64

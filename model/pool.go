@@ -1,5 +1,7 @@
 package model
 
+import "acksim/history"
+
 // pool recycles what every replicated record costs: a follower's fetch
 // request, the leader's fetch response, the produce request and response,
 // and the delayed produce that waits in the purgatory. Each has one owner at
@@ -17,7 +19,7 @@ type pool struct {
 	produceReqs  freeList[produceReq]
 	produceResps freeList[produceResp]
 	delayeds     freeList[delayedProduce]
-	batches      []Batch // a slab (see batch)
+	batches      []history.Batch // a slab (see batch)
 }
 
 // freeList is a stack of spare *T.
@@ -93,9 +95,9 @@ func (p *pool) putDelayed(d *delayedProduce) {
 // batch hands out a log batch from a slab: batches live in logs until the
 // run ends, so allocating them 256 at a time costs nothing in retention and
 // saves most of their allocations.
-func (p *pool) batch() *Batch {
+func (p *pool) batch() *history.Batch {
 	if len(p.batches) == 0 {
-		p.batches = make([]Batch, 256)
+		p.batches = make([]history.Batch, 256)
 	}
 	b := &p.batches[0]
 	p.batches = p.batches[1:]

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -12,8 +13,8 @@ import (
 type prodBatch struct {
 	producer     int
 	tp           int
-	records      []RecordID
-	one          [1]RecordID // backing for a batch's first record
+	records      []history.RecordID
+	one          [1]history.RecordID // backing for a batch's first record
 	bytes        int
 	created      sim.Time
 	pid          int64
@@ -245,7 +246,7 @@ func (p *Producer) partitionFor(key int) int {
 
 // blockedSend is an application send() waiting for buffer space.
 type blockedSend struct {
-	id  RecordID
+	id  history.RecordID
 	key int
 }
 
@@ -268,16 +269,16 @@ func (p *Producer) maxBlockExpired(b *blockedSend) {
 		return
 	}
 	p.blocked = nil
-	p.c.ledger.finish(b.id, OutcomeNotWritten, "send() timed out after max.block.ms: buffer.memory full")
+	p.c.ledger.finish(b.id, history.OutcomeNotWritten, "send() timed out after max.block.ms: buffer.memory full")
 	p.timer(p.c.k.tProduceNext, p.c.E.Now(), 0, nil)
 }
 
-func (p *Producer) enqueue(id RecordID, key int) {
+func (p *Producer) enqueue(id history.RecordID, key int) {
 	size := p.WL.RecordSize
 	if p.buffered+int64(size) > p.Cfg.BufferMemory {
 		// Only resends reach here full (the application's own sends block in
 		// generate); a resend that finds no space fails at once.
-		p.c.ledger.finish(id, OutcomeNotWritten, "buffer.memory exhausted")
+		p.c.ledger.finish(id, history.OutcomeNotWritten, "buffer.memory exhausted")
 		return
 	}
 	tp := p.partitionFor(key)
@@ -494,9 +495,9 @@ func (p *Producer) fail(b *prodBatch) {
 	p.buffered -= int64(b.bytes)
 	defer p.unblock()
 	why := fmt.Sprintf("failed after %d attempt(s): %s", b.attempts, b.lastErr)
-	outcome := OutcomeNotWritten
+	outcome := history.OutcomeNotWritten
 	if b.maybeWritten {
-		outcome = OutcomeUnknown
+		outcome = history.OutcomeUnknown
 	}
 	for _, id := range b.records {
 		c.ledger.finish(id, outcome, why)
@@ -533,14 +534,14 @@ func (p *Producer) Crash() {
 	c.E.Cancel(p.reqTimer)
 	for _, b := range p.inflight {
 		for _, id := range b.records {
-			c.ledger.finish(id, OutcomeUnknown, "producer crashed with the request in flight")
+			c.ledger.finish(id, history.OutcomeUnknown, "producer crashed with the request in flight")
 		}
 	}
 	for _, q := range p.queues {
 		for _, b := range q {
-			o := OutcomeNotWritten
+			o := history.OutcomeNotWritten
 			if b.maybeWritten {
-				o = OutcomeUnknown
+				o = history.OutcomeUnknown
 			}
 			for _, id := range b.records {
 				c.ledger.finish(id, o, "producer crashed with the record in its buffer")
@@ -548,7 +549,7 @@ func (p *Producer) Crash() {
 		}
 	}
 	p.inflight, p.queues = nil, nil
-	c.history(-1, -1, "producer-crash", "producer %s crashed", p.Name)
+	c.history(-1, -1, history.ProducerCrash, "producer %s crashed", p.Name)
 }
 
 // Restart starts the producer again with a new producer id.
@@ -556,6 +557,6 @@ func (p *Producer) Restart() {
 	if p.up {
 		return
 	}
-	p.c.history(-1, -1, "producer-restart", "producer %s restarted", p.Name)
+	p.c.history(-1, -1, history.ProducerRestart, "producer %s restarted", p.Name)
 	p.start()
 }

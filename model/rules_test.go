@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"acksim/history"
 	"fmt"
 	"slices"
 	"strings"
@@ -144,7 +145,7 @@ func TestTruncationRuleByProfile(t *testing.T) {
 		runFor(c, 3*sim.Second)
 		var truncs int
 		for _, e := range c.History(false).Events {
-			if e.Kind == "truncated" && e.Broker == f {
+			if e.Kind == history.Truncated && e.Broker == f {
 				truncs++
 			}
 		}
@@ -213,9 +214,9 @@ func TestMaxBlockWhenBufferFull(t *testing.T) {
 	runFor(c, 3*sim.Second)
 	var notWritten, why int
 	for i, r := range c.Ledger().Records() {
-		if r.Outcome == model.OutcomeNotWritten {
+		if r.Outcome == history.OutcomeNotWritten {
 			notWritten++
-			if h := c.History(false); strings.Contains(h.Why[model.RecordID(i+1)], "max.block.ms") {
+			if h := c.History(false); strings.Contains(h.Why[history.RecordID(i+1)], "max.block.ms") {
 				why++
 			}
 		}
@@ -246,12 +247,12 @@ func TestRequestTimeoutAtItsDeadline(t *testing.T) {
 	c.RecordMessages()
 	c.Start()
 	runFor(c, 400*sim.Millisecond)
-	lanes := c.Lanes()
+	lanes := c.Recording().Lanes
 	pNode := sim.NodeID(slices.Index(lanes, "p1") + 1)
 	c.Net.Cut(c.Node(c.Leader(0)), pNode) // responses are lost; requests get through
 	runFor(c, 4700*sim.Millisecond)       // to 5.1 s: two timeouts and three sends of each batch
 	var sends []sim.Time
-	for _, m := range c.Wire() {
+	for _, m := range c.Recording().Messages {
 		if m.Kind == "produce" {
 			sends = append(sends, m.Sent)
 		}
@@ -298,10 +299,10 @@ func TestFollowerFetchTimesOutAtItsDeadline(t *testing.T) {
 	runFor(c, 100*sim.Millisecond)
 	c.Net.Restore(c.Node(l), c.Node(f))
 	runFor(c, 3*sim.Second)
-	lanes := c.Lanes()
+	lanes := c.Recording().Lanes
 	fl := slices.Index(lanes, fmt.Sprintf("broker-%d", f))
 	var sent []sim.Time
-	for _, m := range c.Wire() {
+	for _, m := range c.Recording().Messages {
 		if m.Kind == "fetch" && m.From == fl && m.Sent >= cutAt.Add(-sim.Second) {
 			sent = append(sent, m.Sent)
 		}
@@ -344,11 +345,11 @@ func TestDelayedFetchAndProduceDeadlines(t *testing.T) {
 		}
 	}
 	runFor(c, 3*sim.Second)
-	lanes := c.Lanes()
+	lanes := c.Recording().Lanes
 	ll := slices.Index(lanes, fmt.Sprintf("broker-%d", l))
 	arrivals := map[string]sim.Time{}
 	emptyWaits, timeouts := 0, 0
-	for _, m := range c.Wire() {
+	for _, m := range c.Recording().Messages {
 		switch {
 		case m.Kind == "fetch" && m.To == ll && m.Arrive > sim.Time(1500*sim.Millisecond) && m.Arrive < sim.Time(2400*sim.Millisecond):
 			arrivals[lanes[m.From]] = m.Arrive
@@ -390,7 +391,7 @@ func TestRestartedBrokerRegistersBeforeItLeads(t *testing.T) {
 	}
 	var reg []string
 	for _, e := range c.History(false).Events {
-		if e.Kind == "fence" || e.Kind == "elect" {
+		if e.Kind == history.Fence || e.Kind == history.Elect {
 			reg = append(reg, e.Text)
 		}
 	}

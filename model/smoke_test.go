@@ -1,6 +1,7 @@
 package model
 
 import (
+	"acksim/history"
 	"strings"
 	"testing"
 
@@ -21,7 +22,7 @@ func baseSpec(profile string) Spec {
 	}
 }
 
-func runPlain(t *testing.T, s Spec, faults func(c *Cluster)) (*Cluster, *History) {
+func runPlain(t *testing.T, s Spec, faults func(c *Cluster)) (*Cluster, *history.Run) {
 	t.Helper()
 	c := New(s)
 	c.Start()
@@ -43,7 +44,7 @@ func TestSmokeNoFaults(t *testing.T) {
 			}
 			acked := 0
 			for _, r := range h.Records {
-				if r.Outcome == OutcomeAcked {
+				if r.Outcome == history.OutcomeAcked {
 					acked++
 				}
 			}
@@ -88,7 +89,7 @@ func TestInvariantsFire(t *testing.T) {
 			lr := c.brokers[l].reps[0]
 			for _, id := range c.ctl.parts[0].replicas {
 				if r := c.brokers[id].reps[0]; id != l {
-					bt := &Batch{Base: r.Log.LEO(), Epoch: lr.epoch, PID: -1, Records: make([]RecordID, lr.Log.LEO()-r.Log.LEO()+5)}
+					bt := &history.Batch{Base: r.Log.LEO(), Epoch: lr.epoch, PID: -1, Records: make([]history.RecordID, lr.Log.LEO()-r.Log.LEO()+5)}
 					r.Log.append(bt, c.E.Now())
 					return
 				}

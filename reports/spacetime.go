@@ -6,7 +6,7 @@ import (
 	"html/template"
 	"strings"
 
-	"acksim/model"
+	"acksim/history"
 	"acksim/scenarios"
 	"acksim/sim"
 )
@@ -74,8 +74,8 @@ func AutoWindows(res *scenarios.Result) []Window {
 	return out
 }
 
-func lostSet(res *scenarios.Result) map[model.RecordID]bool {
-	out := make(map[model.RecordID]bool, len(res.Verdict.Lost))
+func lostSet(res *scenarios.Result) map[history.RecordID]bool {
+	out := make(map[history.RecordID]bool, len(res.Verdict.Lost))
 	for _, id := range res.Verdict.Lost {
 		out[id] = true
 	}
@@ -90,7 +90,7 @@ type removalAt struct {
 }
 
 // lossRemovals are the removals that took a record later lost.
-func lossRemovals(res *scenarios.Result, lost map[model.RecordID]bool) map[removalAt]bool {
+func lossRemovals(res *scenarios.Result, lost map[history.RecordID]bool) map[removalAt]bool {
 	out := map[removalAt]bool{}
 	for _, rm := range res.History.Removals {
 		if removesAny(rm, lost) {
@@ -101,11 +101,11 @@ func lossRemovals(res *scenarios.Result, lost map[model.RecordID]bool) map[remov
 }
 
 // isLossRemoval reports whether history event e is a removal of lost records.
-func isLossRemoval(e model.HistoryEvent, rms map[removalAt]bool) bool {
-	return (e.Kind == "truncated" || e.Kind == "lost") && rms[removalAt{e.At, e.Broker}]
+func isLossRemoval(e history.Event, rms map[removalAt]bool) bool {
+	return e.Kind.Removal() && rms[removalAt{e.At, e.Broker}]
 }
 
-func removesAny(rm model.Removal, lost map[model.RecordID]bool) bool {
+func removesAny(rm history.Removal, lost map[history.RecordID]bool) bool {
 	for _, b := range rm.Batches {
 		for _, id := range b.Records {
 			if lost[id] {
@@ -133,8 +133,8 @@ type Diagram struct {
 // lost, and the truncations that removed it, are red. The run must have
 // been made with RecordMessages.
 func SpaceTime(res *scenarios.Result, w Window) Diagram {
-	c := res.Cluster
-	lanes := c.Lanes()
+	rec := res.Recording
+	lanes := rec.Lanes
 	lost := lostSet(res)
 	span := float64(w.To-w.From) / float64(sim.Second)
 	// Fit the window in about a screen's width: the story (a band of red
@@ -170,7 +170,7 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 		if to <= from {
 			return
 		}
-		ly := y(c.Lane(broker))
+		ly := y(rec.Lane(broker))
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="14" fill="%s" opacity="0.5"><title>broker %d %s %s–%s</title></rect>`,
 			x(from), ly-7, x(to)-x(from), colour, broker, what, from.String(), to.String())
 	}
@@ -178,19 +178,19 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 		if e.Broker <= 0 {
 			continue
 		}
-		switch e.Kind {
-		case "crash", "power-loss", "disk-loss", "shutdown":
+		switch {
+		case e.Kind.Down():
 			if down[e.Broker] == nil || !down[e.Broker].open {
 				down[e.Broker] = &span2{e.At, true}
 			}
-		case "restart":
+		case e.Kind == history.Restart:
 			if s := down[e.Broker]; s != nil && s.open {
 				shade(e.Broker, s.from, e.At, "#999", "down")
 				s.open = false
 			}
-		case "pause":
+		case e.Kind == history.Pause:
 			paused[e.Broker] = &span2{e.At, true}
-		case "resume":
+		case e.Kind == history.Resume:
 			if s := paused[e.Broker]; s != nil && s.open {
 				shade(e.Broker, s.from, e.At, "#e0b000", "paused")
 				s.open = false
@@ -214,7 +214,7 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 	}
 	// Messages.
 	d := Diagram{Window: w}
-	for _, m := range c.Wire() {
+	for _, m := range rec.Messages {
 		if !in(m.Sent) {
 			continue
 		}
@@ -263,18 +263,18 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 	// Model events as dots on their lane; removals of lost records in red.
 	lossRms := lossRemovals(res, lost)
 	for _, e := range res.History.Events {
-		if !in(e.At) || e.Kind == "group" {
+		if !in(e.At) || e.Kind == history.Group {
 			continue
 		}
 		lane := 0 // the controller's
 		if e.Broker > 0 {
-			lane = c.Lane(e.Broker)
+			lane = rec.Lane(e.Broker)
 		}
 		fill := "#2060c0"
 		switch {
 		case isLossRemoval(e, lossRms):
 			fill = "#c00"
-		case e.Kind == "truncated" || e.Kind == "lost":
+		case e.Kind.Removal():
 			fill = "#e08000"
 		}
 		fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="4" fill="%s"><title>%s %s: %s</title></circle>`,
@@ -324,7 +324,7 @@ func RunHTML(res *scenarios.Result, replay string, windows []Window) ([]byte, er
 		if e.Broker > 0 {
 			br = fmt.Sprint(e.Broker)
 		}
-		events = append(events, ev{e.At.Short(), br, e.Kind, e.Text, isLossRemoval(e, lossRms)})
+		events = append(events, ev{e.At.Short(), br, e.Kind.String(), e.Text, isLossRemoval(e, lossRms)})
 	}
 	var buf bytes.Buffer
 	err := runTmpl.Execute(&buf, map[string]any{

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"acksim/model"
+	"acksim/history"
 	"acksim/scenarios"
 	"acksim/sim"
 )
@@ -118,7 +118,7 @@ func Verdict(res *scenarios.Result, replay string) string {
 // since start, broker (- when none), event kind, what happened. With
 // around > 0, only events within that distance of a lost record's removal
 // or acknowledgement are shown.
-func Timeline(h *model.History, around sim.Duration) string {
+func Timeline(h *history.Run, around sim.Duration) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", "TIME", "BROKER", "EVENT", "WHAT")
 	var marks []sim.Time

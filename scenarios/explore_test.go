@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"acksim/history"
 	"acksim/sim"
 
 	"pgregory.net/rapid"
@@ -308,7 +309,7 @@ func TestPre011DivergedFollowerIsStuck(t *testing.T) {
 	}
 	stuck := 0
 	for _, e := range res.History.Events {
-		if e.Kind == "stuck" {
+		if e.Kind == history.Stuck {
 			stuck++
 		}
 	}

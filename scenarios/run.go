@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"acksim/history"
 	"acksim/model"
 	"acksim/model/check"
 	"acksim/sim"
@@ -14,7 +15,7 @@ import (
 type Options struct {
 	Tracer sim.Tracer // receives every trace line; nil: only the hash is kept
 	// RecordMessages keeps every network message for a space-time diagram
-	// (Result.Cluster.Wire); the run is otherwise identical.
+	// (Result.Recording); the run is otherwise identical.
 	RecordMessages bool
 	// CheckEveryEvent checks the model's invariants after every event
 	// (model.Spec.CheckEveryEvent); the run is otherwise identical.
@@ -38,11 +39,13 @@ type Result struct {
 	Scenario *Scenario
 	Spec     model.Spec
 	Verdict  *check.Verdict
-	History  *model.History
+	History  *history.Run
 	Fired    []Fired
 	Failed   []Expect // expectations the verdict contradicts
 	Warnings []string
-	Cluster  *model.Cluster
+	// Recording is the run's nodes and, with Options.RecordMessages, its
+	// messages, for a space-time diagram.
+	Recording *history.Recording
 }
 
 // Run resolves and runs a scenario. Errors are bad input; data loss is in
@@ -97,7 +100,7 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 	v.Scenario, v.Seed, v.Kafka = s.Name, s.Seed, s.Kafka
 	v.TraceHash = sim.HashString(c.E.Hash())
 	v.Steps = c.E.Steps()
-	res := &Result{Scenario: s, Spec: r.Spec, Verdict: v, History: h, Fired: sc.fired, Warnings: r.Warnings, Cluster: c}
+	res := &Result{Scenario: s, Spec: r.Spec, Verdict: v, History: h, Fired: sc.fired, Warnings: r.Warnings, Recording: c.Recording()}
 	for _, e := range s.Expect {
 		got, _ := v.Get(e.Field)
 		if !e.Holds(got) {
@@ -156,7 +159,7 @@ func (sc *script) Handle(e *sim.Engine, ev *sim.Event) {
 		e.SetHook(nil)
 		st := sc.s.Steps[i]
 		sc.fired = append(sc.fired, Fired{Step: i, At: e.Now(), Text: "timed out waiting: " + st.Describe(), Skipped: true})
-		sc.c.Note(-1, "fault-timeout", fmt.Sprintf("fault step %d gave up after %s: %s", i+1, st.Trigger.Timeout, st.Describe()))
+		sc.c.Note(-1, history.FaultTimeout, fmt.Sprintf("fault step %d gave up after %s: %s", i+1, st.Trigger.Timeout, st.Describe()))
 		sc.arm(i + 1)
 		return
 	}
@@ -301,7 +304,7 @@ func (sc *script) fire(i int) {
 			b.SlowDisk(st.Factor, st.For)
 		case "isolate":
 			c.Net.Isolate(b.Node)
-			c.Note(id, "isolate", fmt.Sprintf("broker %d isolated from every other node", id))
+			c.Note(id, history.Isolate, fmt.Sprintf("broker %d isolated from every other node", id))
 		}
 	}
 	switch st.Action {
@@ -317,10 +320,10 @@ func (sc *script) fire(i int) {
 		} else {
 			c.Net.Partition(groups)
 		}
-		c.Note(-1, "partition", "network partitioned: "+text)
+		c.Note(-1, history.Partition, "network partitioned: "+text)
 	case "heal":
 		c.Net.Heal()
-		c.Note(-1, "heal", "network healed")
+		c.Note(-1, history.Heal, "network healed")
 	case "drop-responses":
 		for _, n := range sc.nodes(st.Target, tp) {
 			for _, id := range c.BrokerIDs() {
@@ -330,7 +333,7 @@ func (sc *script) fire(i int) {
 				e.After(st.For, sim.Event{H: sc.restoreHandler(), A: int64(n)})
 			}
 		}
-		c.Note(-1, "drop-responses", "responses to "+st.Target.String()+" are lost")
+		c.Note(-1, history.DropResponses, "responses to "+st.Target.String()+" are lost")
 	case "producer-crash", "producer-restart", "consumer-crash", "consumer-restart":
 		for _, a := range st.Target {
 			if p := c.ProducerByName(a.Name); p != nil {
@@ -364,6 +367,6 @@ func (sc *script) restoreHandler() sim.HandlerID {
 		for _, id := range sc.c.BrokerIDs() {
 			sc.c.Net.Restore(sc.c.Node(id), n)
 		}
-		sc.c.Note(-1, "heal", "responses flow again")
+		sc.c.Note(-1, history.Heal, "responses flow again")
 	}))
 }

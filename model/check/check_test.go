@@ -4,44 +4,44 @@ import (
 	"strings"
 	"testing"
 
-	"acksim/model"
+	"acksim/history"
 	"acksim/sim"
 )
 
-// history builds a clean run: producer 0 sent n records, all acked, all in
+// cleanRun builds a clean run: producer 0 sent n records, all acked, all in
 // partition 0 at offsets 0..n-1 in batches of 2, replicated to 3 brokers,
 // and processed once by a consumer that committed everything.
-func history(n int) *model.History {
-	h := &model.History{TopicName: "t", Converged: true}
-	var batches []*model.Batch
+func cleanRun(n int) *history.Run {
+	h := &history.Run{TopicName: "t", Converged: true}
+	var batches []*history.Batch
 	for i := 0; i < n; i++ {
-		h.Records = append(h.Records, model.Record{Seq: int32(i), Outcome: model.OutcomeAcked, Offset: int64(i), AckBroker: 1, AckISR: -1, Sent: sim.Time(i), Acked: sim.Time(i + 1)})
+		h.Records = append(h.Records, history.Record{Seq: int32(i), Outcome: history.OutcomeAcked, Offset: int64(i), AckBroker: 1, AckQuorum: -1, Sent: sim.Time(i), Acked: sim.Time(i + 1)})
 		h.Latencies = append(h.Latencies, sim.Duration(i+1))
 	}
 	for i := 0; i < n; i += 2 {
-		b := &model.Batch{Base: int64(i)}
+		b := &history.Batch{Base: int64(i)}
 		for j := i; j < i+2 && j < n; j++ {
-			b.Records = append(b.Records, model.RecordID(j+1))
+			b.Records = append(b.Records, history.RecordID(j+1))
 		}
 		batches = append(batches, b)
 	}
-	p := model.PartitionFinal{TP: 0, Leader: 1, Committed: batches, HW: int64(n), Group: int64(n)}
+	p := history.PartitionFinal{TP: 0, Leader: 1, Committed: batches, HW: int64(n), Group: int64(n)}
 	for id := 1; id <= 3; id++ {
-		p.Replicas = append(p.Replicas, model.ReplicaFinal{Broker: id, HW: int64(n), Batches: batches})
+		p.Replicas = append(p.Replicas, history.ReplicaFinal{Broker: id, HW: int64(n), Batches: batches})
 	}
-	h.Partitions = []model.PartitionFinal{p}
+	h.Partitions = []history.PartitionFinal{p}
 	for i := 0; i < n; i++ {
-		h.Processed = append(h.Processed, model.Processed{TP: 0, Offset: int64(i), ID: model.RecordID(i + 1)})
+		h.Processed = append(h.Processed, history.Processed{TP: 0, Offset: int64(i), ID: history.RecordID(i + 1)})
 	}
 	return h
 }
 
 // rewrite replaces the committed log (and every replica's) with the given
 // record ids, one per batch, at consecutive offsets.
-func rewrite(h *model.History, ids ...model.RecordID) {
-	var bs []*model.Batch
+func rewrite(h *history.Run, ids ...history.RecordID) {
+	var bs []*history.Batch
 	for i, id := range ids {
-		bs = append(bs, &model.Batch{Base: int64(i), Records: []model.RecordID{id}})
+		bs = append(bs, &history.Batch{Base: int64(i), Records: []history.RecordID{id}})
 	}
 	p := &h.Partitions[0]
 	p.Committed = bs
@@ -53,7 +53,7 @@ func rewrite(h *model.History, ids ...model.RecordID) {
 }
 
 func TestCleanHistoryHasNoAnomalies(t *testing.T) {
-	v := Run(history(10))
+	v := Run(cleanRun(10))
 	if v.Anomalies != (Anomalies{}) {
 		t.Fatalf("clean history flagged: %+v", v.Anomalies)
 	}
@@ -63,7 +63,7 @@ func TestCleanHistoryHasNoAnomalies(t *testing.T) {
 }
 
 func TestDroppedAckedRecordIsLostWrite(t *testing.T) {
-	h := history(6)
+	h := cleanRun(6)
 	rewrite(h, 1, 2, 3, 5, 6) // record 4 dropped
 	h.Processed = h.Processed[:3]
 	v := Run(h)
@@ -76,8 +76,8 @@ func TestDroppedAckedRecordIsLostWrite(t *testing.T) {
 }
 
 func TestDroppedUnackedRecordIsOnlyInformational(t *testing.T) {
-	h := history(4)
-	h.Records[3].Outcome = model.OutcomeUnknown
+	h := cleanRun(4)
+	h.Records[3].Outcome = history.OutcomeUnknown
 	rewrite(h, 1, 2, 3)
 	v := Run(h)
 	if v.Anomalies.LostWrite != 0 || v.Anomalies.UnackedLost != 1 {
@@ -86,7 +86,7 @@ func TestDroppedUnackedRecordIsOnlyInformational(t *testing.T) {
 }
 
 func TestDuplicatedRecordIsFlagged(t *testing.T) {
-	h := history(4)
+	h := cleanRun(4)
 	rewrite(h, 1, 2, 2, 3, 4)
 	v := Run(h)
 	if v.Anomalies.Duplicate != 1 || v.Anomalies.LostWrite != 0 {
@@ -98,7 +98,7 @@ func TestDuplicatedRecordIsFlagged(t *testing.T) {
 }
 
 func TestMovedRecordIsReorder(t *testing.T) {
-	h := history(5)
+	h := cleanRun(5)
 	rewrite(h, 1, 3, 2, 4, 5)
 	v := Run(h)
 	if v.Anomalies.Reorder != 1 || v.Anomalies.LostWrite != 0 || v.Anomalies.Duplicate != 0 {
@@ -107,19 +107,19 @@ func TestMovedRecordIsReorder(t *testing.T) {
 }
 
 func TestConsumerLossAndDuplicate(t *testing.T) {
-	h := history(6)
+	h := cleanRun(6)
 	h.Processed = append(h.Processed[:2], h.Processed[4:]...) // offsets 2,3 committed, never processed
 	v := Run(h)
 	if v.Anomalies.ConsumerLoss != 2 {
 		t.Fatalf("consumer loss %+v", v.Anomalies)
 	}
-	h = history(6)
+	h = cleanRun(6)
 	h.Processed = append(h.Processed, h.Processed[3])
 	if v := Run(h); v.Anomalies.ConsumerDuplicate != 1 || v.Anomalies.ConsumerLoss != 0 {
 		t.Fatalf("consumer duplicate %+v", v.Anomalies)
 	}
 	// Processed records past the committed offset are not a loss.
-	h = history(6)
+	h = cleanRun(6)
 	h.Partitions[0].Group = 2
 	h.Processed = h.Processed[:2]
 	if v := Run(h); v.Anomalies.ConsumerLoss != 0 {
@@ -128,9 +128,9 @@ func TestConsumerLossAndDuplicate(t *testing.T) {
 }
 
 func TestDivergenceBelowHW(t *testing.T) {
-	h := history(4)
+	h := cleanRun(4)
 	p := &h.Partitions[0]
-	other := []*model.Batch{{Base: 0, Records: []model.RecordID{1, 2}}, {Base: 2, Records: []model.RecordID{9, 4}}}
+	other := []*history.Batch{{Base: 0, Records: []history.RecordID{1, 2}}, {Base: 2, Records: []history.RecordID{9, 4}}}
 	p.Replicas[2].Batches = other
 	if v := Run(h); v.Anomalies.Divergence != 1 {
 		t.Fatalf("divergence %+v", v.Anomalies)
@@ -142,9 +142,9 @@ func TestDivergenceBelowHW(t *testing.T) {
 }
 
 func TestInconsistentRead(t *testing.T) {
-	h := history(4)
+	h := cleanRun(4)
 	rewrite(h, 1, 2, 4) // offset 2 now holds record 4; record 3 was read there
-	h.Records[2].Outcome = model.OutcomeUnknown
+	h.Records[2].Outcome = history.OutcomeUnknown
 	h.Processed = h.Processed[:3]
 	h.Partitions[0].Group = 3
 	v := Run(h)
@@ -168,13 +168,13 @@ func TestPercentiles(t *testing.T) {
 }
 
 func TestExplanationNamesTheRemoval(t *testing.T) {
-	h := history(4)
-	h.ISRs = [][]int{{1}}
-	h.Records[2].AckISR = 0
+	h := cleanRun(4)
+	h.Quorums = [][]int{{1}}
+	h.Records[2].AckQuorum = 0
 	h.Records[2].AckAt = 5
-	rm := &model.Batch{Base: 2, Records: []model.RecordID{3}}
-	h.Removals = []model.Removal{{At: 10, Broker: 1, TP: 0, Verb: "truncated", Why: "to the end of epoch 0", From: 2, To: 2, Batches: []*model.Batch{rm}}}
-	h.Events = []model.HistoryEvent{{At: 8, Broker: 2, TP: 0, Kind: "elect", Text: "broker 2 elected leader of t-0 (epoch 1, unclean, ISR [2])"}}
+	rm := &history.Batch{Base: 2, Records: []history.RecordID{3}}
+	h.Removals = []history.Removal{{At: 10, Broker: 1, TP: 0, Verb: history.Truncated, Why: "to the end of epoch 0", From: 2, To: 2, Batches: []*history.Batch{rm}}}
+	h.Events = []history.Event{{At: 8, Broker: 2, TP: 0, Kind: history.Elect, Text: "broker 2 elected leader of t-0 (epoch 1, unclean, ISR [2])"}}
 	rewrite(h, 1, 2, 4)
 	v := Run(h)
 	if len(v.Explanations) != 1 {
@@ -205,7 +205,7 @@ func indexOf(s, sub string) int {
 
 // BenchmarkCheckers runs every checker over a 1,000,000-record history.
 func BenchmarkCheckers(b *testing.B) {
-	h := history(1_000_000)
+	h := cleanRun(1_000_000)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -218,12 +218,12 @@ func BenchmarkCheckers(b *testing.B) {
 // removal is earlier than the ack): its story has the removal and no
 // events, and the explanation does not fail. Found by the swarm test.
 func TestExplanationWithRemovalBeforeAck(t *testing.T) {
-	h := history(4)
+	h := cleanRun(4)
 	h.Records[2].AckAt = 20
-	rm := &model.Batch{Base: 2, Records: []model.RecordID{3}}
-	h.Removals = []model.Removal{{At: 10, Broker: 2, TP: 0, Verb: "lost", Why: "page cache lost in a power failure", From: 2, To: 2, Batches: []*model.Batch{rm}}}
-	h.Events = []model.HistoryEvent{{At: 5, Broker: 2, TP: 0, Kind: "power-loss", Text: "broker 2 lost power"},
-		{At: 15, Broker: 1, TP: 0, Kind: "crash", Text: "broker 1 crashed"}, {At: 25, Broker: 3, TP: 0, Kind: "crash", Text: "broker 3 crashed"}}
+	rm := &history.Batch{Base: 2, Records: []history.RecordID{3}}
+	h.Removals = []history.Removal{{At: 10, Broker: 2, TP: 0, Verb: history.Lost, Why: "page cache lost in a power failure", From: 2, To: 2, Batches: []*history.Batch{rm}}}
+	h.Events = []history.Event{{At: 5, Broker: 2, TP: 0, Kind: history.PowerLoss, Text: "broker 2 lost power"},
+		{At: 15, Broker: 1, TP: 0, Kind: history.Crash, Text: "broker 1 crashed"}, {At: 25, Broker: 3, TP: 0, Kind: history.Crash, Text: "broker 3 crashed"}}
 	rewrite(h, 1, 2, 4)
 	v := Run(h)
 	if len(v.Explanations) != 1 {

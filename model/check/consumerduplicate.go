@@ -1,11 +1,11 @@
 package check
 
-import "acksim/model"
+import "acksim/history"
 
 // ConsumerDuplicates counts extra processings: a record handed to the
 // application more than once (at-least-once redelivery after a crash or
 // rebalance).
-func ConsumerDuplicates(h *model.History) int {
+func ConsumerDuplicates(h *history.Run) int {
 	seen := make([]bool, len(h.Records)+1)
 	n := 0
 	for _, p := range h.Processed {

@@ -1,11 +1,11 @@
 package check
 
-import "acksim/model"
+import "acksim/history"
 
 // ConsumerLoss counts records in the final committed log below the group's
 // committed offset that no member ever processed (poll-skip): the group
 // moved past them without the application seeing them.
-func ConsumerLoss(h *model.History) int {
+func ConsumerLoss(h *history.Run) int {
 	done := make([]bool, len(h.Records)+1)
 	for _, p := range h.Processed {
 		if p.ID > 0 && int(p.ID) < len(done) {

@@ -1,13 +1,13 @@
 package check
 
-import "acksim/model"
+import "acksim/history"
 
 // Divergence counts offsets at which two replicas of a partition disagree
 // below both their high watermarks (log matching, after recovery).
-func Divergence(h *model.History) int {
+func Divergence(h *history.Run) int {
 	n := 0
 	for _, p := range h.Partitions {
-		logs := make([][]model.RecordID, len(p.Replicas))
+		logs := make([][]history.RecordID, len(p.Replicas))
 		for i, r := range p.Replicas {
 			logs[i] = flat(r.Batches, r.HW)
 		}
@@ -16,13 +16,13 @@ func Divergence(h *model.History) int {
 			limit = max(limit, r.HW)
 		}
 		for off := int64(0); off < limit; off++ {
-			var ref model.RecordID
+			var ref history.RecordID
 			have := false
 			for i, r := range p.Replicas {
 				if off >= r.HW {
 					continue
 				}
-				var id model.RecordID
+				var id history.RecordID
 				if off < int64(len(logs[i])) {
 					id = logs[i][off]
 				}

@@ -4,15 +4,15 @@
 // Jepsen's Kafka checker.
 package check
 
-import "acksim/model"
+import "acksim/history"
 
 // committedIndex records where each record id sits in the final committed
 // logs (the final leader's log below its HW). Record ids are dense (1..n),
 // so it is slices, not maps: linear time, a few bytes per record.
 type committedIndex struct {
-	count []uint8                  // copies, saturating at 255
-	first []loc                    // the first copy
-	more  map[model.RecordID][]loc // further copies (duplicates only)
+	count []uint8                    // copies, saturating at 255
+	first []loc                      // the first copy
+	more  map[history.RecordID][]loc // further copies (duplicates only)
 }
 
 type loc struct {
@@ -20,18 +20,18 @@ type loc struct {
 	off int64
 }
 
-func (ix *committedIndex) copies(id model.RecordID) int { return int(ix.count[id]) }
+func (ix *committedIndex) copies(id history.RecordID) int { return int(ix.count[id]) }
 
-func (ix *committedIndex) locs(id model.RecordID) []loc {
+func (ix *committedIndex) locs(id history.RecordID) []loc {
 	if ix.count[id] == 0 {
 		return nil
 	}
 	return append([]loc{ix.first[id]}, ix.more[id]...)
 }
 
-func indexCommitted(h *model.History) *committedIndex {
+func indexCommitted(h *history.Run) *committedIndex {
 	n := len(h.Records) + 1
-	ix := &committedIndex{count: make([]uint8, n), first: make([]loc, n), more: map[model.RecordID][]loc{}}
+	ix := &committedIndex{count: make([]uint8, n), first: make([]loc, n), more: map[history.RecordID][]loc{}}
 	for _, p := range h.Partitions {
 		for _, b := range p.Committed {
 			for i, id := range b.Records {
@@ -56,13 +56,13 @@ func indexCommitted(h *model.History) *committedIndex {
 
 // flat returns a partition's committed log as record ids by offset
 // (0 where a gap would be).
-func flat(batches []*model.Batch, limit int64) []model.RecordID {
+func flat(batches []*history.Batch, limit int64) []history.RecordID {
 	var n int64
 	for _, b := range batches {
 		n = max(n, b.End())
 	}
 	n = min(n, limit)
-	out := make([]model.RecordID, max(n, 0))
+	out := make([]history.RecordID, max(n, 0))
 	for _, b := range batches {
 		for i, id := range b.Records {
 			if off := b.Base + int64(i); off < n {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"acksim/model"
+	"acksim/history"
 	"acksim/sim"
 )
 
@@ -23,24 +23,24 @@ type Explanation struct {
 
 func at(t sim.Time) string { return t.Short() }
 
-func ackLine(h *model.History, r *model.Record) string {
+func ackLine(h *history.Run, r *history.Record) string {
 	acks := map[int8]string{0: "0", 1: "1", -1: "all"}[r.AckAcks]
 	if r.AckBroker < 0 {
 		return "acknowledged to the producer (acks=0) but never appended by any leader"
 	}
 	var isr []int
-	if r.AckISR >= 0 && int(r.AckISR) < len(h.ISRs) {
-		isr = h.ISRs[r.AckISR]
+	if r.AckQuorum >= 0 && int(r.AckQuorum) < len(h.Quorums) {
+		isr = h.Quorums[r.AckQuorum]
 	}
 	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", r.AckBroker, r.AckEpoch, isr, acks)
 }
 
-func recName(h *model.History, id model.RecordID) string {
+func recName(h *history.Run, id history.RecordID) string {
 	r := &h.Records[id-1]
 	return fmt.Sprintf("p%d#%d", r.Producer+1, r.Seq)
 }
 
-func rangeName(h *model.History, ids []model.RecordID) string {
+func rangeName(h *history.Run, ids []history.RecordID) string {
 	if len(ids) == 1 {
 		return recName(h, ids[0])
 	}
@@ -48,15 +48,15 @@ func rangeName(h *model.History, ids []model.RecordID) string {
 }
 
 // explainLost groups lost records that share a story.
-func explainLost(h *model.History, lost []model.RecordID) []Explanation {
+func explainLost(h *history.Run, lost []history.RecordID) []Explanation {
 	if len(lost) == 0 {
 		return nil
 	}
-	isLost := make(map[model.RecordID]bool, len(lost))
+	isLost := make(map[history.RecordID]bool, len(lost))
 	for _, id := range lost {
 		isLost[id] = true
 	}
-	removedBy := map[model.RecordID][]int{}
+	removedBy := map[history.RecordID][]int{}
 	for i, rm := range h.Removals {
 		for _, b := range rm.Batches {
 			for _, id := range b.Records {
@@ -67,7 +67,7 @@ func explainLost(h *model.History, lost []model.RecordID) []Explanation {
 		}
 	}
 	type group struct {
-		ids   []model.RecordID
+		ids   []history.RecordID
 		first sim.Time
 		last  sim.Time
 		story []string
@@ -103,7 +103,7 @@ func explainLost(h *model.History, lost []model.RecordID) []Explanation {
 			// before another acknowledged it): then no events are between.
 			hi = max(lo, sort.Search(len(events), func(i int) bool { return events[i].At > lastRemoval }))
 		}
-		sg := signature{r.TP, int32(r.AckBroker), r.AckEpoch, r.AckISR, r.AckAcks, lo, hi, rmKey.String()}
+		sg := signature{r.TP, int32(r.AckBroker), r.AckEpoch, r.AckQuorum, r.AckAcks, lo, hi, rmKey.String()}
 		if g := bySig[sg]; g != nil {
 			g.ids = append(g.ids, id)
 			g.last = r.Acked
@@ -117,12 +117,12 @@ func explainLost(h *model.History, lost []model.RecordID) []Explanation {
 		// Faults, ISR changes and elections of this partition between the
 		// ack and the last removal.
 		for _, ev := range events[lo:hi] {
-			switch ev.Kind {
-			case "elect", "isr", "offline":
+			switch {
+			case ev.Kind.PartitionChange():
 				if ev.TP != int(r.TP) {
 					continue
 				}
-			case "crash", "power-loss", "disk-loss", "partition", "isolate", "pause", "shutdown", "fence", "drop-responses":
+			case ev.Kind.Fault():
 			default:
 				continue
 			}
@@ -191,12 +191,12 @@ func dedupe(s []string) []string {
 	return out
 }
 
-func explainDuplicates(h *model.History, ix *committedIndex, dups []model.RecordID) []Explanation {
+func explainDuplicates(h *history.Run, ix *committedIndex, dups []history.RecordID) []Explanation {
 	if len(dups) == 0 {
 		return nil
 	}
 	type group struct {
-		ids   []model.RecordID
+		ids   []history.RecordID
 		story []string
 		tp    int
 	}
@@ -236,11 +236,11 @@ func explainDuplicates(h *model.History, ix *committedIndex, dups []model.Record
 	return out
 }
 
-func explainConsumer(h *model.History, v *Verdict) []Explanation {
+func explainConsumer(h *history.Run, v *Verdict) []Explanation {
 	var story []string
 	for _, ev := range h.Events {
 		switch ev.Kind {
-		case "consumer-crash", "consumer-restart", "group", "offset-reset":
+		case history.ConsumerCrash, history.ConsumerRestart, history.Group, history.OffsetReset:
 			story = append(story, fmt.Sprintf("at %s %s", at(ev.At), ev.Text))
 		}
 	}

@@ -1,12 +1,12 @@
 package check
 
-import "acksim/model"
+import "acksim/history"
 
 // InconsistentReads counts records a consumer read at an offset that holds
 // something else (or nothing) in the final committed log: the HW moved back
 // over consumed data.
-func InconsistentReads(h *model.History) int {
-	final := make([][]model.RecordID, len(h.Partitions))
+func InconsistentReads(h *history.Run) int {
+	final := make([][]history.RecordID, len(h.Partitions))
 	for i, p := range h.Partitions {
 		final[i] = flat(p.Committed, p.HW)
 	}

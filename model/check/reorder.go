@@ -1,11 +1,11 @@
 package check
 
-import "acksim/model"
+import "acksim/history"
 
 // Reorders counts records that appear in a partition's final committed log
 // after a record their producer sent later: per producer and partition, the
 // log order must follow the send order. Only each record's first copy counts.
-func Reorders(h *model.History) int {
+func Reorders(h *history.Run) int {
 	n := 0
 	seen := make([]bool, len(h.Records)+1)
 	for _, p := range h.Partitions {

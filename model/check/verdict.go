@@ -3,7 +3,7 @@ package check
 import (
 	"slices"
 
-	"acksim/model"
+	"acksim/history"
 	"acksim/sim"
 )
 
@@ -36,32 +36,32 @@ type Latency struct {
 
 // Verdict is the result of one run. Field names are stable (JSON API).
 type Verdict struct {
-	Scenario         string           `json:"scenario"`
-	Seed             uint64           `json:"seed"`
-	Kafka            string           `json:"kafka"`
-	Records          Counts           `json:"records"`
-	Anomalies        Anomalies        `json:"anomalies"`
-	UnavailableMs    float64          `json:"unavailable_ms"`
-	AtRiskMs         float64          `json:"at_risk_ms"`
-	LatencyMs        Latency          `json:"latency_ms"`
-	UncleanElections int              `json:"unclean_elections"`
-	Converged        bool             `json:"converged"`
-	SimulatedMs      float64          `json:"simulated_ms"`
-	Steps            uint64           `json:"steps"`
-	Explanations     []Explanation    `json:"explanations"`
-	TraceHash        string           `json:"trace_hash"`
-	Lost             []model.RecordID `json:"-"`
+	Scenario         string             `json:"scenario"`
+	Seed             uint64             `json:"seed"`
+	Kafka            string             `json:"kafka"`
+	Records          Counts             `json:"records"`
+	Anomalies        Anomalies          `json:"anomalies"`
+	UnavailableMs    float64            `json:"unavailable_ms"`
+	AtRiskMs         float64            `json:"at_risk_ms"`
+	LatencyMs        Latency            `json:"latency_ms"`
+	UncleanElections int                `json:"unclean_elections"`
+	Converged        bool               `json:"converged"`
+	SimulatedMs      float64            `json:"simulated_ms"`
+	Steps            uint64             `json:"steps"`
+	Explanations     []Explanation      `json:"explanations"`
+	TraceHash        string             `json:"trace_hash"`
+	Lost             []history.RecordID `json:"-"`
 }
 
 // Run applies every checker to h.
-func Run(h *model.History) *Verdict {
+func Run(h *history.Run) *Verdict {
 	v := &Verdict{Converged: h.Converged, UncleanElections: h.UncleanElections, SimulatedMs: sim.Duration(h.End).Milliseconds()}
 	for i := range h.Records {
 		v.Records.Sent++
 		switch h.Records[i].Outcome {
-		case model.OutcomeAcked:
+		case history.OutcomeAcked:
 			v.Records.Acked++
-		case model.OutcomeNotWritten:
+		case history.OutcomeNotWritten:
 			v.Records.NotWritten++
 		default:
 			v.Records.Unknown++
