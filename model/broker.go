@@ -11,7 +11,8 @@ import (
 // Broker is one Kafka broker: a process (up, paused or down), an OS with a
 // page cache, and a disk.
 type Broker struct {
-	c    *Cluster
+	h    *host
+	hid  sim.HandlerID
 	ID   int
 	Node sim.NodeID
 	Rack string
@@ -109,7 +110,7 @@ type Replica struct {
 	stuck        bool // pre-0.11: the log diverged from the leader's and appends fail
 }
 
-func (r *Replica) cfg() *BrokerConfig { return &r.b.c.Broker }
+func (r *Replica) cfg() *BrokerConfig { return &r.b.h.spec.Broker }
 
 // Up reports whether the broker process runs (paused counts as up).
 func (b *Broker) Up() bool { return b.up }
@@ -142,14 +143,14 @@ func (r *Replica) maximalISR() []int {
 }
 
 func (b *Broker) timer(kind sim.KindID, d sim.Duration, a int64, p any) sim.Timer {
-	return b.c.E.After(d, sim.Event{H: b.c.hBroker, Kind: kind, Node: b.Node, A: a, B: b.inc, P: p})
+	return b.h.E.After(d, sim.Event{H: b.hid, Kind: kind, Node: b.Node, A: a, B: b.inc, P: p})
 }
 
-func (b *Broker) send(to sim.NodeID, kind sim.KindID, p any) { b.c.Net.Send(b.Node, to, kind, p) }
+func (b *Broker) send(to sim.NodeID, kind sim.KindID, p any) { b.h.Net.Send(b.Node, to, kind, p) }
 
 func (b *Broker) fsyncLatency() sim.Duration {
-	d := b.c.Disk.Fsync + sim.Jitter(b.c.diskRng, b.c.Disk.FsyncJitter)
-	if b.c.E.Now() < b.slowUntil {
+	d := b.h.spec.Disk.Fsync + sim.Jitter(b.h.diskRng, b.h.spec.Disk.FsyncJitter)
+	if b.h.E.Now() < b.slowUntil {
 		d = sim.Duration(float64(d) * b.slowFactor)
 	}
 	return d
@@ -171,9 +172,9 @@ func (j *fsyncJob) Describe() string {
 func (r *Replica) fsync(after func()) {
 	b := r.b
 	r.Log.unflushed = 0
-	r.Log.lastFlush = b.c.E.Now()
+	r.Log.lastFlush = b.h.E.Now()
 	j := &fsyncJob{r: r, upTo: r.Log.LEO(), osGen: b.osGen, after: after}
-	b.c.E.After(b.fsyncLatency(), sim.Event{H: b.c.hBroker, Kind: b.c.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
+	b.h.E.After(b.fsyncLatency(), sim.Event{H: b.hid, Kind: b.h.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
 }
 
 // The count flush, log.flush.interval.messages, runs synchronously inside
@@ -182,22 +183,22 @@ func (r *Replica) fsync(after func()) {
 // appendFetched.
 
 // Handle is the broker's state machine: messages, timers, faults.
-func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
-	b := c.brokerByNode[ev.Node]
-	k := &c.k
+func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
+	h := b.h
+	k := &h.k
 	// OS-level events happen whether or not the process runs.
 	switch ev.Kind {
 	case k.writeback:
 		if ev.B != b.osGen || !b.osUp {
 			return
 		}
-		cutoff := e.Now().Add(-c.OS.DirtyExpire)
+		cutoff := e.Now().Add(-h.spec.OS.DirtyExpire)
 		for _, r := range b.reps {
 			if r != nil {
 				r.Log.writeback(cutoff)
 			}
 		}
-		c.E.After(c.OS.DirtyWriteback, sim.Event{H: c.hBroker, Kind: k.writeback, Node: b.Node, B: b.osGen})
+		h.E.After(h.spec.OS.DirtyWriteback, sim.Event{H: b.hid, Kind: k.writeback, Node: b.Node, B: b.osGen})
 		return
 	case k.fsyncDone:
 		j := ev.P.(*fsyncJob)
@@ -221,8 +222,8 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		// The process is dead but the OS answers: a TCP RST tells clients at
 		// once (NetworkClient marks the node disconnected). After a power
 		// loss or across a partition there is no such signal.
-		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch) && c.producerByNode[ev.A] != nil {
-			c.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
+		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch) && h.producerNode[ev.A] {
+			h.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
 		}
 		return
 	}
@@ -282,30 +283,30 @@ func (c *Cluster) handleBroker(e *sim.Engine, ev *sim.Event) {
 		} else {
 			b.heartbeatNow()
 		}
-		b.timer(k.tHeartbeat, c.Broker.HeartbeatInterval, 0, nil)
+		b.timer(k.tHeartbeat, h.spec.Broker.HeartbeatInterval, 0, nil)
 	case k.tISRCheck:
 		for _, r := range b.reps {
 			if r != nil && r.isLeader {
 				r.maybeShrinkISR()
 			}
 		}
-		b.timer(k.tISRCheck, c.Broker.ReplicaLagTimeMax/2, 0, nil)
+		b.timer(k.tISRCheck, h.spec.Broker.ReplicaLagTimeMax/2, 0, nil)
 	case k.tFlushScheduler:
 		// LogManager.flushDirtyLogs: flush logs whose last flush is older than
 		// log.flush.interval.ms (default: every run of the scheduler).
 		for _, r := range b.reps {
-			if r != nil && r.Log.LEO() > r.Log.durable && e.Now().Sub(r.Log.lastFlush) >= c.Broker.FlushInterval {
+			if r != nil && r.Log.LEO() > r.Log.durable && e.Now().Sub(r.Log.lastFlush) >= h.spec.Broker.FlushInterval {
 				r.fsync(nil)
 			}
 		}
-		b.timer(k.tFlushScheduler, c.Broker.FlushSchedulerInterval, 0, nil)
+		b.timer(k.tFlushScheduler, h.spec.Broker.FlushSchedulerInterval, 0, nil)
 	case k.tHWCheckpoint:
 		for _, r := range b.reps {
 			if r != nil {
 				r.hwCkpt = r.HW
 			}
 		}
-		b.timer(k.tHWCheckpoint, c.Broker.HWCheckpointInterval, 0, nil)
+		b.timer(k.tHWCheckpoint, h.spec.Broker.HWCheckpointInterval, 0, nil)
 	case k.tProduceTimeout:
 		r := b.reps[ev.A]
 		for i := 0; i < len(r.purgatory); {
@@ -361,7 +362,7 @@ func (b *Broker) heartbeatNow() {
 			hb.known = append(hb.known, knownState{r.TP, r.epoch, r.pEpoch})
 		}
 	}
-	b.send(b.c.ctlNode, b.c.k.heartbeat, hb)
+	b.send(b.h.ctlNode, b.h.k.heartbeat, hb)
 }
 
 // ---- produce ----
@@ -375,7 +376,7 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 	}
 	// Partition.appendRecordsToLeader: acks=all is refused up front when the
 	// ISR is smaller than min.insync.replicas (NotEnoughReplicasException).
-	minISR := b.c.minISR()
+	minISR := b.h.minISR()
 	if m.acks == -1 && len(r.isr) < minISR {
 		respond(ErrNotEnoughReplicas, -1)
 		return
@@ -393,12 +394,12 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 					end := x.base + int64(x.lastSeq-x.firstSeq) + 1
 					if m.acks != -1 || r.HW >= end {
 						if m.acks != 0 {
-							b.c.ledger.ackedAt(r.entryAt(x.base), b.ID, r, m.acks)
+							b.h.obs.leaderAcked(r.entryAt(x.base), b.ID, r.epoch, r.isr, m.acks)
 						}
 						respond(ErrNone, x.base)
 						return
 					}
-					d := &delayedProduce{r: r, from: from, req: m, required: end, base: x.base, deadline: b.c.E.Now().Add(m.timeout)}
+					d := &delayedProduce{r: r, from: from, req: m, required: end, base: x.base, deadline: b.h.E.Now().Add(m.timeout)}
 					r.purgatory = append(r.purgatory, d)
 					r.armPurgatoryTimeout()
 					return
@@ -410,11 +411,11 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 			}
 		}
 	}
-	bt := r.b.c.pool.batch()
+	bt := r.b.h.pool.batch()
 	*bt = history.Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
 	r.trackPID(bt)
-	b.c.noteAppend(b, r, bt, m.acks)
-	r.Log.append(bt, b.c.E.Now())
+	b.h.obs.leaderAppended(bt, b.ID, r.TP, r.epoch, r.isr, m.acks)
+	r.Log.append(bt, b.h.E.Now())
 	if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
 		r.fsync(func() { r.afterLeaderAppend(from, m, bt) })
 	} else {
@@ -428,9 +429,9 @@ func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
 // respondProduce answers m, which is then done with.
 func (b *Broker) respondProduce(from sim.NodeID, m *produceReq, err ErrCode, base int64) {
 	if m.acks != 0 {
-		b.send(from, b.c.k.produceResp, b.c.pool.produceResp(produceResp{corr: m.corr, tp: m.tp, err: err, base: base}))
+		b.send(from, b.h.k.produceResp, b.h.pool.produceResp(produceResp{corr: m.corr, tp: m.tp, err: err, base: base}))
 	}
-	b.c.pool.putProduceReq(m)
+	b.h.pool.putProduceReq(m)
 }
 
 // afterLeaderAppend runs once the leader's append (and count flush, if
@@ -440,13 +441,13 @@ func (r *Replica) afterLeaderAppend(from sim.NodeID, m *produceReq, bt *history.
 	r.wakeParked()
 	switch m.acks {
 	case 0:
-		b.c.pool.putProduceReq(m)
+		b.h.pool.putProduceReq(m)
 	case 1:
-		b.c.ledger.ackedAt(bt, b.ID, r, m.acks)
+		b.h.obs.leaderAcked(bt, b.ID, r.epoch, r.isr, m.acks)
 		b.respondProduce(from, m, ErrNone, bt.Base)
 	default:
-		d := b.c.pool.delayed()
-		*d = delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base, deadline: b.c.E.Now().Add(m.timeout)}
+		d := b.h.pool.delayed()
+		*d = delayedProduce{r: r, from: from, req: m, required: bt.End(), base: bt.Base, deadline: b.h.E.Now().Add(m.timeout)}
 		r.purgatory = append(r.purgatory, d)
 		r.armPurgatoryTimeout()
 		r.maybeAdvanceHW()
@@ -485,17 +486,17 @@ func (r *Replica) rebuildPIDs() {
 
 func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 	if err == ErrNone {
-		r.b.c.ledger.ackedAt(r.entryAt(d.base), r.b.ID, r, -1)
+		r.b.h.obs.leaderAcked(r.entryAt(d.base), r.b.ID, r.epoch, r.isr, -1)
 	}
-	r.b.send(d.from, r.b.c.k.produceResp, r.b.c.pool.produceResp(produceResp{corr: d.req.corr, tp: r.TP, err: err, base: d.base}))
+	r.b.send(d.from, r.b.h.k.produceResp, r.b.h.pool.produceResp(produceResp{corr: d.req.corr, tp: r.TP, err: err, base: d.base}))
 	i := slices.Index(r.purgatory, d)
 	if i >= 0 {
 		r.purgatory = slices.Delete(r.purgatory, i, i+1)
 	}
 	// Nothing refers to d or its request now: the purgatory let go of it,
 	// and its timeout is the purgatory's shared timer, not d's own.
-	r.b.c.pool.putProduceReq(d.req)
-	r.b.c.pool.putDelayed(d)
+	r.b.h.pool.putProduceReq(d.req)
+	r.b.h.pool.putDelayed(d)
 }
 
 func (r *Replica) entryAt(base int64) *history.Batch {
@@ -510,7 +511,7 @@ func (r *Replica) entryAt(base int64) *history.Batch {
 // Source: Partition.checkEnoughReplicasReachOffset: once HW >= required,
 // success if |ISR| >= min.insync.replicas, else NotEnoughReplicasAfterAppend.
 func (r *Replica) completeDelayed() {
-	minISR := r.b.c.minISR()
+	minISR := r.b.h.minISR()
 	for i := 0; i < len(r.purgatory); {
 		d := r.purgatory[i]
 		if r.HW >= d.required {
@@ -532,7 +533,7 @@ func (r *Replica) maybeAdvanceHW() {
 	if !r.isLeader {
 		return
 	}
-	if r.cfg().StrictMinISRHW && len(r.isr) < r.b.c.minISR() {
+	if r.cfg().StrictMinISRHW && len(r.isr) < r.b.h.minISR() {
 		return
 	}
 	hw := r.Log.LEO()
@@ -551,7 +552,7 @@ func (r *Replica) maybeAdvanceHW() {
 
 func (b *Broker) onFetch(from sim.NodeID, m *fetchReq) {
 	r := b.Replica(m.tp)
-	k := b.c.k
+	k := b.h.k
 	if r == nil || !r.isLeader {
 		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrNotLeader, session: m.session})
 		return
@@ -580,11 +581,11 @@ func (b *Broker) onFetch(from sim.NodeID, m *fetchReq) {
 		return
 	}
 	// Long poll: replica.fetch.wait.max.ms (fetch.max.wait.ms for consumers).
-	wait := b.c.Broker.FetchWaitMax
+	wait := b.h.spec.Broker.FetchWaitMax
 	if m.replica < 0 {
 		wait = 500 * sim.Millisecond
 	}
-	r.parked = append(r.parked, &parkedFetch{r: r, from: from, req: m, deadline: b.c.E.Now().Add(wait)})
+	r.parked = append(r.parked, &parkedFetch{r: r, from: from, req: m, deadline: b.h.E.Now().Add(wait)})
 	r.armParkTimer()
 }
 
@@ -597,7 +598,7 @@ func (r *Replica) armPurgatoryTimeout() {
 			next = d.deadline
 		}
 	}
-	r.arm(&r.purgTimer, r.b.c.k.tProduceTimeout, next)
+	r.arm(&r.purgTimer, r.b.h.k.tProduceTimeout, next)
 }
 
 // armParkTimer keeps the parked fetches' timer armed no later than their
@@ -609,7 +610,7 @@ func (r *Replica) armParkTimer() {
 			next = pf.deadline
 		}
 	}
-	r.arm(&r.parkTimer, r.b.c.k.tFetchWait, next)
+	r.arm(&r.parkTimer, r.b.h.k.tFetchWait, next)
 }
 
 // sharedTimer serves every request of one kind on a replica (the
@@ -630,13 +631,13 @@ func (r *Replica) arm(st *sharedTimer, kind sim.KindID, next sim.Time) {
 	if next < 0 {
 		return
 	}
-	if st.inc == b.inc && b.c.E.IsPending(st.t) {
+	if st.inc == b.inc && b.h.E.IsPending(st.t) {
 		if st.at <= next {
 			return
 		}
-		b.c.E.Cancel(st.t) // a deadline earlier than the armed time
+		b.h.E.Cancel(st.t) // a deadline earlier than the armed time
 	}
-	st.t = b.c.E.At(next, sim.Event{H: b.c.hBroker, Kind: kind, Node: b.Node, A: int64(r.TP), B: b.inc})
+	st.t = b.h.E.At(next, sim.Event{H: b.hid, Kind: kind, Node: b.Node, A: int64(r.TP), B: b.inc})
 	st.at, st.inc = next, b.inc
 }
 
@@ -660,12 +661,12 @@ func (r *Replica) answer(from sim.NodeID, m *fetchReq) {
 	if m.replica < 0 {
 		limit = r.HW
 	}
-	c := r.b.c
-	resp := c.pool.fetchResp()
+	h := r.b.h
+	resp := h.pool.fetchResp()
 	resp.tp, resp.hw, resp.leo, resp.session, resp.offset = r.TP, r.HW, r.Log.LEO(), m.session, m.offset
 	resp.batches = r.Log.fetchFrom(resp.batches, m.offset, m.maxRecords, limit)
-	r.b.send(from, c.k.fetchResp, resp)
-	c.pool.putFetchReq(m)
+	r.b.send(from, h.k.fetchResp, resp)
+	h.pool.putFetchReq(m)
 }
 
 func (r *Replica) wakeParked() {
@@ -691,7 +692,7 @@ func (r *Replica) wakeParked() {
 // if the fetch reached the leader's LEO, or the previous fetch time if it
 // reached the LEO the leader had then.
 func (r *Replica) updateFollower(id int, offset int64) {
-	now := r.b.c.E.Now()
+	now := r.b.h.E.Now()
 	f := &r.fol[id]
 	leo := r.Log.LEO()
 	if offset >= leo {
@@ -717,7 +718,7 @@ func (r *Replica) maybeShrinkISR() {
 	if r.pendingISR != nil {
 		return
 	}
-	now := r.b.c.E.Now()
+	now := r.b.h.E.Now()
 	leo := r.Log.LEO()
 	var keep []int
 	shrunk := false
@@ -738,12 +739,12 @@ func (r *Replica) proposeISR(isr []int) {
 	slices.Sort(isr)
 	r.pendingISR = isr
 	b := r.b
-	b.send(b.c.ctlNode, b.c.k.alterPartition, &alterPartition{tp: r.TP, leader: b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: isr})
-	b.c.E.Cancel(r.alterTimer)
+	b.send(b.h.ctlNode, b.h.k.alterPartition, &alterPartition{tp: r.TP, leader: b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: isr})
+	b.h.E.Cancel(r.alterTimer)
 	// AlterPartitionManager resends after a failed or unanswered request; a
 	// request lost on the way is given up after 5 s (an assumed client
 	// timeout) and the next ISR check proposes again.
-	r.alterTimer = b.timer(b.c.k.tAlterTimeout, 5*sim.Second, int64(r.TP), nil)
+	r.alterTimer = b.timer(b.h.k.tAlterTimeout, 5*sim.Second, int64(r.TP), nil)
 }
 
 func (b *Broker) onAlterResp(m *alterPartitionResp) {
@@ -752,7 +753,7 @@ func (b *Broker) onAlterResp(m *alterPartitionResp) {
 		return
 	}
 	r.pendingISR = nil
-	b.c.E.Cancel(r.alterTimer)
+	b.h.E.Cancel(r.alterTimer)
 	if m.err != ErrNone {
 		return
 	}
@@ -811,7 +812,7 @@ func (r *Replica) becomeLeader(st *partitionState) {
 	r.pendingISR = nil
 	r.Log.assignEpoch(st.epoch)
 	r.epochStart = r.Log.LEO()
-	now := b.c.E.Now()
+	now := b.h.E.Now()
 	for i := range r.fol {
 		r.fol[i] = followerState{}
 		if slices.Contains(st.isr, i) {
@@ -819,7 +820,7 @@ func (r *Replica) becomeLeader(st *partitionState) {
 		}
 	}
 	r.maybeAdvanceHW()
-	b.c.checkInvariants()
+	b.h.leadershipChanged()
 }
 
 // resignLeadership fails waiting acks=all requests with NotLeader and answers
@@ -833,7 +834,7 @@ func (r *Replica) resignLeadership() {
 	for _, pf := range r.parked {
 		if !pf.done {
 			pf.done = true
-			r.b.send(pf.from, r.b.c.k.fetchResp, &fetchResp{tp: r.TP, err: ErrNotLeader, session: pf.req.session})
+			r.b.send(pf.from, r.b.h.k.fetchResp, &fetchResp{tp: r.TP, err: ErrNotLeader, session: pf.req.session})
 		}
 	}
 	r.parked = nil
@@ -842,8 +843,8 @@ func (r *Replica) resignLeadership() {
 func (r *Replica) stopFetching() {
 	r.fetching = false
 	r.needTrunc = false
-	r.session = r.b.c.nextGen()
-	r.b.c.E.Cancel(r.fetchTimer)
+	r.session = r.b.h.nextGen()
+	r.b.h.E.Cancel(r.fetchTimer)
 	r.sockDeadline = 0
 	r.stuck = false
 }
@@ -860,8 +861,8 @@ func (r *Replica) fetchAgain() {
 
 // awaitAnswer starts the socket timeout of a request just sent.
 func (r *Replica) awaitAnswer() {
-	r.b.c.E.Cancel(r.fetchTimer)
-	r.sockDeadline = r.b.c.E.Now().Add(r.cfg().ReplicaSocketTimeout)
+	r.b.h.E.Cancel(r.fetchTimer)
+	r.sockDeadline = r.b.h.E.Now().Add(r.cfg().ReplicaSocketTimeout)
 	r.armSocketTimeout()
 }
 
@@ -869,13 +870,13 @@ func (r *Replica) awaitAnswer() {
 // outstanding request's deadline.
 func (r *Replica) armSocketTimeout() {
 	if r.sockDeadline != 0 {
-		r.arm(&r.sockTimer, r.b.c.k.tSocketTimeout, r.sockDeadline)
+		r.arm(&r.sockTimer, r.b.h.k.tSocketTimeout, r.sockDeadline)
 	}
 }
 
 // answered stops the socket timeout: the response came.
 func (r *Replica) answered() {
-	r.b.c.E.Cancel(r.fetchTimer)
+	r.b.h.E.Cancel(r.fetchTimer)
 	r.sockDeadline = 0
 }
 
@@ -897,8 +898,8 @@ func (r *Replica) becomeFollower() {
 // askEpoch sends OffsetsForLeaderEpoch for our latest epoch to the leader.
 func (r *Replica) askEpoch() {
 	b := r.b
-	to := b.c.brokers[r.leader].Node
-	b.send(to, b.c.k.epochReq, &epochReq{tp: r.TP, epoch: r.Log.LatestEpoch(), current: r.epoch, session: r.session})
+	to := b.h.node(r.leader)
+	b.send(to, b.h.k.epochReq, &epochReq{tp: r.TP, epoch: r.Log.LatestEpoch(), current: r.epoch, session: r.session})
 	r.awaitAnswer()
 }
 
@@ -911,17 +912,17 @@ func (r *Replica) truncate(to int64, why string) {
 		r.HW = r.Log.LEO()
 	}
 	r.rebuildPIDs()
-	r.b.c.noteRemoval(r.b, r, removed, history.Truncated, why)
+	r.b.h.obs.removal(r.b.ID, r.TP, removed, history.Truncated, why)
 }
 
 func (b *Broker) onEpochReq(from sim.NodeID, m *epochReq) {
 	r := b.Replica(m.tp)
 	if r == nil || !r.isLeader || m.current != r.epoch {
-		b.send(from, b.c.k.epochResp, &epochResp{tp: m.tp, err: ErrNotLeader, session: m.session})
+		b.send(from, b.h.k.epochResp, &epochResp{tp: m.tp, err: ErrNotLeader, session: m.session})
 		return
 	}
 	ep, end := r.Log.EndOffsetFor(m.epoch)
-	b.send(from, b.c.k.epochResp, &epochResp{tp: m.tp, epoch: ep, end: end, session: m.session})
+	b.send(from, b.h.k.epochResp, &epochResp{tp: m.tp, epoch: ep, end: end, session: m.session})
 }
 
 func (b *Broker) onEpochResp(m *epochResp) {
@@ -931,7 +932,7 @@ func (b *Broker) onEpochResp(m *epochResp) {
 	}
 	r.answered()
 	if m.err != ErrNone {
-		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
+		r.fetchTimer = b.timer(b.h.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 		return
 	}
 	// KIP-279: if the leader answers with an older epoch than ours, truncate
@@ -958,28 +959,28 @@ func (r *Replica) sendFetch() {
 	if !r.fetching || r.leader < 0 {
 		return
 	}
-	to := b.c.brokers[r.leader].Node
-	m := b.c.pool.fetchReq()
+	to := b.h.node(r.leader)
+	m := b.h.pool.fetchReq()
 	*m = fetchReq{tp: r.TP, replica: b.ID, offset: r.Log.LEO(), epoch: r.epoch, session: r.session, maxRecords: 1 << 16, brokerEpoch: b.brokerEpoch}
-	b.send(to, b.c.k.fetch, m)
+	b.send(to, b.h.k.fetch, m)
 	r.awaitAnswer()
 }
 
 func (b *Broker) onFetchResp(m *fetchResp) {
 	r := b.Replica(m.tp)
 	if r == nil || m.session != r.session || !r.fetching {
-		b.c.pool.putFetchResp(m)
+		b.h.pool.putFetchResp(m)
 		return
 	}
 	r.answered()
 	if m.err != ErrNone {
-		b.c.pool.putFetchResp(m)
+		b.h.pool.putFetchResp(m)
 		if m.err == ErrOffsetOutOfRange {
 			// The leader's log ends below ours (pre-0.11 paths): truncate to it.
 			r.becomeFollower()
 			return
 		}
-		r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
+		r.fetchTimer = b.timer(b.h.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 		return
 	}
 	r.appendFetched(m, 0)
@@ -990,7 +991,7 @@ func (b *Broker) onFetchResp(m *fetchResp) {
 func (r *Replica) appendFetched(m *fetchResp, i int) {
 	b := r.b
 	if r.session != m.session || !r.fetching {
-		b.c.pool.putFetchResp(m)
+		b.h.pool.putFetchResp(m)
 		return
 	}
 	for ; i < len(m.batches); i++ {
@@ -1001,7 +1002,7 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 					// Epoch truncation cuts our log back to a batch boundary
 					// of the leader's; a batch straddling our LEO means it
 					// did not.
-					b.c.violate("%s on broker %d: fetched batch %d-%d straddles LEO %d (log diverged from leader %d)", b.c.tpName(r.TP), b.ID, bt.Base, bt.End()-1, r.Log.LEO(), r.leader)
+					b.h.violate("%s on broker %d: fetched batch %d-%d straddles LEO %d (log diverged from leader %d)", b.h.tpName(r.TP), b.ID, bt.Base, bt.End()-1, r.Log.LEO(), r.leader)
 				}
 				// Before 0.11 the follower truncated to its HW, which need
 				// not be a boundary of the leader's batches: the logs
@@ -1011,16 +1012,16 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 				// replica is stuck and drops out of the ISR.
 				if !r.stuck {
 					r.stuck = true
-					b.c.history(b.ID, r.TP, history.Stuck, "broker %d cannot append the leader's batch %d-%d over its diverged log end %d of %s: its fetcher fails the partition (pre-0.11 high-watermark truncation)", b.ID, bt.Base, bt.End()-1, r.Log.LEO(), b.c.tpName(r.TP))
+					b.h.obs.emit(b.ID, r.TP, history.Stuck, "broker %d cannot append the leader's batch %d-%d over its diverged log end %d of %s: its fetcher fails the partition (pre-0.11 high-watermark truncation)", b.ID, bt.Base, bt.End()-1, r.Log.LEO(), b.h.tpName(r.TP))
 				}
-				b.c.pool.putFetchResp(m)
-				r.fetchTimer = b.timer(b.c.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
+				b.h.pool.putFetchResp(m)
+				r.fetchTimer = b.timer(b.h.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.session), nil)
 				return
 			}
 			continue
 		}
 		r.trackPID(bt)
-		r.Log.append(bt, b.c.E.Now())
+		r.Log.append(bt, b.h.E.Now())
 		if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
 			next := i + 1
 			r.fsync(func() { r.appendFetched(m, next) })
@@ -1029,24 +1030,32 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 	}
 	// Follower HW = min(own LEO, leader HW in the response).
 	r.HW = max(r.HW, min(r.Log.LEO(), m.hw))
-	b.c.pool.putFetchResp(m)
+	b.h.pool.putFetchResp(m)
 	r.sendFetch()
 }
 
 // ---- lifecycle ----
 
+// boot starts a broker the controller registered at bootstrap with broker
+// epoch epoch.
+func (b *Broker) boot(epoch int64) {
+	b.brokerEpoch = epoch
+	b.osUp = false
+	b.startProcess(true, true)
+}
+
 // startProcess starts the broker process (boot or restart).
 func (b *Broker) startProcess(clean, boot bool) {
-	c := b.c
+	h := b.h
 	b.up, b.paused = true, false
-	b.inc = c.nextGen()
+	b.inc = h.nextGen()
 	b.deferred = nil
-	c.Net.Resume(b.Node)
+	h.Net.Resume(b.Node)
 	if !b.osUp {
 		b.osUp = true
-		b.osGen = c.nextGen()
-		if c.OS.Writeback {
-			c.E.After(c.OS.DirtyWriteback, sim.Event{H: c.hBroker, Kind: c.k.writeback, Node: b.Node, B: b.osGen})
+		b.osGen = h.nextGen()
+		if h.spec.OS.Writeback {
+			h.E.After(h.spec.OS.DirtyWriteback, sim.Event{H: b.hid, Kind: h.k.writeback, Node: b.Node, B: b.osGen})
 		}
 	}
 	for _, r := range b.reps {
@@ -1060,15 +1069,15 @@ func (b *Broker) startProcess(clean, boot bool) {
 		r.purgatory, r.parked = nil, nil
 		r.leader = -1
 		r.epoch, r.pEpoch = -1, -1
-		r.session = c.nextGen()
+		r.session = h.nextGen()
 		r.rebuildPIDs()
 	}
-	k := c.k
-	b.timer(k.tHeartbeat, c.Broker.HeartbeatInterval, 0, nil)
-	b.timer(k.tISRCheck, c.Broker.ReplicaLagTimeMax/2, 0, nil)
-	b.timer(k.tHWCheckpoint, c.Broker.HWCheckpointInterval, 0, nil)
-	if c.Broker.FlushSchedulerInterval > 0 {
-		b.timer(k.tFlushScheduler, c.Broker.FlushSchedulerInterval, 0, nil)
+	k := h.k
+	b.timer(k.tHeartbeat, h.spec.Broker.HeartbeatInterval, 0, nil)
+	b.timer(k.tISRCheck, h.spec.Broker.ReplicaLagTimeMax/2, 0, nil)
+	b.timer(k.tHWCheckpoint, h.spec.Broker.HWCheckpointInterval, 0, nil)
+	if h.spec.Broker.FlushSchedulerInterval > 0 {
+		b.timer(k.tFlushScheduler, h.spec.Broker.FlushSchedulerInterval, 0, nil)
 	}
 	if !boot {
 		// A restarted broker has no broker epoch until the controller
@@ -1082,17 +1091,17 @@ func (b *Broker) startProcess(clean, boot bool) {
 }
 
 func (b *Broker) register() {
-	b.send(b.c.ctlNode, b.c.k.register, &register{broker: b.ID, clean: b.registerClean})
+	b.send(b.h.ctlNode, b.h.k.register, &register{broker: b.ID, clean: b.registerClean})
 }
 
 // stopProcess kills the process: in-memory state goes, the page cache stays.
 func (b *Broker) stopProcess() {
 	b.up, b.paused = false, false
 	b.shuttingDown = false
-	b.inc = b.c.nextGen()
+	b.inc = b.h.nextGen()
 	b.deferred = nil
-	b.c.Net.DropHeld(b.Node)
-	b.c.Net.Resume(b.Node)
+	b.h.Net.DropHeld(b.Node)
+	b.h.Net.Resume(b.Node)
 	for _, r := range b.reps {
 		if r != nil {
 			r.isLeader, r.fetching = false, false
@@ -1109,19 +1118,16 @@ func (b *Broker) Crash() {
 	}
 	b.stopProcess()
 	b.lastClean = false
-	b.c.history(b.ID, -1, history.Crash, "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
+	b.h.obs.emit(b.ID, -1, history.Crash, "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
 	// The kernel closes the dead process's sockets: every peer with a
 	// connection sees it drop at once (no wait for request.timeout.ms).
-	c := b.c
-	for _, p := range c.producers {
-		c.Net.Send(b.Node, p.Node, c.k.rst, &rst{broker: b.ID})
+	h := b.h
+	for _, n := range h.clientNodes {
+		h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
 	}
-	for _, m := range c.consumers {
-		c.Net.Send(b.Node, m.Node, c.k.rst, &rst{broker: b.ID})
-	}
-	for _, o := range c.brokers[1:] {
-		if o != b {
-			c.Net.Send(b.Node, o.Node, c.k.rst, &rst{broker: b.ID})
+	for _, n := range h.brokerNodes[1:] {
+		if n != b.Node {
+			h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
 		}
 	}
 }
@@ -1154,12 +1160,12 @@ func (b *Broker) DiskLoss() {
 func (b *Broker) machineDies(kind history.Kind, text, why string, storage func(r *Replica) []*history.Batch) {
 	b.stopProcess()
 	b.osUp = false
-	b.osGen = b.c.nextGen()
+	b.osGen = b.h.nextGen()
 	b.lastClean = false
-	b.c.history(b.ID, -1, kind, "%s", text)
+	b.h.obs.emit(b.ID, -1, kind, "%s", text)
 	for _, r := range b.reps {
 		if r != nil {
-			b.c.noteRemoval(b, r, storage(r), history.Lost, why)
+			b.h.obs.removal(b.ID, r.TP, storage(r), history.Lost, why)
 		}
 	}
 }
@@ -1169,7 +1175,7 @@ func (b *Broker) Restart() {
 	if b.up {
 		return
 	}
-	b.c.history(b.ID, -1, history.Restart, "broker %d restarted", b.ID)
+	b.h.obs.emit(b.ID, -1, history.Restart, "broker %d restarted", b.ID)
 	b.startProcess(b.lastClean, false)
 }
 
@@ -1180,11 +1186,11 @@ func (b *Broker) Shutdown() {
 		return
 	}
 	b.shuttingDown = true
-	b.c.history(b.ID, -1, history.Shutdown, "broker %d began a controlled shutdown", b.ID)
-	b.send(b.c.ctlNode, b.c.k.shutdownReq, &shutdownReq{broker: b.ID})
+	b.h.obs.emit(b.ID, -1, history.Shutdown, "broker %d began a controlled shutdown", b.ID)
+	b.send(b.h.ctlNode, b.h.k.shutdownReq, &shutdownReq{broker: b.ID})
 	// controlled.shutdown.max.retries x request timeout; if the controller
 	// cannot be reached, the broker stops anyway.
-	b.timer(b.c.k.tShutdownForce, 30*sim.Second, 0, nil)
+	b.timer(b.h.k.tShutdownForce, 30*sim.Second, 0, nil)
 }
 
 func (b *Broker) finishShutdown() {
@@ -1199,7 +1205,7 @@ func (b *Broker) finishShutdown() {
 	}
 	b.stopProcess()
 	b.lastClean = true
-	b.c.history(b.ID, -1, history.Shutdown, "broker %d shut down cleanly (logs flushed)", b.ID)
+	b.h.obs.emit(b.ID, -1, history.Shutdown, "broker %d shut down cleanly (logs flushed)", b.ID)
 }
 
 // Pause stalls the process (GC or VM pause): no timers, no messages.
@@ -1208,8 +1214,8 @@ func (b *Broker) Pause() {
 		return
 	}
 	b.paused = true
-	b.c.Net.Pause(b.Node)
-	b.c.history(b.ID, -1, history.Pause, "broker %d paused", b.ID)
+	b.h.Net.Pause(b.Node)
+	b.h.obs.emit(b.ID, -1, history.Pause, "broker %d paused", b.ID)
 }
 
 // Resume ends a pause: held messages and timers run now.
@@ -1219,16 +1225,16 @@ func (b *Broker) Resume() {
 	}
 	b.paused = false
 	for _, ev := range b.deferred {
-		b.c.E.At(b.c.E.Now(), ev)
+		b.h.E.At(b.h.E.Now(), ev)
 	}
 	b.deferred = nil
-	b.c.Net.Resume(b.Node)
-	b.c.history(b.ID, -1, history.Resume, "broker %d resumed", b.ID)
+	b.h.Net.Resume(b.Node)
+	b.h.obs.emit(b.ID, -1, history.Resume, "broker %d resumed", b.ID)
 }
 
 // SlowDisk multiplies fsync latency by factor for d.
 func (b *Broker) SlowDisk(factor float64, d sim.Duration) {
 	b.slowFactor = factor
-	b.slowUntil = b.c.E.Now().Add(d)
-	b.c.history(b.ID, -1, history.SlowDisk, "broker %d disk slowed %gx for %s", b.ID, factor, d)
+	b.slowUntil = b.h.E.Now().Add(d)
+	b.h.obs.emit(b.ID, -1, history.SlowDisk, "broker %d disk slowed %gx for %s", b.ID, factor, d)
 }

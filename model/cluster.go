@@ -3,7 +3,6 @@ package model
 import (
 	"acksim/history"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"sort"
 
@@ -85,105 +84,77 @@ func (k *kinds) init(e *sim.Engine) {
 	}
 }
 
-// Cluster is a simulated Kafka cluster with its clients.
+// Cluster is a simulated Kafka cluster with its clients: it assembles the
+// nodes on a host, starts them, offers the scenario layer its faults and
+// queries, decides when recovery has converged, and hands over the history.
+// Nodes never reach back through it.
 type Cluster struct {
 	Spec
-	Topic string
-	E     *sim.Engine
-	Net   *sim.Network
+	E   *sim.Engine
+	Net *sim.Network
 
-	k                                   kinds
-	hBroker, hCtl, hProducer, hConsumer sim.HandlerID
-	ctlNode                             sim.NodeID
-	brokers                             []*Broker // by id; [0] is nil
-	brokerByNode                        []*Broker
-	producers                           []*Producer
-	producerByNode                      []*Producer
-	consumers                           []*Consumer
-	consumerByNode                      []*Consumer
-	ctl                                 *Controller
-	ledger                              Ledger
-	pool                                pool
-	gen                                 int64
-	pid                                 int64
-	events                              []history.Event
-	removals                            []history.Removal
-	stopping                            bool
-	uncleanElections                    int
-	diskRng                             *rand.Rand
-	streams                             sim.Streams
-
-	// Monitors, sampled every monitorTick.
-	unavailable []sim.Duration // per partition
-	atRisk      sim.Duration
-	ackedEnd    []int64 // per partition: end of the highest acknowledged offset
-	monitoring  bool
-	lastEpoch   []int32 // per partition, for the epoch invariant
+	h         *host
+	brokers   []*Broker // by id; [0] is nil
+	producers []*Producer
+	consumers []*Consumer
+	ctl       *Controller
+	hMonitor  sim.HandlerID
+	lastEpoch []int32 // per partition, for the epoch invariant
 }
 
 const monitorTick = 10 * sim.Millisecond
 
 // New builds a cluster at time 0. Nothing runs until Start.
 func New(s Spec) *Cluster {
-	c := &Cluster{Spec: s, Topic: s.Topic}
-	if c.Topic == "" {
-		c.Topic = "events"
+	if s.Topic == "" {
+		s.Topic = "events"
 	}
-	c.streams = sim.Streams{Master: s.Seed, Trial: s.Trial}
+	c := &Cluster{Spec: s}
+	streams := sim.Streams{Master: s.Seed, Trial: s.Trial}
 	c.E = sim.NewEngine()
-	c.k.init(c.E)
-	c.diskRng = c.streams.Stream("disk")
-	c.ctlNode = c.E.AddNode("controller")
-	nodes := 1
+	h := &host{E: c.E, spec: &c.Spec}
+	c.h = h
+	h.k.init(c.E)
+	h.obs = newRecorder(c.E, s.Topic, s.Partitions)
+	h.diskRng = streams.Stream("disk")
+	h.ctlNode = c.E.AddNode("controller")
 	c.brokers = make([]*Broker, s.Brokers+1)
+	h.brokerNodes = make([]sim.NodeID, s.Brokers+1)
 	for id := 1; id <= s.Brokers; id++ {
-		b := &Broker{c: c, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]*Replica, s.Partitions)}
+		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]*Replica, s.Partitions)}
 		if len(s.Racks) >= id {
 			b.Rack = s.Racks[id-1]
 		}
 		c.brokers[id] = b
-		nodes++
+		h.brokerNodes[id] = b.Node
 	}
 	for i, ps := range s.Producers {
-		p := &Producer{c: c, Idx: i, Name: ps.Name, Node: c.E.AddNode(ps.Name), Cfg: ps.Cfg, WL: ps.WL,
-			rng: c.streams.Stream("workload/" + ps.Name)}
+		p := &Producer{h: h, Idx: i, Name: ps.Name, Node: c.E.AddNode(ps.Name), Cfg: ps.Cfg, WL: ps.WL,
+			rng: streams.Stream("workload/" + ps.Name)}
 		c.producers = append(c.producers, p)
-		nodes++
+		h.clientNodes = append(h.clientNodes, p.Node)
 	}
 	for i, cs := range s.Consumers {
-		m := &Consumer{cl: c, Idx: i, Name: cs.Name, Node: c.E.AddNode(cs.Name), Cfg: cs.Cfg}
+		m := &Consumer{h: h, Idx: i, Name: cs.Name, Node: c.E.AddNode(cs.Name), Cfg: cs.Cfg}
 		c.consumers = append(c.consumers, m)
-		nodes++
+		h.clientNodes = append(h.clientNodes, m.Node)
 	}
-	n := nodes + 1
-	c.brokerByNode = make([]*Broker, n)
-	c.producerByNode = make([]*Producer, n)
-	c.consumerByNode = make([]*Consumer, n)
-	c.Net = sim.NewNetwork(c.E, n, sim.LinkConfig{Latency: s.Net.Latency, Jitter: s.Net.Jitter}, c.streams.Stream("network"))
-	c.hBroker = c.E.Register(sim.HandlerFunc(c.handleBroker))
-	c.hCtl = c.E.Register(sim.HandlerFunc(c.handleController))
-	c.hProducer = c.E.Register(sim.HandlerFunc(c.handleProducer))
-	c.hConsumer = c.E.Register(sim.HandlerFunc(c.handleConsumer))
-	c.Net.Attach(c.ctlNode, c.hCtl)
-	for _, b := range c.brokers[1:] {
-		c.brokerByNode[b.Node] = b
-		c.Net.Attach(b.Node, c.hBroker)
+	n := c.E.Nodes()
+	h.producerNode = make([]bool, n)
+	c.Net = sim.NewNetwork(c.E, n, sim.LinkConfig{Latency: s.Net.Latency, Jitter: s.Net.Jitter}, streams.Stream("network"))
+	h.Net = c.Net
+	h.obs.nodeOf = func(broker int) sim.NodeID {
+		if broker > 0 {
+			return h.brokerNodes[broker]
+		}
+		return h.ctlNode
 	}
-	for _, p := range c.producers {
-		c.producerByNode[p.Node] = p
-		c.Net.Attach(p.Node, c.hProducer)
-	}
-	for _, m := range c.consumers {
-		c.consumerByNode[m.Node] = m
-		c.Net.Attach(m.Node, c.hConsumer)
-	}
+	h.leadershipChanged = c.checkInvariants
 	// Replica assignment: round-robin over brokers, interleaving racks when
 	// brokers have racks (AdminUtils.assignReplicasToBrokers, rack-aware).
-	order := c.brokerOrder()
-	c.ctl = &Controller{c: c, brokers: make([]ctlBroker, s.Brokers+1),
-		group: &coordinator{lastHB: map[int]sim.Time{}, incs: map[int]int64{}, committed: make([]int64, s.Partitions)}}
+	order := brokerOrder(s.Brokers, s.Racks)
+	c.ctl = newController(h, c.consumers)
 	for tp := 0; tp < s.Partitions; tp++ {
-		c.ctl.group.committed[tp] = -1
 		var reps []int
 		for i := 0; i < s.RF; i++ {
 			reps = append(reps, order[(tp+i)%len(order)])
@@ -194,24 +165,46 @@ func New(s Spec) *Cluster {
 			c.brokers[id].reps[tp] = r
 		}
 	}
-	c.unavailable = make([]sim.Duration, s.Partitions)
-	c.ackedEnd = make([]int64, s.Partitions)
-	// Size the ledger from the workload: growing a large slice record by
-	// record costs more than the simulation itself.
+	// Each node is its own handler; the controller's node hosts the
+	// controller and the group coordinator (see nodeMux).
+	c.Net.Attach(h.ctlNode, c.E.Register(c.ctl.mux))
+	for _, b := range c.brokers[1:] {
+		b.hid = c.E.Register(b)
+		c.Net.Attach(b.Node, b.hid)
+	}
+	for _, p := range c.producers {
+		p.hid = c.E.Register(p)
+		h.producerNode[p.Node] = true
+		c.Net.Attach(p.Node, p.hid)
+	}
+	for _, m := range c.consumers {
+		m.hid = c.E.Register(m)
+		c.Net.Attach(m.Node, m.hid)
+	}
+	c.hMonitor = c.E.Register(sim.HandlerFunc(c.onMonitor))
+	c.presize()
+	c.lastEpoch = make([]int32, s.Partitions)
+	return c
+}
+
+// presize sizes the ledger and the logs from the workload: growing a large
+// slice record by record costs more than the simulation itself.
+func (c *Cluster) presize() {
 	expect := 0
-	for _, p := range s.Producers {
+	for _, p := range c.Producers {
 		n := p.WL.Records
 		if n == 0 {
 			n = int(p.WL.Rate * p.WL.Duration.Seconds())
 		}
 		expect += min(n, 50_000_000) + 16
 	}
-	c.ledger.recs = make([]history.Record, 0, expect)
-	c.ledger.latencies = make([]sim.Duration, 0, expect)
+	l := &c.h.obs.ledger
+	l.recs = make([]history.Record, 0, expect)
+	l.latencies = make([]sim.Duration, 0, expect)
 	// Likewise each replica's log: a partition holds at most its share of
 	// the records in batches (one record each when linger.ms is 0), so this
 	// is an upper bound that saves the copies of doubling.
-	perLog := min(expect/s.Partitions+16, 1<<17) // at most 4 MB a replica up front
+	perLog := min(expect/c.Partitions+16, 1<<17) // at most 4 MB a replica up front
 	for _, b := range c.brokers[1:] {
 		for _, r := range b.reps {
 			if r != nil {
@@ -219,22 +212,23 @@ func New(s Spec) *Cluster {
 			}
 		}
 	}
-	c.lastEpoch = make([]int32, s.Partitions)
-	return c
 }
 
-func (c *Cluster) brokerOrder() []int {
-	ids := make([]int, 0, c.Brokers)
-	for id := 1; id <= c.Brokers; id++ {
+func brokerOrder(brokers int, brokerRacks []string) []int {
+	ids := make([]int, 0, brokers)
+	for id := 1; id <= brokers; id++ {
 		ids = append(ids, id)
 	}
-	if len(c.Racks) == 0 {
+	if len(brokerRacks) == 0 {
 		return ids
 	}
 	byRack := map[string][]int{}
 	var racks []string
 	for _, id := range ids {
-		r := c.brokers[id].Rack
+		r := ""
+		if id <= len(brokerRacks) {
+			r = brokerRacks[id-1]
+		}
 		if _, ok := byRack[r]; !ok {
 			racks = append(racks, r)
 		}
@@ -252,70 +246,27 @@ func (c *Cluster) brokerOrder() []int {
 	return out
 }
 
-func (c *Cluster) nextGen() int64 { c.gen++; return c.gen }
-func (c *Cluster) nextPID() int64 { c.pid++; return c.pid }
-
-// minISR is the effective min.insync.replicas: min(minISR, RF).
-func (c *Cluster) minISR() int { return min(c.Broker.MinISR, c.RF) }
-
 // Start boots the cluster with preferred leaders in place, then the clients.
 func (c *Cluster) Start() {
 	if c.CheckEveryEvent {
 		c.E.SetCheck(c.checkInvariants)
 	}
 	for _, b := range c.brokers[1:] {
-		c.ctl.nextBE++
-		c.ctl.brokers[b.ID] = ctlBroker{registered: true, epoch: c.ctl.nextBE}
-		b.brokerEpoch = c.ctl.nextBE
-		b.osUp = false
-		b.startProcessBoot()
+		b.boot(c.ctl.bootstrapBroker(b.ID))
 	}
-	for tp, p := range c.ctl.parts {
-		c.ctl.set(tp, p)
-	}
-	c.E.After(250*sim.Millisecond, sim.Event{H: c.hCtl, Kind: c.k.tSessionCheck, Node: c.ctlNode})
-	if len(c.consumers) > 0 {
-		c.E.After(500*sim.Millisecond, sim.Event{H: c.hCtl, Kind: c.k.tGroupCheck, Node: c.ctlNode})
-	}
+	c.ctl.start(len(c.consumers) > 0)
 	for _, p := range c.producers {
 		p.start()
 	}
 	for _, m := range c.consumers {
 		m.start()
 	}
-	c.monitoring = true
-	c.E.After(monitorTick, sim.Event{H: c.hCtl, Kind: c.k.tMonitor, Node: c.ctlNode})
+	c.E.After(monitorTick, sim.Event{H: c.hMonitor, Kind: c.h.k.tMonitor, Node: c.h.ctlNode})
 }
 
-// startProcessBoot starts a broker the controller already knows (bootstrap).
-func (b *Broker) startProcessBoot() {
-	b.startProcess(true, true)
-}
-
-func (c *Cluster) history(broker, tp int, kind history.Kind, format string, args ...any) {
-	text := fmt.Sprintf(format, args...)
-	c.events = append(c.events, history.Event{At: c.E.Now(), Broker: broker, TP: tp, Kind: kind, Text: text})
-	node := c.ctlNode
-	if broker > 0 {
-		node = c.brokers[broker].Node
-	}
-	c.E.Note(node, c.E.Kind("event."+kind.String()), int64(broker), int64(tp), text)
-}
-
-func (c *Cluster) noteRemoval(b *Broker, r *Replica, removed []*history.Batch, verb history.Kind, why string) {
-	if len(removed) == 0 {
-		return
-	}
-	from, to := removed[0].Base, removed[len(removed)-1].End()-1
-	c.removals = append(c.removals, history.Removal{At: c.E.Now(), Broker: b.ID, TP: r.TP, Verb: verb, Why: why, From: from, To: to, Batches: removed})
-	c.history(b.ID, r.TP, verb, "broker %d %s offsets %d-%d of %s (%s)", b.ID, verb, from, to, c.tpName(r.TP), why)
-}
-
-func (c *Cluster) noteAppend(b *Broker, r *Replica, bt *history.Batch, acks int) {
-	if acks == 0 {
-		c.ledger.ackedAt(bt, b.ID, r, 0)
-		c.ackedEnd[r.TP] = max(c.ackedEnd[r.TP], bt.End())
-	}
+func (c *Cluster) onMonitor(e *sim.Engine, ev *sim.Event) {
+	c.monitor()
+	c.E.After(monitorTick, sim.Event{H: c.hMonitor, Kind: c.h.k.tMonitor, Node: c.h.ctlNode})
 }
 
 // monitor samples availability and durability every monitorTick.
@@ -324,6 +275,7 @@ func (c *Cluster) noteAppend(b *Broker, r *Replica, bt *history.Batch, acks int)
 // At risk: some acknowledged offset is on no broker's disk yet.
 func (c *Cluster) monitor() {
 	c.checkInvariants()
+	o := c.h.obs
 	needMinISR := false
 	for _, p := range c.producers {
 		if p.Cfg.Acks == -1 {
@@ -333,22 +285,22 @@ func (c *Cluster) monitor() {
 	risk := false
 	for tp, p := range c.ctl.parts {
 		ok := p.leader >= 0 && c.brokers[p.leader].up && !c.brokers[p.leader].paused
-		if ok && needMinISR && len(p.isr) < c.minISR() {
+		if ok && needMinISR && len(p.isr) < c.h.minISR() {
 			ok = false
 		}
 		if !ok {
-			c.unavailable[tp] += monitorTick
+			o.unavailable[tp] += monitorTick
 		}
 		var durable int64
 		for _, id := range p.replicas {
 			durable = max(durable, c.brokers[id].reps[tp].Log.durable)
 		}
-		if c.ackedEnd[tp] > durable {
+		if o.ackedEnd[tp] > durable {
 			risk = true
 		}
 	}
 	if risk {
-		c.atRisk += monitorTick
+		o.atRisk += monitorTick
 	}
 }
 
@@ -381,10 +333,10 @@ func (c *Cluster) Consumer(i int) *Consumer { return c.consumers[i] }
 func (c *Cluster) Controller() *Controller { return c.ctl }
 
 // Ledger returns the ledger.
-func (c *Cluster) Ledger() *Ledger { return &c.ledger }
+func (c *Cluster) Ledger() *Ledger { return &c.h.obs.ledger }
 
 // ControllerNode is the controller's network node.
-func (c *Cluster) ControllerNode() sim.NodeID { return c.ctlNode }
+func (c *Cluster) ControllerNode() sim.NodeID { return c.h.ctlNode }
 
 // ClientNodes lists the producer and consumer nodes.
 func (c *Cluster) ClientNodes() []sim.NodeID {
@@ -408,7 +360,7 @@ func (c *Cluster) Replicas(tp int) []int { return c.ctl.parts[tp].replicas }
 func (c *Cluster) ISRSize(tp int) int { return len(c.ctl.parts[tp].isr) }
 
 // Acked counts acknowledged records so far.
-func (c *Cluster) Acked() int { return c.ledger.acked }
+func (c *Cluster) Acked() int { return c.h.obs.ledger.acked }
 
 // ISR is the controller's ISR of tp.
 func (c *Cluster) ISR(tp int) []int { return c.ctl.parts[tp].isr }
@@ -438,18 +390,18 @@ func (c *Cluster) ConsumerByName(name string) *Consumer {
 
 // Note records a scenario-level event (a fault the script applied).
 func (c *Cluster) Note(broker int, kind history.Kind, text string) {
-	c.history(broker, -1, kind, "%s", text)
+	c.h.obs.emit(broker, -1, kind, "%s", text)
 }
 
 // ---- recovery ----
 
 // StopWorkload stops producers from generating new records.
-func (c *Cluster) StopWorkload() { c.stopping = true }
+func (c *Cluster) StopWorkload() { c.h.stopping = true }
 
 // BeginRecovery heals the network, resumes paused brokers, and restarts
 // everything that is down (brokers whose disk was lost come back empty).
 func (c *Cluster) BeginRecovery() {
-	c.stopping = true
+	c.h.stopping = true
 	c.Net.Heal()
 	for _, b := range c.brokers[1:] {
 		b.slowUntil = 0
@@ -467,7 +419,7 @@ func (c *Cluster) BeginRecovery() {
 			m.Restart()
 		}
 	}
-	c.history(-1, -1, history.Recovery, "recovery: network healed, every broker and consumer running")
+	c.h.obs.emit(-1, -1, history.Recovery, "recovery: network healed, every broker and consumer running")
 }
 
 // Converged reports whether replication and clients have settled: every
@@ -515,9 +467,11 @@ func (c *Cluster) Converged() bool {
 
 // History snapshots the run for the checkers.
 func (c *Cluster) History(converged bool) *history.Run {
-	h := &history.Run{Records: c.ledger.recs, Quorums: c.ledger.isrs, Why: c.ledger.why, Latencies: c.ledger.latencies, Processed: c.ledger.processed,
-		Commits: c.ledger.commits, Events: c.events, Removals: c.removals, Unavailable: c.unavailable,
-		AtRisk: c.atRisk, UncleanElections: c.uncleanElections, TopicName: c.Topic, Converged: converged, End: c.E.Now()}
+	o := c.h.obs
+	l := &o.ledger
+	h := &history.Run{Records: l.recs, Quorums: l.quorums, Why: l.why, Latencies: l.latencies, Processed: l.processed,
+		Commits: l.commits, Events: o.events, Removals: o.removed, Unavailable: o.unavailable,
+		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Converged: converged, End: c.E.Now()}
 	for tp, p := range c.ctl.parts {
 		pf := history.PartitionFinal{TP: tp, Leader: p.leader, Group: c.ctl.group.committed[tp]}
 		for _, id := range p.replicas {

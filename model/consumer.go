@@ -14,7 +14,8 @@ type Consumer struct {
 	Node sim.NodeID
 	Cfg  ConsumerConfig
 
-	cl         *Cluster
+	h          *host
+	hid        sim.HandlerID
 	up         bool
 	inc        int64
 	gen        int64 // group generation of the current assignment
@@ -40,33 +41,34 @@ type item struct {
 }
 
 func (m *Consumer) timer(kind sim.KindID, d sim.Duration, a int64) {
-	m.cl.E.After(d, sim.Event{H: m.cl.hConsumer, Kind: kind, Node: m.Node, A: a, B: m.inc})
+	m.h.E.After(d, sim.Event{H: m.hid, Kind: kind, Node: m.Node, A: a, B: m.inc})
 }
 
-func (m *Consumer) send(kind sim.KindID, p any) { m.cl.Net.Send(m.Node, m.cl.ctlNode, kind, p) }
+func (m *Consumer) send(kind sim.KindID, p any) { m.h.Net.Send(m.Node, m.h.ctlNode, kind, p) }
 
 // Up reports whether the consumer process runs.
 func (m *Consumer) Up() bool { return m.up }
 
 func (m *Consumer) start() {
-	c := m.cl
+	h := m.h
 	m.up = true
-	m.inc = c.nextGen()
+	m.inc = h.nextGen()
 	m.tps, m.pos, m.done, m.work = nil, nil, nil, nil
 	m.fetchWait, m.commitWait, m.working = false, false, false
-	m.leaders = make([]int, c.Partitions)
+	m.leaders = make([]int, h.spec.Partitions)
 	for i := range m.leaders {
 		m.leaders[i] = -1
 	}
-	m.lastCommit = c.E.Now()
-	m.send(c.k.joinGroup, &joinGroup{member: m.Idx, gen: m.inc})
-	c.Net.Send(m.Node, c.ctlNode, c.k.metadataReq, &metadataReq{})
-	m.timer(c.k.tGroupHB, m.Cfg.HeartbeatInterval, 0)
+	m.lastCommit = h.E.Now()
+	m.send(h.k.joinGroup, &joinGroup{member: m.Idx, gen: m.inc})
+	h.Net.Send(m.Node, h.ctlNode, h.k.metadataReq, &metadataReq{})
+	m.timer(h.k.tGroupHB, m.Cfg.HeartbeatInterval, 0)
 }
 
-func (c *Cluster) handleConsumer(e *sim.Engine, ev *sim.Event) {
-	m := c.consumerByNode[ev.Node]
-	k := &c.k
+// Handle steps the consumer on a message or timer.
+func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
+	h := m.h
+	k := &h.k
 	if !m.up {
 		return
 	}
@@ -109,14 +111,14 @@ func (c *Cluster) handleConsumer(e *sim.Engine, ev *sim.Event) {
 		m.processOne()
 	case k.rst:
 		if m.fetchWait {
-			c.Net.Send(m.Node, c.ctlNode, k.metadataReq, &metadataReq{})
+			h.Net.Send(m.Node, h.ctlNode, k.metadataReq, &metadataReq{})
 			m.wait(100 * sim.Millisecond)
 		}
 	case k.commitResp:
 		r := ev.P.(*commitResp)
 		if r.sync && m.commitWait {
 			m.commitWait = false
-			m.waiting = m.cl.nextGen()
+			m.waiting = m.h.nextGen()
 			m.poll()
 		}
 	}
@@ -126,7 +128,7 @@ func (m *Consumer) idx(tp int) int { return slices.Index(m.tps, tp) }
 
 // poll is KafkaConsumer.poll: auto-commit when due, then fetch.
 func (m *Consumer) poll() {
-	c := m.cl
+	h := m.h
 	if m.fetchWait || m.commitWait || len(m.tps) == 0 {
 		return
 	}
@@ -136,7 +138,7 @@ func (m *Consumer) poll() {
 	if m.Cfg.Async && len(m.work) >= 4*m.Cfg.MaxPollRecords {
 		return
 	}
-	if m.Cfg.AutoCommit && c.E.Now().Sub(m.lastCommit) >= m.Cfg.AutoCommitInterval {
+	if m.Cfg.AutoCommit && h.E.Now().Sub(m.lastCommit) >= m.Cfg.AutoCommitInterval {
 		m.commit(false)
 	}
 	m.rr++
@@ -144,25 +146,25 @@ func (m *Consumer) poll() {
 	leader := m.leaders[tp]
 	m.fetchWait = true
 	if leader < 0 {
-		c.Net.Send(m.Node, c.ctlNode, c.k.metadataReq, &metadataReq{})
+		h.Net.Send(m.Node, h.ctlNode, h.k.metadataReq, &metadataReq{})
 		m.wait(100 * sim.Millisecond)
 		return
 	}
-	m.waiting = c.nextGen()
-	c.Net.Send(m.Node, c.brokers[leader].Node, c.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting})
-	m.timer(c.k.tPoll, 5*sim.Second, m.waiting) // request timeout guard
+	m.waiting = h.nextGen()
+	h.Net.Send(m.Node, h.node(leader), h.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting})
+	m.timer(h.k.tPoll, 5*sim.Second, m.waiting) // request timeout guard
 }
 
 // wait pauses the poll loop for d (a retry backoff), as the one outstanding
 // operation.
 func (m *Consumer) wait(d sim.Duration) {
 	m.fetchWait = true
-	m.waiting = m.cl.nextGen()
-	m.timer(m.cl.k.tPoll, d, m.waiting)
+	m.waiting = m.h.nextGen()
+	m.timer(m.h.k.tPoll, d, m.waiting)
 }
 
 func (m *Consumer) onFetch(r *fetchResp) {
-	c := m.cl
+	h := m.h
 	if !m.fetchWait || r.session != m.waiting {
 		return // the answer to a fetch we gave up on
 	}
@@ -180,7 +182,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 		if m.Cfg.ResetLatest {
 			to = r.hw
 		}
-		c.history(-1, r.tp, history.OffsetReset, "consumer %s reset its position on %s from %d to %d (auto.offset.reset=%s)", m.Name, c.tpName(r.tp), m.pos[i], to, map[bool]string{true: "latest", false: "earliest"}[m.Cfg.ResetLatest])
+		h.obs.emit(-1, r.tp, history.OffsetReset, "consumer %s reset its position on %s from %d to %d (auto.offset.reset=%s)", m.Name, h.tpName(r.tp), m.pos[i], to, map[bool]string{true: "latest", false: "earliest"}[m.Cfg.ResetLatest])
 		m.pos[i] = to
 		if m.done[i] > to {
 			m.done[i] = to
@@ -188,7 +190,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 		m.poll()
 		return
 	default:
-		c.Net.Send(m.Node, c.ctlNode, c.k.metadataReq, &metadataReq{})
+		h.Net.Send(m.Node, h.ctlNode, h.k.metadataReq, &metadataReq{})
 		m.wait(100 * sim.Millisecond)
 		return
 	}
@@ -208,7 +210,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 	}
 	if !m.working && len(m.work) > 0 {
 		m.working = true
-		m.timer(c.k.tProcess, m.Cfg.ProcessingTime, 0)
+		m.timer(h.k.tProcess, m.Cfg.ProcessingTime, 0)
 	}
 	if m.Cfg.Async || len(m.work) == 0 {
 		m.poll()
@@ -216,19 +218,19 @@ func (m *Consumer) onFetch(r *fetchResp) {
 }
 
 func (m *Consumer) processOne() {
-	c := m.cl
+	h := m.h
 	if len(m.work) == 0 {
 		m.working = false
 		return
 	}
 	it := m.work[0]
 	m.work = m.work[1:]
-	c.ledger.process(history.Processed{Member: m.Idx, TP: it.tp, Offset: it.off, ID: it.id, At: c.E.Now()})
+	h.obs.processed(history.Processed{Member: m.Idx, TP: it.tp, Offset: it.off, ID: it.id, At: h.E.Now()})
 	if i := m.idx(it.tp); i >= 0 && it.off >= m.done[i] {
 		m.done[i] = it.off + 1
 	}
 	if len(m.work) > 0 {
-		m.timer(c.k.tProcess, m.Cfg.ProcessingTime, 0)
+		m.timer(h.k.tProcess, m.Cfg.ProcessingTime, 0)
 		return
 	}
 	m.working = false
@@ -243,17 +245,17 @@ func (m *Consumer) processOne() {
 // (what poll returned, processed or not); manual commit after processing
 // commits what was processed.
 func (m *Consumer) commit(sync bool) {
-	c := m.cl
+	h := m.h
 	offs := m.pos
 	if !m.Cfg.AutoCommit {
 		offs = m.done
 	}
-	m.lastCommit = c.E.Now()
-	m.send(c.k.commitReq, &commitReq{member: m.Idx, generation: m.gen, tps: slices.Clone(m.tps), offsets: slices.Clone(offs), sync: sync})
+	m.lastCommit = h.E.Now()
+	m.send(h.k.commitReq, &commitReq{member: m.Idx, generation: m.gen, tps: slices.Clone(m.tps), offsets: slices.Clone(offs), sync: sync})
 	if sync {
 		m.commitWait = true
-		m.waiting = c.nextGen()
-		m.timer(c.k.tPoll, 5*sim.Second, m.waiting)
+		m.waiting = h.nextGen()
+		m.timer(h.k.tPoll, 5*sim.Second, m.waiting)
 	}
 }
 
@@ -263,9 +265,9 @@ func (m *Consumer) Crash() {
 		return
 	}
 	m.up = false
-	m.inc = m.cl.nextGen()
+	m.inc = m.h.nextGen()
 	m.work = nil
-	m.cl.history(-1, -1, history.ConsumerCrash, "consumer %s crashed", m.Name)
+	m.h.obs.emit(-1, -1, history.ConsumerCrash, "consumer %s crashed", m.Name)
 }
 
 // Restart starts the consumer again; it rejoins the group.
@@ -273,7 +275,7 @@ func (m *Consumer) Restart() {
 	if m.up {
 		return
 	}
-	m.cl.history(-1, -1, history.ConsumerRestart, "consumer %s restarted", m.Name)
+	m.h.obs.emit(-1, -1, history.ConsumerRestart, "consumer %s restarted", m.Name)
 	m.start()
 }
 
@@ -284,16 +286,40 @@ func (m *Consumer) idle() bool { return !m.working && len(m.work) == 0 }
 // coordinator is the group coordinator (on the controller node, treated as
 // reliable; __consumer_offsets is not modelled).
 type coordinator struct {
-	members   []int // live member indexes, sorted
+	h         *host
+	hid       sim.HandlerID
+	nodes     []sim.NodeID   // each member's node, by member index
+	names     []string       // each member's name
+	sessions  []sim.Duration // each member's session.timeout.ms
+	members   []int          // live member indexes, sorted
 	lastHB    map[int]sim.Time
 	incs      map[int]int64
 	gen       int64
 	committed []int64
 }
 
-func (c *Cluster) handleCoordinator(e *sim.Engine, ev *sim.Event) {
-	g := c.ctl.group
-	k := &c.k
+func newCoordinator(h *host, consumers []*Consumer) *coordinator {
+	g := &coordinator{h: h, lastHB: map[int]sim.Time{}, incs: map[int]int64{}, committed: make([]int64, h.spec.Partitions)}
+	for i := range g.committed {
+		g.committed[i] = -1
+	}
+	for _, m := range consumers {
+		g.nodes = append(g.nodes, m.Node)
+		g.names = append(g.names, m.Name)
+		g.sessions = append(g.sessions, m.Cfg.SessionTimeout)
+	}
+	g.hid = h.E.Register(g)
+	return g
+}
+
+func (g *coordinator) start() {
+	g.h.E.After(500*sim.Millisecond, sim.Event{H: g.hid, Kind: g.h.k.tGroupCheck, Node: g.h.ctlNode})
+}
+
+// Handle steps the coordinator on a group message or its session check.
+func (g *coordinator) Handle(e *sim.Engine, ev *sim.Event) {
+	h := g.h
+	k := &h.k
 	switch ev.Kind {
 	case k.joinGroup:
 		m := ev.P.(*joinGroup)
@@ -303,7 +329,7 @@ func (c *Cluster) handleCoordinator(e *sim.Engine, ev *sim.Event) {
 			g.members = append(g.members, m.member)
 			slices.Sort(g.members)
 		}
-		c.rebalance()
+		g.rebalance()
 	case k.groupHB:
 		m := ev.P.(*groupHeartbeat)
 		if g.incs[m.member] == m.generation {
@@ -316,32 +342,32 @@ func (c *Cluster) handleCoordinator(e *sim.Engine, ev *sim.Event) {
 			for i, tp := range m.tps {
 				if m.offsets[i] != g.committed[tp] {
 					g.committed[tp] = m.offsets[i]
-					c.ledger.commit(history.Commit{TP: tp, Offset: m.offsets[i], At: e.Now(), Member: m.member})
+					h.obs.committed(history.Commit{TP: tp, Offset: m.offsets[i], At: e.Now(), Member: m.member})
 				}
 			}
 		}
-		c.Net.Send(c.ctlNode, sim.NodeID(ev.A), k.commitResp, &commitResp{ok: ok, sync: m.sync})
+		h.Net.Send(h.ctlNode, sim.NodeID(ev.A), k.commitResp, &commitResp{ok: ok, sync: m.sync})
 	case k.tGroupCheck:
 		for _, id := range slices.Clone(g.members) {
-			if e.Now().Sub(g.lastHB[id]) > c.consumers[id].Cfg.SessionTimeout {
+			if e.Now().Sub(g.lastHB[id]) > g.sessions[id] {
 				g.members = remove(g.members, id)
-				c.history(-1, -1, history.Group, "group coordinator removed consumer %s (session.timeout.ms expired)", c.consumers[id].Name)
-				c.rebalance()
+				h.obs.emit(-1, -1, history.Group, "group coordinator removed consumer %s (session.timeout.ms expired)", g.names[id])
+				g.rebalance()
 			}
 		}
-		c.E.After(500*sim.Millisecond, sim.Event{H: c.hCtl, Kind: k.tGroupCheck, Node: c.ctlNode})
+		h.E.After(500*sim.Millisecond, sim.Event{H: g.hid, Kind: k.tGroupCheck, Node: h.ctlNode})
 	}
 }
 
 // rebalance assigns partitions round-robin over live members (eager).
-func (c *Cluster) rebalance() {
-	g := c.ctl.group
+func (g *coordinator) rebalance() {
+	h := g.h
 	g.gen++
 	if len(g.members) == 0 {
 		return
 	}
 	per := make([][]int, len(g.members))
-	for tp := 0; tp < c.Partitions; tp++ {
+	for tp := 0; tp < h.spec.Partitions; tp++ {
 		per[tp%len(g.members)] = append(per[tp%len(g.members)], tp)
 	}
 	for i, id := range g.members {
@@ -349,6 +375,6 @@ func (c *Cluster) rebalance() {
 		for j, tp := range per[i] {
 			committed[j] = g.committed[tp]
 		}
-		c.Net.Send(c.ctlNode, c.consumers[id].Node, c.k.assignment, &assignment{generation: g.gen, tps: per[i], committed: committed})
+		h.Net.Send(h.ctlNode, g.nodes[id], h.k.assignment, &assignment{generation: g.gen, tps: per[i], committed: committed})
 	}
 }

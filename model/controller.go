@@ -2,7 +2,6 @@ package model
 
 import (
 	"acksim/history"
-	"fmt"
 	"slices"
 
 	"acksim/sim"
@@ -14,11 +13,43 @@ import (
 // ZooKeeper-backed controller: the rules are the same, the session timeout
 // differs.
 type Controller struct {
-	c       *Cluster
+	h       *host
+	hid     sim.HandlerID
+	mux     *nodeMux    // the controller node's handler: the controller and the group coordinator
 	brokers []ctlBroker // indexed by broker id
 	parts   []*partitionState
 	nextBE  int64
 	group   *coordinator
+}
+
+func newController(h *host, consumers []*Consumer) *Controller {
+	ctl := &Controller{h: h, brokers: make([]ctlBroker, h.brokers()+1), mux: &nodeMux{}}
+	ctl.group = newCoordinator(h, consumers)
+	ctl.hid = h.E.Register(ctl)
+	k := &h.k
+	ctl.mux.route(ctl, k.heartbeat, k.register, k.shutdownReq, k.alterPartition, k.metadataReq)
+	ctl.mux.route(ctl.group, k.joinGroup, k.groupHB, k.commitReq)
+	return ctl
+}
+
+// bootstrapBroker registers broker id at boot and returns its broker epoch.
+func (ctl *Controller) bootstrapBroker(id int) int64 {
+	ctl.nextBE++
+	ctl.brokers[id] = ctlBroker{registered: true, epoch: ctl.nextBE}
+	return ctl.nextBE
+}
+
+// start publishes the initial partition states and starts the controller's
+// checks (and the coordinator's, when the group has members).
+func (ctl *Controller) start(group bool) {
+	for tp, p := range ctl.parts {
+		ctl.set(tp, p)
+	}
+	h := ctl.h
+	h.E.After(250*sim.Millisecond, sim.Event{H: ctl.hid, Kind: h.k.tSessionCheck, Node: h.ctlNode})
+	if group {
+		ctl.group.start()
+	}
 }
 
 type ctlBroker struct {
@@ -39,9 +70,10 @@ func (ctl *Controller) State(tp int) (leader int, epoch int32, isr, elr []int) {
 	return p.leader, p.epoch, p.isr, p.elr
 }
 
-func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
-	ctl := c.ctl
-	k := &c.k
+// Handle steps the controller on a message or timer.
+func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
+	h := ctl.h
+	k := &h.k
 	from := sim.NodeID(ev.A)
 	switch ev.Kind {
 	case k.heartbeat:
@@ -53,13 +85,13 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 		b.lastHB = e.Now()
 		for _, k := range m.known {
 			if p := ctl.parts[k.tp]; p.epoch != k.epoch || p.partitionEpoch != k.pEpoch {
-				c.Net.Send(c.ctlNode, from, c.k.leaderAndIsr, p)
+				h.Net.Send(h.ctlNode, from, h.k.leaderAndIsr, p)
 			}
 		}
 		if b.fenced {
 			// KRaft unfences a registered broker once it heartbeats caught up.
 			b.fenced = false
-			c.history(m.broker, -1, history.Unfence, "controller unfenced broker %d", m.broker)
+			h.obs.emit(m.broker, -1, history.Unfence, "controller unfenced broker %d", m.broker)
 			for tp := range ctl.parts {
 				if ctl.parts[tp].leader < 0 {
 					ctl.elect(tp, -1)
@@ -75,7 +107,7 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 		if wasLive {
 			ctl.fence(m.broker, "re-registered with a new incarnation")
 		}
-		if !m.clean && c.Broker.ELR {
+		if !m.clean && h.spec.Broker.ELR {
 			// KIP-966: a broker back from an unclean shutdown leaves the ELR
 			// (and the ISR, when it was the last member standing).
 			for tp, p := range ctl.parts {
@@ -90,16 +122,16 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 				}
 			}
 		}
-		c.Net.Send(c.ctlNode, from, k.registered, &registered{brokerEpoch: b.epoch})
+		h.Net.Send(h.ctlNode, from, k.registered, &registered{brokerEpoch: b.epoch})
 		for tp := range ctl.parts {
 			if slices.Contains(ctl.parts[tp].replicas, m.broker) {
-				c.Net.Send(c.ctlNode, from, k.leaderAndIsr, ctl.parts[tp])
+				h.Net.Send(h.ctlNode, from, k.leaderAndIsr, ctl.parts[tp])
 			}
 		}
 	case k.shutdownReq:
 		m := ev.P.(*shutdownReq)
 		ctl.fence(m.broker, "controlled shutdown")
-		c.Net.Send(c.ctlNode, from, k.shutdownResp, &shutdownResp{})
+		h.Net.Send(h.ctlNode, from, k.shutdownResp, &shutdownResp{})
 	case k.alterPartition:
 		m := ev.P.(*alterPartition)
 		p := ctl.parts[m.tp]
@@ -127,31 +159,24 @@ func (c *Cluster) handleController(e *sim.Engine, ev *sim.Event) {
 			if len(np.isr) > len(p.isr) {
 				verb = "expanded"
 			}
-			c.history(m.leader, m.tp, history.ISR, "ISR of %s %s to %v", c.tpName(m.tp), verb, np.isr)
+			h.obs.emit(m.leader, m.tp, history.ISR, "ISR of %s %s to %v", h.tpName(m.tp), verb, np.isr)
 			resp.st = np
 		}
-		c.Net.Send(c.ctlNode, from, k.alterResp, resp)
+		h.Net.Send(h.ctlNode, from, k.alterResp, resp)
 	case k.metadataReq:
 		leaders := make([]int, len(ctl.parts))
 		for i, p := range ctl.parts {
 			leaders[i] = p.leader
 		}
-		c.Net.Send(c.ctlNode, from, k.metadataResp, &metadataResp{leaders: leaders})
+		h.Net.Send(h.ctlNode, from, k.metadataResp, &metadataResp{leaders: leaders})
 	case k.tSessionCheck:
 		for id := 1; id < len(ctl.brokers); id++ {
 			b := ctl.brokers[id]
-			if b.registered && !b.fenced && e.Now().Sub(b.lastHB) > c.Broker.SessionTimeout {
-				ctl.fence(id, "missed heartbeats for "+c.Broker.SessionTimeout.String())
+			if b.registered && !b.fenced && e.Now().Sub(b.lastHB) > h.spec.Broker.SessionTimeout {
+				ctl.fence(id, "missed heartbeats for "+h.spec.Broker.SessionTimeout.String())
 			}
 		}
-		c.E.After(250*sim.Millisecond, sim.Event{H: c.hCtl, Kind: k.tSessionCheck, Node: c.ctlNode})
-	case k.tMonitor:
-		if c.monitoring {
-			c.monitor()
-			c.E.After(monitorTick, sim.Event{H: c.hCtl, Kind: k.tMonitor, Node: c.ctlNode})
-		}
-	default:
-		c.handleCoordinator(e, ev)
+		h.E.After(250*sim.Millisecond, sim.Event{H: ctl.hid, Kind: k.tSessionCheck, Node: h.ctlNode})
 	}
 }
 
@@ -173,10 +198,10 @@ func remove(s []int, x int) []int {
 // an ISR that is below min.insync.replicas join the ELR; once the ISR is at
 // least min.insync.replicas again, the ELR is emptied.
 func (ctl *Controller) updateELR(np *partitionState, oldISR []int) {
-	if !ctl.c.Broker.ELR {
+	if !ctl.h.spec.Broker.ELR {
 		return
 	}
-	if len(np.isr) >= ctl.c.minISR() {
+	if len(np.isr) >= ctl.h.minISR() {
 		np.elr = nil
 		return
 	}
@@ -192,9 +217,9 @@ func (ctl *Controller) updateELR(np *partitionState, oldISR []int) {
 
 func (ctl *Controller) set(tp int, np *partitionState) {
 	ctl.parts[tp] = np
-	c := ctl.c
+	h := ctl.h
 	for _, id := range np.replicas {
-		c.Net.Send(c.ctlNode, c.brokers[id].Node, c.k.leaderAndIsr, np)
+		h.Net.Send(h.ctlNode, h.node(id), h.k.leaderAndIsr, np)
 	}
 }
 
@@ -202,10 +227,10 @@ func (ctl *Controller) set(tp int, np *partitionState) {
 // before ELR) and loses leadership.
 // Source: KRaft ReplicationControlManager.handleBrokerFenced.
 func (ctl *Controller) fence(id int, why string) {
-	c := ctl.c
+	h := ctl.h
 	b := &ctl.brokers[id]
 	b.fenced = true
-	c.history(id, -1, history.Fence, "controller fenced broker %d (%s)", id, why)
+	h.obs.emit(id, -1, history.Fence, "controller fenced broker %d (%s)", id, why)
 	for tp, p := range ctl.parts {
 		if !slices.Contains(p.replicas, id) {
 			continue
@@ -215,7 +240,7 @@ func (ctl *Controller) fence(id int, why string) {
 			continue
 		}
 		np := p.clone()
-		if inISR && (len(np.isr) > 1 || c.Broker.ELR) {
+		if inISR && (len(np.isr) > 1 || h.spec.Broker.ELR) {
 			np.isr = remove(np.isr, id)
 			ctl.updateELR(np, p.isr)
 		}
@@ -225,7 +250,7 @@ func (ctl *Controller) fence(id int, why string) {
 			ctl.elect(tp, id)
 			continue
 		}
-		c.history(-1, tp, history.ISR, "ISR of %s shrank to %v (broker %d fenced)", c.tpName(tp), np.isr, id)
+		h.obs.emit(-1, tp, history.ISR, "ISR of %s shrank to %v (broker %d fenced)", h.tpName(tp), np.isr, id)
 		ctl.set(tp, np)
 	}
 }
@@ -235,7 +260,7 @@ func (ctl *Controller) fence(id int, why string) {
 // assignment order; with ELR (KIP-966) an unfenced ELR member; with
 // unclean.leader.election.enable any live replica; otherwise offline.
 func (ctl *Controller) elect(tp int, exclude int) {
-	c := ctl.c
+	h := ctl.h
 	p := ctl.parts[tp]
 	np := p.clone()
 	kind := ""
@@ -246,7 +271,7 @@ func (ctl *Controller) elect(tp int, exclude int) {
 			break
 		}
 	}
-	if leader < 0 && c.Broker.ELR {
+	if leader < 0 && h.spec.Broker.ELR {
 		for _, id := range p.replicas {
 			if id != exclude && ctl.live(id) && slices.Contains(p.elr, id) {
 				leader, kind = id, "from the ELR"
@@ -256,14 +281,14 @@ func (ctl *Controller) elect(tp int, exclude int) {
 			}
 		}
 	}
-	if leader < 0 && c.Broker.ELR && p.lastLeader >= 0 && p.lastLeader != exclude && ctl.live(p.lastLeader) && len(p.isr) == 0 && len(p.elr) == 0 {
+	if leader < 0 && h.spec.Broker.ELR && p.lastLeader >= 0 && p.lastLeader != exclude && ctl.live(p.lastLeader) && len(p.isr) == 0 && len(p.elr) == 0 {
 		// With ELR, an empty ISR and ELR fall back to the last known leader
 		// if it is unfenced (Kafka docs, "Eligible Leader Replicas": "Select
 		// the last known leader if it is unfenced").
 		leader, kind = p.lastLeader, "the last known leader"
 		np.isr = []int{leader}
 	}
-	if leader < 0 && c.Broker.UncleanElection {
+	if leader < 0 && h.spec.Broker.UncleanElection {
 		for _, id := range p.replicas {
 			if id != exclude && ctl.live(id) {
 				leader, kind = id, "unclean"
@@ -279,18 +304,16 @@ func (ctl *Controller) elect(tp int, exclude int) {
 			np.leader = -1
 			np.partitionEpoch++
 			ctl.set(tp, np)
-			c.history(-1, tp, history.Offline, "%s has no eligible leader: offline (ISR %v)", c.tpName(tp), np.isr)
+			h.obs.emit(-1, tp, history.Offline, "%s has no eligible leader: offline (ISR %v)", h.tpName(tp), np.isr)
 		}
 		return
 	}
 	np.leader = leader
 	np.epoch = p.epoch + 1
 	np.partitionEpoch++
-	c.history(leader, tp, history.Elect, "broker %d elected leader of %s (epoch %d, %s, ISR %v)", leader, c.tpName(tp), np.epoch, kind, np.isr)
+	h.obs.emit(leader, tp, history.Elect, "broker %d elected leader of %s (epoch %d, %s, ISR %v)", leader, h.tpName(tp), np.epoch, kind, np.isr)
 	if kind == "unclean" {
-		c.uncleanElections++
+		h.obs.uncleanElection()
 	}
 	ctl.set(tp, np)
 }
-
-func (c *Cluster) tpName(tp int) string { return fmt.Sprintf("%s-%d", c.Topic, tp) }

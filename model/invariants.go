@@ -2,6 +2,8 @@ package model
 
 import (
 	"fmt"
+
+	"acksim/sim"
 )
 
 // InvariantError is a broken model invariant: a bug in acksim, not a
@@ -17,9 +19,11 @@ func (e *InvariantError) Error() string {
 	return fmt.Sprintf("model invariant violated at %s (step %d, seed %d): %s", e.At, e.Step, e.Seed, e.What)
 }
 
-func (c *Cluster) violate(format string, args ...any) {
-	panic(&InvariantError{Seed: c.Seed, Step: c.E.Steps(), At: c.E.Now().String(), What: fmt.Sprintf(format, args...)})
+func violate(e *sim.Engine, seed uint64, format string, args ...any) {
+	panic(&InvariantError{Seed: seed, Step: e.Steps(), At: e.Now().String(), What: fmt.Sprintf(format, args...)})
 }
+
+func (c *Cluster) violate(format string, args ...any) { violate(c.E, c.Seed, format, args...) }
 
 // checkInvariants runs after every event with Spec.CheckEveryEvent (as in
 // the tests), and otherwise on every monitor tick (10 ms of virtual time)
@@ -34,26 +38,26 @@ func (c *Cluster) violate(format string, args ...any) {
 func (c *Cluster) checkInvariants() {
 	for tp, p := range c.ctl.parts {
 		if p.epoch < c.lastEpoch[tp] {
-			c.violate("%s: controller epoch went back from %d to %d", c.tpName(tp), c.lastEpoch[tp], p.epoch)
+			c.violate("%s: controller epoch went back from %d to %d", c.h.tpName(tp), c.lastEpoch[tp], p.epoch)
 		}
 		c.lastEpoch[tp] = p.epoch
 		if !c.Broker.ELR && len(p.isr) == 0 {
-			c.violate("%s: empty ISR without ELR", c.tpName(tp))
+			c.violate("%s: empty ISR without ELR", c.h.tpName(tp))
 		}
 		var leaders []int
 		for _, id := range p.replicas {
 			b := c.brokers[id]
 			r := b.reps[tp]
 			if r.HW > r.Log.LEO() {
-				c.violate("%s on broker %d: HW %d > LEO %d", c.tpName(tp), id, r.HW, r.Log.LEO())
+				c.violate("%s on broker %d: HW %d > LEO %d", c.h.tpName(tp), id, r.HW, r.Log.LEO())
 			}
 			if r.Log.durable > r.Log.LEO() {
-				c.violate("%s on broker %d: durable %d > LEO %d", c.tpName(tp), id, r.Log.durable, r.Log.LEO())
+				c.violate("%s on broker %d: durable %d > LEO %d", c.h.tpName(tp), id, r.Log.durable, r.Log.LEO())
 			}
 			if b.up && r.isLeader {
 				for _, o := range leaders {
 					if c.brokers[o].reps[tp].epoch == r.epoch {
-						c.violate("%s: brokers %d and %d both lead epoch %d", c.tpName(tp), o, id, r.epoch)
+						c.violate("%s: brokers %d and %d both lead epoch %d", c.h.tpName(tp), o, id, r.epoch)
 					}
 				}
 				leaders = append(leaders, id)
@@ -73,7 +77,7 @@ func (c *Cluster) checkInvariants() {
 			b := c.brokers[id]
 			r := b.reps[tp]
 			if id != p.leader && b.up && r.fetching && !r.needTrunc && r.leader == p.leader && r.epoch == lr.epoch && r.Log.LEO() > lr.Log.LEO() {
-				c.violate("%s: follower %d holds offsets to %d past leader %d's LEO %d in epoch %d", c.tpName(tp), id, r.Log.LEO(), p.leader, lr.Log.LEO(), r.epoch)
+				c.violate("%s: follower %d holds offsets to %d past leader %d's LEO %d in epoch %d", c.h.tpName(tp), id, r.Log.LEO(), p.leader, lr.Log.LEO(), r.epoch)
 			}
 		}
 	}

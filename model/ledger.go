@@ -15,15 +15,15 @@ type Ledger struct {
 	processed []history.Processed
 	commits   []history.Commit
 	acked     int
-	isrs      [][]int // interned ISR snapshots, so Record holds no pointers (cheap for the GC)
+	quorums   [][]int // interned quorum snapshots, so Record holds no pointers (cheap for the GC)
 }
 
-func (l *Ledger) internISR(isr []int) int32 {
-	if n := len(l.isrs); n > 0 && slices.Equal(l.isrs[n-1], isr) {
+func (l *Ledger) internQuorum(isr []int) int32 {
+	if n := len(l.quorums); n > 0 && slices.Equal(l.quorums[n-1], isr) {
 		return int32(n - 1)
 	}
-	l.isrs = append(l.isrs, slices.Clone(isr))
-	return int32(len(l.isrs) - 1)
+	l.quorums = append(l.quorums, slices.Clone(isr))
+	return int32(len(l.quorums) - 1)
 }
 
 // AckedCount is the number of acknowledged records so far (O(1)).
@@ -47,15 +47,14 @@ func (l *Ledger) attempt(b *prodBatch) {
 }
 
 // ackedAt records where a leader acknowledged a batch.
-func (l *Ledger) ackedAt(bt *history.Batch, broker int, r *Replica, acks int) {
+func (l *Ledger) ackedAt(bt *history.Batch, broker int, epoch int32, quorum []int, acks int, now sim.Time) {
 	if bt == nil {
 		return
 	}
-	isr := l.internISR(r.isr)
-	now := r.b.c.E.Now()
+	q := l.internQuorum(quorum)
 	for _, id := range bt.Records {
 		rec := &l.recs[id-1]
-		rec.AckBroker, rec.AckEpoch, rec.AckQuorum, rec.AckAcks, rec.AckAt = int16(broker), r.epoch, isr, int8(acks), now
+		rec.AckBroker, rec.AckEpoch, rec.AckQuorum, rec.AckAcks, rec.AckAt = int16(broker), epoch, q, int8(acks), now
 	}
 }
 

@@ -31,7 +31,8 @@ type prodBatch struct {
 // Producer is a Kafka producer client with its application: the workload
 // generates records, the accumulator batches them, the sender ships them.
 type Producer struct {
-	c    *Cluster
+	h    *host
+	hid  sim.HandlerID
 	Idx  int
 	Name string
 	Node sim.NodeID
@@ -76,7 +77,7 @@ type Producer struct {
 }
 
 func (p *Producer) timer(kind sim.KindID, at sim.Time, a int64, pl any) sim.Timer {
-	return p.c.E.At(at, sim.Event{H: p.c.hProducer, Kind: kind, Node: p.Node, A: a, B: p.inc, P: pl})
+	return p.h.E.At(at, sim.Event{H: p.hid, Kind: kind, Node: p.Node, A: a, B: p.inc, P: pl})
 }
 
 // Up reports whether the producer process runs.
@@ -97,19 +98,19 @@ func (p *Producer) Pending() bool {
 
 func (p *Producer) start() {
 	p.up = true
-	p.inc = p.c.nextGen()
+	p.inc = p.h.nextGen()
 	p.pid = -1
 	if p.Cfg.Idempotence {
-		p.pid = p.c.nextPID()
+		p.pid = p.h.nextPID()
 	}
-	n := p.c.Partitions
+	n := p.h.spec.Partitions
 	p.nextSeq = make([]int32, n)
 	p.lastAcked = slices.Repeat([]int32{-1}, n)
 	p.queues = make([][]*prodBatch, n)
 	p.inflight = nil
-	p.perBroker = make([]int, len(p.c.brokers))
-	p.downUntil = make([]sim.Time, len(p.c.brokers))
-	p.refusals = make([]int, len(p.c.brokers))
+	p.perBroker = make([]int, p.h.brokers()+1)
+	p.downUntil = make([]sim.Time, p.h.brokers()+1)
+	p.refusals = make([]int, p.h.brokers()+1)
 	p.leaders = make([]int, n)
 	for i := range p.leaders {
 		p.leaders[i] = -1
@@ -119,12 +120,12 @@ func (p *Producer) start() {
 	p.blocked = nil
 	p.buffered = 0
 	p.refreshMetadata()
-	first := p.c.E.Now()
+	first := p.h.E.Now()
 	if w := sim.Time(p.WL.Start); first < w {
 		first = w
 	}
 	if !p.done {
-		p.timer(p.c.k.tProduceNext, first, 0, nil)
+		p.timer(p.h.k.tProduceNext, first, 0, nil)
 	}
 }
 
@@ -134,23 +135,23 @@ func (p *Producer) refreshMetadata() {
 	if p.metaWait {
 		return
 	}
-	now := p.c.E.Now()
+	now := p.h.E.Now()
 	if next := p.lastMeta.Add(p.Cfg.RetryBackoff); p.lastMeta != 0 && now < next {
-		if !p.c.E.IsPending(p.metaTimer) {
-			p.metaTimer = p.timer(p.c.k.tMetaTimeout, next, 0, nil)
+		if !p.h.E.IsPending(p.metaTimer) {
+			p.metaTimer = p.timer(p.h.k.tMetaTimeout, next, 0, nil)
 		}
 		return
 	}
-	p.c.E.Cancel(p.metaTimer)
+	p.h.E.Cancel(p.metaTimer)
 	p.metaWait = true
 	p.lastMeta = now
-	p.c.Net.Send(p.Node, p.c.ctlNode, p.c.k.metadataReq, &metadataReq{})
-	p.metaTimer = p.timer(p.c.k.tMetaTimeout, now.Add(sim.Second), 0, nil)
+	p.h.Net.Send(p.Node, p.h.ctlNode, p.h.k.metadataReq, &metadataReq{})
+	p.metaTimer = p.timer(p.h.k.tMetaTimeout, now.Add(sim.Second), 0, nil)
 }
 
-func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
-	p := c.producerByNode[ev.Node]
-	k := &c.k
+// Handle steps the producer on a message or timer.
+func (p *Producer) Handle(e *sim.Engine, ev *sim.Event) {
+	k := &p.h.k
 	if !p.up {
 		return
 	}
@@ -180,7 +181,7 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 		p.refreshMetadata()
 	case k.metadataResp:
 		p.metaWait = false
-		p.c.E.Cancel(p.metaTimer)
+		p.h.E.Cancel(p.metaTimer)
 		m := ev.P.(*metadataResp)
 		copy(p.leaders, m.leaders)
 		if slices.Contains(p.leaders, -1) && p.Pending() {
@@ -190,7 +191,7 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 	case k.produceResp:
 		m := ev.P.(*produceResp)
 		p.onResponse(m)
-		p.c.pool.putProduceResp(m)
+		p.h.pool.putProduceResp(m)
 	case k.rst:
 		id := ev.P.(*rst).broker
 		backoff := min(sim.Second, 50*sim.Millisecond<<min(p.refusals[id], 5))
@@ -203,8 +204,8 @@ func (c *Cluster) handleProducer(e *sim.Engine, ev *sim.Event) {
 
 func (p *Producer) generate() {
 	wl := &p.WL
-	now := p.c.E.Now()
-	if (wl.Records > 0 && p.made >= wl.Records) || (wl.Duration > 0 && now >= sim.Time(wl.Start+wl.Duration)) || p.c.stopping {
+	now := p.h.E.Now()
+	if (wl.Records > 0 && p.made >= wl.Records) || (wl.Duration > 0 && now >= sim.Time(wl.Start+wl.Duration)) || p.h.stopping {
 		p.done = true
 		return
 	}
@@ -212,13 +213,13 @@ func (p *Producer) generate() {
 	if wl.Keys > 0 {
 		key = p.rng.IntN(wl.Keys)
 	}
-	id := p.c.ledger.newRecord(p.Idx, p.made, key, now)
+	id := p.h.obs.recordSent(p.Idx, p.made, key)
 	p.made++
 	if p.buffered+int64(wl.RecordSize) > p.Cfg.BufferMemory {
 		// buffer.memory is full: send() blocks the application for up to
 		// max.block.ms (KafkaProducer.doSend -> BufferPool.allocate).
 		p.blocked = &blockedSend{id: id, key: key}
-		p.timer(p.c.k.tProduceNext, now.Add(p.Cfg.MaxBlock), 1, p.blocked)
+		p.timer(p.h.k.tProduceNext, now.Add(p.Cfg.MaxBlock), 1, p.blocked)
 		return
 	}
 	p.enqueue(id, key)
@@ -227,13 +228,13 @@ func (p *Producer) generate() {
 	if wl.Poisson {
 		gap = sim.ExpDuration(p.rng, gap)
 	}
-	p.timer(p.c.k.tProduceNext, now.Add(gap), 0, nil)
+	p.timer(p.h.k.tProduceNext, now.Add(gap), 0, nil)
 }
 
 // partitionFor applies the partitioner: by key hash, else sticky (stay on a
 // partition until its batch is sent) or round-robin.
 func (p *Producer) partitionFor(key int) int {
-	n := p.c.Partitions
+	n := p.h.spec.Partitions
 	if key >= 0 {
 		return int(uint32(key)*2654435761) % n
 	}
@@ -261,7 +262,7 @@ func (p *Producer) unblock() {
 	}
 	p.blocked = nil
 	p.enqueue(b.id, b.key)
-	p.timer(p.c.k.tProduceNext, p.c.E.Now(), 0, nil)
+	p.timer(p.h.k.tProduceNext, p.h.E.Now(), 0, nil)
 }
 
 func (p *Producer) maxBlockExpired(b *blockedSend) {
@@ -269,8 +270,8 @@ func (p *Producer) maxBlockExpired(b *blockedSend) {
 		return
 	}
 	p.blocked = nil
-	p.c.ledger.finish(b.id, history.OutcomeNotWritten, "send() timed out after max.block.ms: buffer.memory full")
-	p.timer(p.c.k.tProduceNext, p.c.E.Now(), 0, nil)
+	p.h.obs.finished(b.id, history.OutcomeNotWritten, "send() timed out after max.block.ms: buffer.memory full")
+	p.timer(p.h.k.tProduceNext, p.h.E.Now(), 0, nil)
 }
 
 func (p *Producer) enqueue(id history.RecordID, key int) {
@@ -278,11 +279,11 @@ func (p *Producer) enqueue(id history.RecordID, key int) {
 	if p.buffered+int64(size) > p.Cfg.BufferMemory {
 		// Only resends reach here full (the application's own sends block in
 		// generate); a resend that finds no space fails at once.
-		p.c.ledger.finish(id, history.OutcomeNotWritten, "buffer.memory exhausted")
+		p.h.obs.finished(id, history.OutcomeNotWritten, "buffer.memory exhausted")
 		return
 	}
 	tp := p.partitionFor(key)
-	p.c.ledger.recs[id-1].TP = int32(tp)
+	p.h.obs.partitioned(id, tp)
 	p.buffered += int64(size)
 	q := p.queues[tp]
 	if n := len(q); n > 0 && q[n-1].attempts == 0 && q[n-1].bytes+size <= p.Cfg.BatchSize {
@@ -290,7 +291,7 @@ func (p *Producer) enqueue(id history.RecordID, key int) {
 		q[n-1].bytes += size
 		return
 	}
-	b := &prodBatch{producer: p.Idx, tp: tp, bytes: size, created: p.c.E.Now(), seq: -1, pid: -1}
+	b := &prodBatch{producer: p.Idx, tp: tp, bytes: size, created: p.h.E.Now(), seq: -1, pid: -1}
 	b.one[0] = id
 	b.records = b.one[:1:1] // one allocation for the common one-record batch
 	p.queues[tp] = append(q, b)
@@ -308,17 +309,17 @@ func popFront(q []*prodBatch) []*prodBatch {
 }
 
 func (p *Producer) scheduleWake(at sim.Time) {
-	if p.wakeAt != 0 && p.wakeAt <= at && p.c.E.IsPending(p.wake) {
+	if p.wakeAt != 0 && p.wakeAt <= at && p.h.E.IsPending(p.wake) {
 		return
 	}
-	p.c.E.Cancel(p.wake)
+	p.h.E.Cancel(p.wake)
 	p.wakeAt = at
-	p.wake = p.timer(p.c.k.tSenderWake, at, 0, nil)
+	p.wake = p.timer(p.h.k.tSenderWake, at, 0, nil)
 }
 
 // drain sends every ready batch the in-flight limits allow (Sender.sendProducerData).
 func (p *Producer) drain() {
-	now := p.c.E.Now()
+	now := p.h.E.Now()
 	needMeta := false
 	for tp := range p.queues {
 		for len(p.queues[tp]) > 0 {
@@ -353,7 +354,7 @@ func (p *Producer) drain() {
 			}
 			p.queues[tp] = popFront(q)
 			p.send(b, leader)
-			if tp == p.sticky%p.c.Partitions {
+			if tp == p.sticky%p.h.spec.Partitions {
 				p.sticky++
 			}
 		}
@@ -371,7 +372,7 @@ func (p *Producer) drain() {
 }
 
 func (p *Producer) send(b *prodBatch, leader int) {
-	c := p.c
+	h := p.h
 	if p.Cfg.Idempotence && b.seq < 0 {
 		b.pid = p.pid
 		b.seq = p.nextSeq[b.tp]
@@ -381,20 +382,20 @@ func (p *Producer) send(b *prodBatch, leader int) {
 	b.corr = p.corr
 	b.broker = leader
 	b.attempts++
-	c.ledger.attempt(b)
-	req := c.pool.produceReq()
+	h.obs.attempted(b)
+	req := h.pool.produceReq()
 	*req = produceReq{corr: b.corr, tp: b.tp, batch: b, acks: p.Cfg.Acks, timeout: p.Cfg.RequestTimeout}
-	c.Net.Send(p.Node, c.brokers[leader].Node, c.k.produce, req)
+	h.Net.Send(p.Node, h.node(leader), h.k.produce, req)
 	if p.Cfg.Acks == 0 {
 		// acks=0: complete when sent; the offset is unknown (-1).
 		p.buffered -= int64(b.bytes)
-		c.ledger.ack(b, -1, c.E.Now())
+		h.obs.producerAcked(b, -1)
 		p.unblock()
 		return
 	}
 	p.inflight = append(p.inflight, b)
 	p.perBroker[leader]++
-	b.sentAt = c.E.Now()
+	b.sentAt = h.E.Now()
 	p.armRequestTimeout()
 }
 
@@ -412,10 +413,10 @@ func (p *Producer) takeInflight(corr int64) *prodBatch {
 // armRequestTimeout makes sure the request timer is armed at the oldest
 // in-flight request's deadline (in-flight requests are in send order).
 func (p *Producer) armRequestTimeout() {
-	if len(p.inflight) == 0 || p.c.E.IsPending(p.reqTimer) {
+	if len(p.inflight) == 0 || p.h.E.IsPending(p.reqTimer) {
 		return // an armed timer is due no later than any request's deadline
 	}
-	p.reqTimer = p.timer(p.c.k.tReqTimeout, p.inflight[0].sentAt.Add(p.Cfg.RequestTimeout), 0, nil)
+	p.reqTimer = p.timer(p.h.k.tReqTimeout, p.inflight[0].sentAt.Add(p.Cfg.RequestTimeout), 0, nil)
 }
 
 func (p *Producer) onResponse(m *produceResp) {
@@ -429,10 +430,7 @@ func (p *Producer) onResponse(m *produceResp) {
 			p.lastAcked[b.tp] = max(p.lastAcked[b.tp], b.lastSeq())
 		}
 		p.buffered -= int64(b.bytes)
-		p.c.ledger.ack(b, m.base, p.c.E.Now())
-		if end := m.base + int64(len(b.records)); m.base >= 0 && end > p.c.ackedEnd[b.tp] {
-			p.c.ackedEnd[b.tp] = end
-		}
+		p.h.obs.producerAcked(b, m.base)
 	} else {
 		p.retry(b, m.err)
 	}
@@ -457,8 +455,8 @@ func (p *Producer) disconnect(broker int) {
 // retry decides between another attempt and failing the batch
 // (Sender.canRetry: retriable, attempts left, within delivery.timeout.ms).
 func (p *Producer) retry(b *prodBatch, err ErrCode) {
-	c := p.c
-	now := c.E.Now()
+	h := p.h
+	now := h.E.Now()
 	b.lastErr = err
 	if err.Ambiguous() {
 		b.maybeWritten = true
@@ -491,7 +489,7 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 // is bumped or re-sent (TransactionManager.maybeResolveSequences). Bumping
 // there would re-send written batches under a new id: duplicates.
 func (p *Producer) fail(b *prodBatch) {
-	c := p.c
+	h := p.h
 	p.buffered -= int64(b.bytes)
 	defer p.unblock()
 	why := fmt.Sprintf("failed after %d attempt(s): %s", b.attempts, b.lastErr)
@@ -500,11 +498,11 @@ func (p *Producer) fail(b *prodBatch) {
 		outcome = history.OutcomeUnknown
 	}
 	for _, id := range b.records {
-		c.ledger.finish(id, outcome, why)
+		h.obs.finished(id, outcome, why)
 	}
 	resolved := b.pid == p.pid && b.seq >= 0 && b.lastSeq() <= p.lastAcked[b.tp]
 	if p.Cfg.Idempotence && b.seq >= 0 && !resolved {
-		p.pid = c.nextPID()
+		p.pid = h.nextPID()
 		for tp := range p.nextSeq {
 			p.nextSeq[tp] = 0
 			p.lastAcked[tp] = -1
@@ -513,11 +511,11 @@ func (p *Producer) fail(b *prodBatch) {
 			}
 		}
 	}
-	if p.WL.OnError == "resend" && !c.stopping && p.up {
+	if p.WL.OnError == "resend" && !h.stopping && p.up {
 		// The application sends the same message again, as a new record.
 		for _, id := range b.records {
-			c.ledger.resent(id)
-			p.enqueue(id, int(c.ledger.recs[id-1].Key))
+			h.obs.resent(id)
+			p.enqueue(id, h.obs.key(id))
 		}
 	}
 }
@@ -528,13 +526,13 @@ func (p *Producer) Crash() {
 	if !p.up {
 		return
 	}
-	c := p.c
+	h := p.h
 	p.up = false
-	p.inc = c.nextGen()
-	c.E.Cancel(p.reqTimer)
+	p.inc = h.nextGen()
+	h.E.Cancel(p.reqTimer)
 	for _, b := range p.inflight {
 		for _, id := range b.records {
-			c.ledger.finish(id, history.OutcomeUnknown, "producer crashed with the request in flight")
+			h.obs.finished(id, history.OutcomeUnknown, "producer crashed with the request in flight")
 		}
 	}
 	for _, q := range p.queues {
@@ -544,12 +542,12 @@ func (p *Producer) Crash() {
 				o = history.OutcomeUnknown
 			}
 			for _, id := range b.records {
-				c.ledger.finish(id, o, "producer crashed with the record in its buffer")
+				h.obs.finished(id, o, "producer crashed with the record in its buffer")
 			}
 		}
 	}
 	p.inflight, p.queues = nil, nil
-	c.history(-1, -1, history.ProducerCrash, "producer %s crashed", p.Name)
+	h.obs.emit(-1, -1, history.ProducerCrash, "producer %s crashed", p.Name)
 }
 
 // Restart starts the producer again with a new producer id.
@@ -557,6 +555,6 @@ func (p *Producer) Restart() {
 	if p.up {
 		return
 	}
-	p.c.history(-1, -1, history.ProducerRestart, "producer %s restarted", p.Name)
+	p.h.obs.emit(-1, -1, history.ProducerRestart, "producer %s restarted", p.Name)
 	p.start()
 }

@@ -9,7 +9,7 @@ import (
 // Recording. Call it before Start; it changes nothing in the run.
 func (c *Cluster) RecordMessages() {
 	c.Net.Record()
-	c.pool.off = true // the recording keeps payloads: none may be reused
+	c.h.pool.off = true // the recording keeps payloads: none may be reused
 }
 
 // Recording returns what a space-time diagram needs: the nodes as lanes

@@ -1,0 +1,53 @@
+package model
+
+import (
+	"math/rand/v2"
+
+	"acksim/sim"
+)
+
+// host is all a node may touch: the engine and the network, the observer,
+// the random streams, the configuration and a lookup of other nodes. A node
+// never reaches another node's state through it, only its address.
+type host struct {
+	E    *sim.Engine
+	Net  *sim.Network
+	obs  *recorder
+	k    kinds
+	pool pool
+	spec *Spec
+
+	diskRng *rand.Rand
+	ctlNode sim.NodeID
+	// brokerNodes is the network node of each broker id (index 0 unused).
+	brokerNodes []sim.NodeID
+	// producerNode marks the nodes of producers (indexed by node), for a
+	// dead broker's connection refusals.
+	producerNode []bool
+	// clientNodes are the producers' then the consumers' nodes.
+	clientNodes []sim.NodeID
+
+	gen, pid int64
+	// stopping: producers generate no new records (recovery has begun).
+	stopping bool
+	// leadershipChanged runs after a replica becomes leader (the cluster
+	// checks its invariants there).
+	leadershipChanged func()
+}
+
+func (h *host) nextGen() int64 { h.gen++; return h.gen }
+func (h *host) nextPID() int64 { h.pid++; return h.pid }
+
+// node is broker id's network node.
+func (h *host) node(broker int) sim.NodeID { return h.brokerNodes[broker] }
+
+// brokers is the number of brokers (ids 1..brokers).
+func (h *host) brokers() int { return len(h.brokerNodes) - 1 }
+
+// minISR is the effective min.insync.replicas: min(minISR, RF).
+func (h *host) minISR() int { return min(h.spec.Broker.MinISR, h.spec.RF) }
+
+func (h *host) tpName(tp int) string { return h.obs.tpName(tp) }
+
+// violate reports a broken model invariant (a bug in acksim).
+func (h *host) violate(format string, args ...any) { violate(h.E, h.spec.Seed, format, args...) }

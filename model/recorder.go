@@ -1,0 +1,111 @@
+package model
+
+import (
+	"fmt"
+
+	"acksim/history"
+	"acksim/sim"
+)
+
+// recorder is the one observer of a run. Nodes tell it what happened (a
+// record sent, appended, acknowledged, removed; an election; a fault) and it
+// keeps the ledger, the history and the monitors. Protocol code never writes
+// the ledger or the history itself.
+type recorder struct {
+	e       *sim.Engine
+	ledger  Ledger
+	events  []history.Event
+	removed []history.Removal
+	unclean int // unclean elections
+
+	// nodeOf gives the trace node of an event's broker (the controller's
+	// node for -1).
+	nodeOf func(broker int) sim.NodeID
+	// noteKinds are the trace kinds of events ("event.<kind>"), registered
+	// with the engine the first time each kind happens.
+	noteKinds [history.NumKinds]sim.KindID
+	noted     [history.NumKinds]bool
+	topic     string
+
+	// Monitors, sampled every monitorTick (see Cluster.monitor).
+	unavailable []sim.Duration // per partition
+	atRisk      sim.Duration
+	ackedEnd    []int64 // per partition: end of the highest acknowledged offset
+}
+
+func newRecorder(e *sim.Engine, topic string, partitions int) *recorder {
+	return &recorder{e: e, topic: topic, unavailable: make([]sim.Duration, partitions), ackedEnd: make([]int64, partitions)}
+}
+
+func (o *recorder) tpName(tp int) string { return fmt.Sprintf("%s-%d", o.topic, tp) }
+
+// emit records an event worth telling a user, in the history and the trace.
+func (o *recorder) emit(broker, tp int, kind history.Kind, format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	o.events = append(o.events, history.Event{At: o.e.Now(), Broker: broker, TP: tp, Kind: kind, Text: text})
+	if !o.noted[kind] {
+		o.noteKinds[kind], o.noted[kind] = o.e.Kind("event."+kind.String()), true
+	}
+	o.e.Note(o.nodeOf(broker), o.noteKinds[kind], int64(broker), int64(tp), text)
+}
+
+// removal records batches leaving a replica's log (verb: history.Truncated
+// or history.Lost).
+func (o *recorder) removal(broker, tp int, removed []*history.Batch, verb history.Kind, why string) {
+	if len(removed) == 0 {
+		return
+	}
+	from, to := removed[0].Base, removed[len(removed)-1].End()-1
+	o.removed = append(o.removed, history.Removal{At: o.e.Now(), Broker: broker, TP: tp, Verb: verb, Why: why, From: from, To: to, Batches: removed})
+	o.emit(broker, tp, verb, "broker %d %s offsets %d-%d of %s (%s)", broker, verb, from, to, o.tpName(tp), why)
+}
+
+// leaderAppended records a leader's append; with acks=0 the append is all
+// the acknowledgement there is.
+func (o *recorder) leaderAppended(bt *history.Batch, broker, tp int, epoch int32, quorum []int, acks int) {
+	if acks == 0 {
+		o.ledger.ackedAt(bt, broker, epoch, quorum, 0, o.e.Now())
+		o.ackedEnd[tp] = max(o.ackedEnd[tp], bt.End())
+	}
+}
+
+// leaderAcked records where a leader acknowledged a batch: its epoch and
+// the quorum whose copies counted (Kafka: the ISR).
+func (o *recorder) leaderAcked(bt *history.Batch, broker int, epoch int32, quorum []int, acks int) {
+	o.ledger.ackedAt(bt, broker, epoch, quorum, acks, o.e.Now())
+}
+
+// producerAcked records that a producer was told a batch is written at base
+// (-1: unknown, acks=0).
+func (o *recorder) producerAcked(b *prodBatch, base int64) {
+	o.ledger.ack(b, base, o.e.Now())
+	if end := base + int64(len(b.records)); base >= 0 && end > o.ackedEnd[b.tp] {
+		o.ackedEnd[b.tp] = end
+	}
+}
+
+// recordSent records a new application record and returns its id.
+func (o *recorder) recordSent(producer, seq, key int) history.RecordID {
+	return o.ledger.newRecord(producer, seq, key, o.e.Now())
+}
+
+// partitioned records the partition a record was assigned to.
+func (o *recorder) partitioned(id history.RecordID, tp int) { o.ledger.recs[id-1].TP = int32(tp) }
+
+// key is a record's key (-1 none).
+func (o *recorder) key(id history.RecordID) int { return int(o.ledger.recs[id-1].Key) }
+
+func (o *recorder) attempted(b *prodBatch) { o.ledger.attempt(b) }
+
+// finished records a record's end without an ack.
+func (o *recorder) finished(id history.RecordID, out history.Outcome, why string) {
+	o.ledger.finish(id, out, why)
+}
+
+func (o *recorder) resent(id history.RecordID) { o.ledger.resent(id) }
+
+func (o *recorder) processed(p history.Processed) { o.ledger.process(p) }
+
+func (o *recorder) committed(c history.Commit) { o.ledger.commit(c) }
+
+func (o *recorder) uncleanElection() { o.unclean++ }
