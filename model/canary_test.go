@@ -10,7 +10,7 @@ import (
 )
 
 func spec(profile string, acks int, minISR int) model.Spec {
-	pr := model.Profiles[profile]
+	pr, _ := model.LookupProfile(profile)
 	pc := model.DefaultProducer(pr)
 	pc.Acks = acks
 	pc.Idempotence = pc.Idempotence && acks == -1

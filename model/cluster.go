@@ -112,7 +112,7 @@ func New(s Spec) *Cluster {
 	c := &Cluster{Spec: s}
 	streams := sim.Streams{Master: s.Seed, Trial: s.Trial}
 	c.E = sim.NewEngine()
-	h := &host{E: c.E, spec: &c.Spec}
+	h := &host{E: c.E, spec: &c.Spec, trunc: s.Broker.Rules.truncation()}
 	c.h = h
 	h.k.init(c.E)
 	h.obs = newRecorder(c.E, s.Topic, s.Partitions)
@@ -161,7 +161,7 @@ func New(s Spec) *Cluster {
 		}
 		c.ctl.parts = append(c.ctl.parts, &partitionState{tp: tp, leader: reps[0], epoch: 0, isr: slices.Clone(reps), replicas: reps, lastLeader: -1})
 		for _, id := range reps {
-			r := &Replica{b: c.brokers[id], TP: tp, leader: -1, epoch: -1, pEpoch: -1, fol: make([]followerState, s.Brokers+1), replicas: reps}
+			r := &Replica{b: c.brokers[id], TP: tp, leader: -1, epoch: -1, pEpoch: -1, lead: leaderState{fol: make([]followerProgress, s.Brokers+1)}, replicas: reps}
 			c.brokers[id].reps[tp] = r
 		}
 	}
@@ -442,7 +442,7 @@ func (c *Cluster) Converged() bool {
 			return false
 		}
 		lr := c.brokers[p.leader].reps[tp]
-		if !lr.isLeader || lr.HW != lr.Log.LEO() || len(p.isr) != len(p.replicas) {
+		if lr.role != leading || lr.HW != lr.Log.LEO() || len(p.isr) != len(p.replicas) {
 			return false
 		}
 		for _, id := range p.replicas {

@@ -8,33 +8,56 @@
 // cancel. Each Kafka rule names its source in a comment.
 package model
 
-import (
-	"fmt"
-	"sort"
+import "acksim/sim"
 
-	"acksim/sim"
-)
-
-// Profile is a Kafka version profile: the defaults and rule switches that
-// changed over Kafka's history (../shared/kafka-semantics.md §2).
+// Profile is a Kafka version profile (../shared/kafka-semantics.md §2), in
+// three parts: the rules the broker follows, the features the version has
+// (used to validate scenarios) and the configuration defaults.
 type Profile struct {
-	Name string
-	// Rule switches.
-	EpochTruncation      bool // KIP-101 (0.11): followers truncate by leader epoch, not to their HW
-	StrictMinISRHW       bool // KAFKA-15583 (3.7): the HW does not advance while |ISR| < min.insync.replicas
-	ELR                  bool // KIP-966 (4.1 default): eligible leader replicas
-	KRaft                bool // KRaft controller (3.3+ production); else ZooKeeper
-	IdempotenceAvailable bool // KIP-98 (0.11)
-	DeliveryTimeout      bool // KIP-91 (2.1): delivery.timeout.ms bounds retries
-	// Broker defaults.
+	Name     string
+	Rules    Rules
+	Features Features
+	Defaults Defaults
+}
+
+// Rules are the behaviour switches that changed over Kafka's history. The
+// broker configuration embeds them, so a scenario can override one.
+type Rules struct {
+	EpochTruncation bool // KIP-101 (0.11): followers truncate by leader epoch, not to their HW
+	StrictMinISRHW  bool // KAFKA-15583 (3.7): the HW does not advance while |ISR| < min.insync.replicas
+	ELR             bool // KIP-966 (4.1 default): eligible leader replicas
+}
+
+// truncation is the truncation rule the broker follows.
+func (r Rules) truncation() truncationRule {
+	if r.EpochTruncation {
+		return epochTruncation{}
+	}
+	return hwTruncation{}
+}
+
+// Features is what a version supports; scenarios that ask for more are
+// rejected.
+type Features struct {
+	KRaft           bool // KRaft controller (3.3+ production); else ZooKeeper
+	Idempotence     bool // KIP-98 (0.11): the idempotent producer
+	DeliveryTimeout bool // KIP-91 (2.1): delivery.timeout.ms bounds retries
+	MinISR          bool // min.insync.replicas exists from 0.8.2 (KAFKA-1555)
+	// IdempotentInFlight is the most requests in flight an idempotent
+	// producer may have: 1 in 0.11, 5 from 1.0 (KAFKA-5494).
+	IdempotentInFlight int
+}
+
+// Defaults are the configuration defaults of a version.
+type Defaults struct {
+	// Broker.
 	UncleanElection        bool
-	MinISRAvailable        bool // min.insync.replicas exists from 0.8.2 (KAFKA-1555)
 	ReplicaLagTimeMax      sim.Duration
 	SessionTimeout         sim.Duration // ZK session or broker.session.timeout.ms
 	HeartbeatInterval      sim.Duration
 	FlushIntervalMessages  int64        // log.flush.interval.messages; 0 = never
 	FlushSchedulerInterval sim.Duration // log.flush.scheduler.interval.ms; 0 = never
-	// Client defaults.
+	// Clients.
 	Acks            int
 	Retries         int
 	Idempotence     bool
@@ -42,33 +65,35 @@ type Profile struct {
 	ConsumerSession sim.Duration
 }
 
-// Profiles lists the version profiles by name.
-var Profiles = map[string]Profile{
+// profiles lists the version profiles in version order.
+var profiles = []Profile{
 	// 0.8.2: the Scala producer defaulted to acks=0 (request.required.acks),
 	// unclean election on (KIP-106 changed it in 0.11), HW truncation.
-	"0.8": {Name: "0.8", UncleanElection: true, MinISRAvailable: true, ReplicaLagTimeMax: 10 * sim.Second,
-		SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second, Acks: 0, Retries: 0,
-		ConsumerSession: 10 * sim.Second},
-	"0.10": {Name: "0.10", UncleanElection: true, MinISRAvailable: true, ReplicaLagTimeMax: 10 * sim.Second,
-		SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second, Acks: 1, Retries: 0,
-		ConsumerSession: 10 * sim.Second},
-	"0.11": {Name: "0.11", EpochTruncation: true, IdempotenceAvailable: true, MinISRAvailable: true,
-		ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second,
-		Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second},
-	"2.8": {Name: "2.8", DeliveryTimeout: true, EpochTruncation: true, IdempotenceAvailable: true, MinISRAvailable: true,
-		ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
-		Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second},
-	"3.6": {Name: "3.6", DeliveryTimeout: true, EpochTruncation: true, IdempotenceAvailable: true, KRaft: true, MinISRAvailable: true,
-		ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
-		Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second},
-	"3.9": {Name: "3.9", DeliveryTimeout: true, EpochTruncation: true, StrictMinISRHW: true, IdempotenceAvailable: true, KRaft: true,
-		MinISRAvailable: true, ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second,
-		HeartbeatInterval: 2 * sim.Second, Acks: -1, Retries: maxInt32, Idempotence: true,
-		ConsumerSession: 45 * sim.Second},
-	"4.1": {Name: "4.1", DeliveryTimeout: true, EpochTruncation: true, StrictMinISRHW: true, ELR: true, IdempotenceAvailable: true,
-		KRaft: true, MinISRAvailable: true, ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second,
-		HeartbeatInterval: 2 * sim.Second, Acks: -1, Retries: maxInt32, Idempotence: true,
-		LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second},
+	{Name: "0.8", Features: Features{MinISR: true},
+		Defaults: Defaults{UncleanElection: true, ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second,
+			HeartbeatInterval: 2 * sim.Second, Acks: 0, Retries: 0, ConsumerSession: 10 * sim.Second}},
+	{Name: "0.10", Features: Features{MinISR: true},
+		Defaults: Defaults{UncleanElection: true, ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second,
+			HeartbeatInterval: 2 * sim.Second, Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second}},
+	{Name: "0.11", Rules: Rules{EpochTruncation: true}, Features: Features{Idempotence: true, MinISR: true, IdempotentInFlight: 1},
+		Defaults: Defaults{ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second,
+			Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second}},
+	{Name: "2.8", Rules: Rules{EpochTruncation: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5},
+		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
+			Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second}},
+	{Name: "3.6", Rules: Rules{EpochTruncation: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5},
+		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
+			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
+	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5},
+		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
+			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
+	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5},
+		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
+			Acks: -1, Retries: maxInt32, Idempotence: true, LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second}},
 }
 
 // DefaultProfile is used when a scenario names none.
@@ -76,21 +101,23 @@ const DefaultProfile = "3.9"
 
 const maxInt32 = 1<<31 - 1
 
-// ProfileNames returns the profile names in version order.
-func ProfileNames() []string {
-	names := make([]string, 0, len(Profiles))
-	for n := range Profiles {
-		names = append(names, n)
+// LookupProfile returns the profile with that name.
+func LookupProfile(name string) (Profile, bool) {
+	for _, p := range profiles {
+		if p.Name == name {
+			return p, true
+		}
 	}
-	sort.Slice(names, func(i, j int) bool { return versionLess(names[i], names[j]) })
-	return names
+	return Profile{}, false
 }
 
-func versionLess(a, b string) bool {
-	var a1, a2, b1, b2 int
-	fmt.Sscanf(a, "%d.%d", &a1, &a2)
-	fmt.Sscanf(b, "%d.%d", &b1, &b2)
-	return a1 < b1 || (a1 == b1 && a2 < b2)
+// ProfileNames returns the profile names in version order.
+func ProfileNames() []string {
+	names := make([]string, 0, len(profiles))
+	for _, p := range profiles {
+		names = append(names, p.Name)
+	}
+	return names
 }
 
 // BrokerConfig holds broker and topic settings under Kafka's names.
@@ -107,9 +134,9 @@ type BrokerConfig struct {
 	HWCheckpointInterval   sim.Duration // replica.high.watermark.checkpoint.interval.ms (5 s)
 	SessionTimeout         sim.Duration // broker.session.timeout.ms (KRaft) or zookeeper.session.timeout.ms
 	HeartbeatInterval      sim.Duration // broker.heartbeat.interval.ms
-	ELR                    bool         // eligible.leader.replicas.version (KIP-966)
-	EpochTruncation        bool         // KIP-101 (0.11+)
-	StrictMinISRHW         bool         // KAFKA-15583 (3.7+)
+	// Rules: the version's rule switches (Rules.ELR is
+	// eligible.leader.replicas.enable, KIP-966).
+	Rules
 }
 
 // OSConfig models Linux writeback of dirty page-cache data.
@@ -173,21 +200,20 @@ type ConsumerConfig struct {
 
 // DefaultBroker returns broker defaults for a profile.
 func DefaultBroker(p Profile) BrokerConfig {
+	d := &p.Defaults
 	return BrokerConfig{
 		MinISR:                 1,
-		UncleanElection:        p.UncleanElection,
-		ReplicaLagTimeMax:      p.ReplicaLagTimeMax,
+		UncleanElection:        d.UncleanElection,
+		ReplicaLagTimeMax:      d.ReplicaLagTimeMax,
 		FetchWaitMax:           500 * sim.Millisecond,
 		FetchBackoff:           1 * sim.Second,
 		ReplicaSocketTimeout:   30 * sim.Second,
-		FlushIntervalMessages:  p.FlushIntervalMessages,
-		FlushSchedulerInterval: p.FlushSchedulerInterval,
+		FlushIntervalMessages:  d.FlushIntervalMessages,
+		FlushSchedulerInterval: d.FlushSchedulerInterval,
 		HWCheckpointInterval:   5 * sim.Second,
-		SessionTimeout:         p.SessionTimeout,
-		HeartbeatInterval:      p.HeartbeatInterval,
-		ELR:                    p.ELR,
-		EpochTruncation:        p.EpochTruncation,
-		StrictMinISRHW:         p.StrictMinISRHW,
+		SessionTimeout:         d.SessionTimeout,
+		HeartbeatInterval:      d.HeartbeatInterval,
+		Rules:                  p.Rules,
 	}
 }
 
@@ -198,14 +224,15 @@ func DefaultOS() OSConfig {
 
 // DefaultProducer returns producer defaults for a profile.
 func DefaultProducer(p Profile) ProducerConfig {
+	d := &p.Defaults
 	dt := 120 * sim.Second
-	if !p.DeliveryTimeout {
+	if !p.Features.DeliveryTimeout {
 		dt = 24 * sim.Hour // before KIP-91 only `retries` bounds a batch's life
 	}
 	return ProducerConfig{
-		Acks: p.Acks, Retries: p.Retries, RetryBackoff: 100 * sim.Millisecond,
+		Acks: d.Acks, Retries: d.Retries, RetryBackoff: 100 * sim.Millisecond,
 		DeliveryTimeout: dt, RequestTimeout: 30 * sim.Second, MaxInFlight: 5,
-		Idempotence: p.Idempotence, BatchSize: 16384, Linger: p.LingerMs, BufferMemory: 32 << 20,
+		Idempotence: d.Idempotence, BatchSize: 16384, Linger: d.LingerMs, BufferMemory: 32 << 20,
 		MaxBlock: 60 * sim.Second, Partitioner: "sticky",
 	}
 }
@@ -214,7 +241,7 @@ func DefaultProducer(p Profile) ProducerConfig {
 func DefaultConsumer(p Profile) ConsumerConfig {
 	return ConsumerConfig{
 		AutoCommit: true, AutoCommitInterval: 5 * sim.Second, MaxPollRecords: 500,
-		SessionTimeout: p.ConsumerSession, HeartbeatInterval: 3 * sim.Second, ResetLatest: true,
+		SessionTimeout: p.Defaults.ConsumerSession, HeartbeatInterval: 3 * sim.Second, ResetLatest: true,
 		ProcessingTime: 100 * sim.Microsecond,
 	}
 }

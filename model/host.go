@@ -16,6 +16,8 @@ type host struct {
 	k    kinds
 	pool pool
 	spec *Spec
+	// trunc is the truncation rule of the broker configuration's era.
+	trunc truncationRule
 
 	diskRng *rand.Rand
 	ctlNode sim.NodeID

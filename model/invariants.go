@@ -54,7 +54,7 @@ func (c *Cluster) checkInvariants() {
 			if r.Log.durable > r.Log.LEO() {
 				c.violate("%s on broker %d: durable %d > LEO %d", c.h.tpName(tp), id, r.Log.durable, r.Log.LEO())
 			}
-			if b.up && r.isLeader {
+			if b.up && r.role == leading {
 				for _, o := range leaders {
 					if c.brokers[o].reps[tp].epoch == r.epoch {
 						c.violate("%s: brokers %d and %d both lead epoch %d", c.h.tpName(tp), o, id, r.epoch)
@@ -66,17 +66,17 @@ func (c *Cluster) checkInvariants() {
 		// Before 0.11 a follower truncates to its HW and may hold more than
 		// a leader that lost data until OFFSET_OUT_OF_RANGE truncates it:
 		// that window is the pre-KIP-101 divergence, not a model bug.
-		if !c.Broker.EpochTruncation || p.leader < 0 || !c.brokers[p.leader].up {
+		if !c.h.trunc.prefixHolds() || p.leader < 0 || !c.brokers[p.leader].up {
 			continue
 		}
 		lr := c.brokers[p.leader].reps[tp]
-		if !lr.isLeader {
+		if lr.role != leading {
 			continue
 		}
 		for _, id := range p.replicas {
 			b := c.brokers[id]
 			r := b.reps[tp]
-			if id != p.leader && b.up && r.fetching && !r.needTrunc && r.leader == p.leader && r.epoch == lr.epoch && r.Log.LEO() > lr.Log.LEO() {
+			if id != p.leader && b.up && r.role == following && r.fetch.phase != truncating && r.leader == p.leader && r.epoch == lr.epoch && r.Log.LEO() > lr.Log.LEO() {
 				c.violate("%s: follower %d holds offsets to %d past leader %d's LEO %d in epoch %d", c.h.tpName(tp), id, r.Log.LEO(), p.leader, lr.Log.LEO(), r.epoch)
 			}
 		}

@@ -9,7 +9,7 @@ import (
 )
 
 func baseSpec(profile string) Spec {
-	pr := Profiles[profile]
+	pr, _ := LookupProfile(profile)
 	pc := DefaultProducer(pr)
 	return Spec{
 		Profile: pr, Brokers: 3, Topic: "events", Partitions: 1, RF: 3,
@@ -78,7 +78,7 @@ func TestInvariantsFire(t *testing.T) {
 			l := c.ctl.parts[0].leader
 			for _, id := range c.ctl.parts[0].replicas {
 				if id != l {
-					c.brokers[id].reps[0].isLeader = true
+					c.brokers[id].reps[0].role = leading
 					c.brokers[id].reps[0].epoch = c.brokers[l].reps[0].epoch
 					return
 				}

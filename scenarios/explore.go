@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"acksim/model"
 	"acksim/sim"
 
 	"go.yaml.in/yaml/v3"
@@ -304,7 +305,7 @@ func DrawConfig(t *rapid.T) []string {
 	flush := rapid.SampledFrom([]string{"1", "never"}).Draw(t, "log.flush.interval.messages")
 	unclean := rapid.SampledFrom([]string{"false", "true"}).Draw(t, "unclean.leader.election.enable")
 	idem := "false"
-	if acks == "all" && kafka != "0.11" {
+	if prof, _ := model.LookupProfile(kafka); acks == "all" && prof.Features.IdempotentInFlight >= model.DefaultProducer(prof).MaxInFlight {
 		idem = rapid.SampledFrom([]string{"true", "false"}).Draw(t, "enable.idempotence")
 	}
 	return []string{"kafka=" + kafka, "acks=" + acks, "min.insync.replicas=" + minISR,

@@ -171,7 +171,7 @@ var settings = []setting{
 	msKey("replica.high.watermark.checkpoint.interval.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.HWCheckpointInterval }),
 	{name: "broker.session.timeout.ms", scope: scopeBroker, help: "a duration; KRaft profiles only (3.6+)",
 		apply: func(t *target, v string) (bool, string) {
-			if !t.prof.KRaft {
+			if !t.prof.Features.KRaft {
 				return false, "not a setting of ZooKeeper-era profile " + t.prof.Name + "; use zookeeper.session.timeout.ms"
 			}
 			d, ok := parseMs(v)
@@ -183,7 +183,7 @@ var settings = []setting{
 		}},
 	{name: "zookeeper.session.timeout.ms", scope: scopeBroker, help: "a duration; ZooKeeper profiles only (before 3.6)",
 		apply: func(t *target, v string) (bool, string) {
-			if t.prof.KRaft {
+			if t.prof.Features.KRaft {
 				return false, "not a setting of KRaft profile " + t.prof.Name + "; use broker.session.timeout.ms"
 			}
 			d, ok := parseMs(v)
@@ -200,7 +200,7 @@ var settings = []setting{
 			if !ok {
 				return false, "true or false"
 			}
-			if b && !t.prof.KRaft {
+			if b && !t.prof.Features.KRaft {
 				return false, "eligible leader replicas (KIP-966) need KRaft; profile " + t.prof.Name + " uses ZooKeeper"
 			}
 			t.b.ELR = b
@@ -248,7 +248,7 @@ var settings = []setting{
 	intKey("retries", scopeProducer, 0, math.MaxInt32, func(t *target, n int64) { t.p.Retries = int(n); t.pset["retries"] = true }),
 	msKey("retry.backoff.ms", scopeProducer, 0, func(t *target) *sim.Duration { return &t.p.RetryBackoff }),
 	{name: "delivery.timeout.ms", scope: scopeProducer, help: "a duration; Kafka 2.1+ (KIP-91)", apply: func(t *target, v string) (bool, string) {
-		if !t.prof.DeliveryTimeout {
+		if !t.prof.Features.DeliveryTimeout {
 			return false, "delivery.timeout.ms does not exist before Kafka 2.1 (KIP-91); profile " + t.prof.Name
 		}
 		d, ok := parseMs(v)
@@ -269,7 +269,7 @@ var settings = []setting{
 		if !ok {
 			return false, "true or false"
 		}
-		if b && !t.prof.IdempotenceAvailable {
+		if b && !t.prof.Features.Idempotence {
 			return false, "the idempotent producer does not exist before Kafka 0.11 (KIP-98); profile " + t.prof.Name
 		}
 		t.p.Idempotence = b

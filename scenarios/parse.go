@@ -190,7 +190,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 			s.Source = strings.TrimSpace(w.str(v, key))
 		case "kafka":
 			k := w.str(v, key)
-			if _, ok := model.Profiles[k]; !ok {
+			if _, ok := model.LookupProfile(k); !ok {
 				w.fail(v, key, k, "unknown version profile; one of: "+strings.Join(model.ProfileNames(), ", "))
 			}
 			s.Kafka = k

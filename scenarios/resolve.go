@@ -32,7 +32,7 @@ func (s *Scenario) Set(kv string) error {
 	}
 	switch k {
 	case "kafka":
-		if _, ok := model.Profiles[v]; !ok {
+		if _, ok := model.LookupProfile(v); !ok {
 			return bad("unknown version profile; one of: " + strings.Join(model.ProfileNames(), ", "))
 		}
 		s.Kafka = v
@@ -127,7 +127,7 @@ func (s *Scenario) errAt(field string, value any, allowed string) *Error {
 // Resolve applies the version profile's defaults, then every setting, and
 // checks combinations that cannot work.
 func (s *Scenario) Resolve() (*Resolved, error) {
-	prof := model.Profiles[s.Kafka]
+	prof, _ := model.LookupProfile(s.Kafka)
 	var errs Errors
 	r := &Resolved{}
 	spec := model.Spec{
@@ -202,7 +202,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		errs = append(errs, &Error{File: file, Line: minISRLine, Field: minISRField, Value: fmt.Sprint(spec.Broker.MinISR),
 			Allowed: fmt.Sprintf("min.insync.replicas cannot be larger than the replication factor (%d): every acks=all write would be refused", s.RF)})
 	}
-	if !prof.MinISRAvailable && spec.Broker.MinISR > 1 {
+	if !prof.Features.MinISR && spec.Broker.MinISR > 1 {
 		errs = append(errs, s.errAt("cluster.config.min.insync.replicas", spec.Broker.MinISR, "min.insync.replicas does not exist in profile "+prof.Name))
 	}
 	for i, pd := range s.Producers {
@@ -220,8 +220,8 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			conflict = "retries > 0"
 		case pc.MaxInFlight > 5:
 			conflict = "max.in.flight.requests.per.connection <= 5"
-		case prof.Name == "0.11" && pc.MaxInFlight > 1:
-			conflict = "max.in.flight.requests.per.connection = 1 in Kafka 0.11 (KAFKA-5494 raised it to 5 in 1.0)"
+		case pc.MaxInFlight > prof.Features.IdempotentInFlight:
+			conflict = fmt.Sprintf("max.in.flight.requests.per.connection <= %d in Kafka %s (KAFKA-5494 raised it from 1 to 5 in 1.0)", prof.Features.IdempotentInFlight, prof.Name)
 		}
 		if pc.Idempotence && conflict != "" {
 			if psets[i]["enable.idempotence"] {

@@ -1,0 +1,277 @@
+package model
+
+import (
+	"fmt"
+	"slices"
+
+	"acksim/history"
+	"acksim/sim"
+)
+
+type pidEntry struct {
+	firstSeq, lastSeq int32
+	base              int64
+}
+
+// pidState is the broker's producer state for one producer id on one
+// partition: the last 5 batches, for de-duplication.
+// Source: ProducerStateManager / ProducerAppendInfo (KIP-98); 5 batches
+// (KAFKA-5494).
+type pidState struct{ last []pidEntry }
+
+// Replica is one partition's replica on one broker: the log and the state
+// every role shares, and the state of its role. A replica is a leader, a
+// follower, or neither (no leader known, or the process just started); the
+// leader's and the follower's state live in their own structs and are
+// meaningful only in their role.
+type Replica struct {
+	b   *Broker
+	TP  int
+	Log Log
+
+	HW       int64 // Invariant: HW <= Log.LEO()
+	hwCkpt   int64 // last checkpointed HW (replication-offset-checkpoint, fsynced)
+	epoch    int32 // latest leader epoch this replica knows
+	leader   int   // broker id of the leader it knows, -1 none
+	pEpoch   int32 // partition epoch (AlterPartition version)
+	replicas []int
+	pids     map[int64]*pidState // producer state, rebuilt from the log (both roles append)
+
+	role  replicaRole
+	lead  leaderState // role == leading
+	fetch fetcher     // role == following
+}
+
+// replicaRole is what a replica does for its partition.
+type replicaRole uint8
+
+const (
+	noRole    replicaRole = iota // no leader known, or the process (re)started
+	leading                      // it leads: takes produce requests, answers fetches
+	following                    // it follows r.leader: truncates, then fetches
+)
+
+// leaderState is what a leader keeps (Partition.scala's leader state).
+// Its shared timers outlive the role: one armed by a former leadership
+// fires, finds nothing due and is not re-armed.
+type leaderState struct {
+	isr        []int // committed ISR (accepted by the controller)
+	pendingISR []int // proposed, in flight; nil if none
+	alterTimer sim.Timer
+	fol        []followerProgress // indexed by broker id
+	epochStart int64              // leader epoch start offset
+	purgatory  []*delayedProduce
+	parked     []*parkedFetch
+	// One timer each for the purgatory's timeouts and the parked fetches'
+	// waits (see sharedTimer).
+	purgTimer, parkTimer sharedTimer
+}
+
+// fetchPhase is where a follower's fetcher is (AbstractFetcherThread's
+// partition states: Truncating, Fetching; and a failed partition).
+type fetchPhase uint8
+
+const (
+	truncating fetchPhase = iota // KIP-101: asked the leader where our epoch ends; retries ask again, never fetch
+	fetching                     // appending what the leader returns
+	stuck                        // pre-0.11: the log diverged from the leader's and appends fail; retried after replica.fetch.backoff.ms
+)
+
+// fetcher is a follower's replica fetcher for this partition.
+type fetcher struct {
+	phase      fetchPhase
+	session    int64     // fetcher generation; responses of other sessions are ignored
+	fetchTimer sim.Timer // replica.fetch.backoff.ms retries
+	// The outstanding fetch or epoch request times out at sockDeadline
+	// (replica.socket.timeout.ms after it was sent; 0: none outstanding),
+	// on sockTimer.
+	sockDeadline sim.Time
+	sockTimer    sharedTimer
+}
+
+func (r *Replica) cfg() *BrokerConfig { return &r.b.h.spec.Broker }
+
+// IsLeader reports whether this replica believes it leads the partition.
+func (r *Replica) IsLeader() bool { return r.role == leading }
+
+// Epoch is the latest leader epoch the replica knows.
+func (r *Replica) Epoch() int32 { return r.epoch }
+
+// ISR is the committed ISR as the leader knows it.
+func (r *Replica) ISR() []int { return r.lead.isr }
+
+type fsyncJob struct {
+	r     *Replica
+	upTo  int64
+	osGen int64
+	after func()
+}
+
+func (j *fsyncJob) Describe() string {
+	return fmt.Sprintf("fsync-done tp=%d up-to=%d", j.r.TP, j.upTo)
+}
+
+// fsync flushes r's log up to its current LEO; after runs when it completes
+// (if the process is still the same incarnation).
+func (r *Replica) fsync(after func()) {
+	b := r.b
+	r.Log.unflushed = 0
+	r.Log.lastFlush = b.h.E.Now()
+	j := &fsyncJob{r: r, upTo: r.Log.LEO(), osGen: b.osGen, after: after}
+	b.h.E.After(b.fsyncLatency(), sim.Event{H: b.hid, Kind: b.h.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
+}
+
+// The count flush, log.flush.interval.messages, runs synchronously inside
+// the append path, on leader and follower appends alike (UnifiedLog.append
+// flushes when unflushedMessages >= flushInterval): see onProduce and
+// appendFetched.
+
+func (r *Replica) trackPID(bt *history.Batch) {
+	if bt.PID < 0 {
+		return
+	}
+	if r.pids == nil {
+		r.pids = map[int64]*pidState{}
+	}
+	st := r.pids[bt.PID]
+	if st == nil {
+		st = &pidState{}
+		r.pids[bt.PID] = st
+	}
+	e := pidEntry{bt.Seq, bt.Seq + int32(len(bt.Records)) - 1, bt.Base}
+	if len(st.last) < 5 {
+		st.last = append(st.last, e)
+	} else { // a sliding window of the last 5, in place
+		copy(st.last, st.last[1:])
+		st.last[4] = e
+	}
+}
+
+// rebuildPIDs recomputes producer state from the log (after truncation or
+// restart: ProducerStateManager is rebuilt from the log).
+func (r *Replica) rebuildPIDs() {
+	r.pids = nil
+	for _, e := range r.Log.entries {
+		r.trackPID(e.b)
+	}
+}
+
+func (r *Replica) entryAt(base int64) *history.Batch {
+	i := r.Log.find(base)
+	if i < len(r.Log.entries) && r.Log.entries[i].b.Base == base {
+		return r.Log.entries[i].b
+	}
+	return nil
+}
+
+// sharedTimer serves every request of one kind on a replica (the
+// purgatory's produce timeouts, the parked fetches' waits, the fetcher's
+// socket timeout): it is kept armed no later than the earliest deadline and
+// re-armed when it fires early, instead of one timer scheduled and
+// cancelled per request.
+type sharedTimer struct {
+	t   sim.Timer
+	at  sim.Time // when it is armed
+	inc int64    // the broker incarnation that armed it
+}
+
+// arm makes st due no later than next (-1: no deadline). A timer armed by
+// this incarnation and due no later is kept.
+func (r *Replica) arm(st *sharedTimer, kind sim.KindID, next sim.Time) {
+	b := r.b
+	if next < 0 {
+		return
+	}
+	if st.inc == b.inc && b.h.E.IsPending(st.t) {
+		if st.at <= next {
+			return
+		}
+		b.h.E.Cancel(st.t) // a deadline earlier than the armed time
+	}
+	st.t = b.h.E.At(next, sim.Event{H: b.hid, Kind: kind, Node: b.Node, A: int64(r.TP), B: b.inc})
+	st.at, st.inc = next, b.inc
+}
+
+func (b *Broker) onPartitionState(st *partitionState) {
+	r := b.Replica(st.tp)
+	if r == nil {
+		return
+	}
+	if st.epoch < r.epoch || (st.epoch == r.epoch && st.partitionEpoch <= r.pEpoch) {
+		return // stale or nothing new
+	}
+	wasLeader := r.role == leading
+	sameEpoch := st.epoch == r.epoch
+	r.epoch, r.pEpoch, r.replicas = st.epoch, st.partitionEpoch, st.replicas
+	if st.leader == b.ID {
+		if wasLeader && sameEpoch {
+			r.lead.isr = st.isr // ISR change only
+			r.maybeAdvanceHW()
+			r.completeDelayed()
+			return
+		}
+		r.becomeLeader(st)
+		return
+	}
+	if wasLeader {
+		r.resignLeadership()
+	}
+	r.leader = st.leader
+	if st.leader < 0 {
+		r.stopFetching()
+		return
+	}
+	if sameEpoch && r.role == following {
+		return
+	}
+	r.becomeFollower()
+}
+
+func (r *Replica) becomeLeader(st *partitionState) {
+	b := r.b
+	r.stopFetching()
+	r.role = leading
+	r.leader = b.ID
+	r.lead.isr = st.isr
+	r.lead.pendingISR = nil
+	r.Log.assignEpoch(st.epoch)
+	r.lead.epochStart = r.Log.LEO()
+	now := b.h.E.Now()
+	for i := range r.lead.fol {
+		r.lead.fol[i] = followerProgress{}
+		if slices.Contains(st.isr, i) {
+			r.lead.fol[i].lastCaughtUp = now // Partition.makeLeader resets ISR members as caught up
+		}
+	}
+	r.maybeAdvanceHW()
+	b.h.leadershipChanged()
+}
+
+// resignLeadership fails waiting acks=all requests with NotLeader and answers
+// parked fetches (DelayedProduce completes with NOT_LEADER_OR_FOLLOWER).
+func (r *Replica) resignLeadership() {
+	r.role = noRole
+	r.lead.pendingISR = nil
+	for len(r.lead.purgatory) > 0 {
+		r.finishDelayed(r.lead.purgatory[0], ErrNotLeader)
+	}
+	for _, pf := range r.lead.parked {
+		if !pf.done {
+			pf.done = true
+			r.b.send(pf.from, r.b.h.k.fetchResp, &fetchResp{tp: r.TP, err: ErrNotLeader, session: pf.req.session})
+		}
+	}
+	r.lead.parked = nil
+}
+
+func (r *Replica) truncate(to int64, why string) {
+	if to >= r.Log.LEO() {
+		return
+	}
+	removed := r.Log.truncateTo(to)
+	if r.HW > r.Log.LEO() {
+		r.HW = r.Log.LEO()
+	}
+	r.rebuildPIDs()
+	r.b.h.obs.removal(r.b.ID, r.TP, removed, history.Truncated, why)
+}
