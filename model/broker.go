@@ -2,7 +2,6 @@ package model
 
 import (
 	"fmt"
-	"slices"
 
 	"acksim/history"
 	"acksim/sim"
@@ -60,46 +59,22 @@ func (b *Broker) fsyncLatency() sim.Duration {
 
 // Handle is the broker's state machine: messages, timers, faults.
 func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
-	h := b.h
-	k := &h.k
+	k := &b.h.k
 	// OS-level events happen whether or not the process runs.
 	switch ev.Kind {
 	case k.writeback:
-		if ev.B != b.osGen || !b.osUp {
-			return
-		}
-		cutoff := e.Now().Add(-h.spec.OS.DirtyExpire)
-		for _, r := range b.reps {
-			if r != nil {
-				r.Log.writeback(cutoff)
-			}
-		}
-		h.E.After(h.spec.OS.DirtyWriteback, sim.Event{H: b.hid, Kind: k.writeback, Node: b.Node, B: b.osGen})
+		b.onWriteback(ev)
 		return
 	case k.fsyncDone:
-		j := ev.P.(*fsyncJob)
-		if j.osGen != b.osGen || !b.osUp {
-			return // power was lost before the fsync completed
-		}
-		j.r.Log.markDurable(j.upTo)
-		if ev.B != b.inc || !b.up {
-			return // the OS finished the write; the process that asked is gone
-		}
-		if b.paused {
-			b.deferred = append(b.deferred, *ev)
-			return
-		}
-		if j.after != nil {
-			j.after()
-		}
+		b.onFsyncDone(ev)
 		return
 	}
 	if !b.up {
 		// The process is dead but the OS answers: a TCP RST tells clients at
 		// once (NetworkClient marks the node disconnected). After a power
 		// loss or across a partition there is no such signal.
-		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch) && h.producerNode[ev.A] {
-			h.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
+		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch) && b.h.producerNode[ev.A] {
+			b.h.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
 		}
 		return
 	}
@@ -113,6 +88,52 @@ func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
 		}
 		return // messages are held by the network while paused
 	}
+	if isTimer {
+		b.onTimer(ev)
+	} else {
+		b.onMessage(ev)
+	}
+}
+
+// onWriteback is the OS flusher: dirty pages older than
+// vm.dirty_expire_centisecs reach the disk every vm.dirty_writeback_centisecs.
+func (b *Broker) onWriteback(ev *sim.Event) {
+	h := b.h
+	if ev.B != b.osGen || !b.osUp {
+		return
+	}
+	cutoff := h.E.Now().Add(-h.spec.OS.DirtyExpire)
+	for _, r := range b.reps {
+		if r != nil {
+			r.Log.writeback(cutoff)
+		}
+	}
+	h.E.After(h.spec.OS.DirtyWriteback, sim.Event{H: b.hid, Kind: h.k.writeback, Node: b.Node, B: b.osGen})
+}
+
+// onFsyncDone: the disk finished an fsync; the process that asked, if it
+// still runs, goes on.
+func (b *Broker) onFsyncDone(ev *sim.Event) {
+	j := ev.P.(*fsyncJob)
+	if j.osGen != b.osGen || !b.osUp {
+		return // power was lost before the fsync completed
+	}
+	j.r.Log.markDurable(j.upTo)
+	if ev.B != b.inc || !b.up {
+		return // the OS finished the write; the process that asked is gone
+	}
+	if b.paused {
+		b.deferred = append(b.deferred, *ev)
+		return
+	}
+	if j.after != nil {
+		j.after()
+	}
+}
+
+// onMessage handles a request or response from another node.
+func (b *Broker) onMessage(ev *sim.Event) {
+	k := &b.h.k
 	from := sim.NodeID(ev.A)
 	switch ev.Kind {
 	case k.produce:
@@ -150,6 +171,15 @@ func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
 				r.retryFetch()
 			}
 		}
+	}
+}
+
+// onTimer handles a timer of the running incarnation.
+func (b *Broker) onTimer(ev *sim.Event) {
+	h := b.h
+	k := &h.k
+	cfg := &h.spec.Broker
+	switch ev.Kind {
 	case k.tHeartbeat:
 		if b.brokerEpoch < 0 {
 			// Not registered yet (the request or its answer was lost):
@@ -159,67 +189,43 @@ func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
 		} else {
 			b.heartbeatNow()
 		}
-		b.timer(k.tHeartbeat, h.spec.Broker.HeartbeatInterval, 0, nil)
+		b.timer(k.tHeartbeat, cfg.HeartbeatInterval, 0, nil)
 	case k.tISRCheck:
 		for _, r := range b.reps {
 			if r != nil && r.role == leading {
 				r.maybeShrinkISR()
 			}
 		}
-		b.timer(k.tISRCheck, h.spec.Broker.ReplicaLagTimeMax/2, 0, nil)
+		b.timer(k.tISRCheck, cfg.ReplicaLagTimeMax/2, 0, nil)
 	case k.tFlushScheduler:
 		// LogManager.flushDirtyLogs: flush logs whose last flush is older than
 		// log.flush.interval.ms (default: every run of the scheduler).
 		for _, r := range b.reps {
-			if r != nil && r.Log.LEO() > r.Log.durable && e.Now().Sub(r.Log.lastFlush) >= h.spec.Broker.FlushInterval {
+			if r != nil && r.Log.LEO() > r.Log.durable && h.E.Now().Sub(r.Log.lastFlush) >= cfg.FlushInterval {
 				r.fsync(nil)
 			}
 		}
-		b.timer(k.tFlushScheduler, h.spec.Broker.FlushSchedulerInterval, 0, nil)
+		b.timer(k.tFlushScheduler, cfg.FlushSchedulerInterval, 0, nil)
 	case k.tHWCheckpoint:
 		for _, r := range b.reps {
 			if r != nil {
 				r.hwCkpt = r.HW
 			}
 		}
-		b.timer(k.tHWCheckpoint, h.spec.Broker.HWCheckpointInterval, 0, nil)
+		b.timer(k.tHWCheckpoint, cfg.HWCheckpointInterval, 0, nil)
 	case k.tProduceTimeout:
-		r := b.reps[ev.A]
-		for i := 0; i < len(r.lead.purgatory); {
-			if d := r.lead.purgatory[i]; d.deadline <= e.Now() {
-				r.finishDelayed(d, ErrRequestTimedOut) // removes it
-				continue
-			}
-			i++
-		}
-		r.armPurgatoryTimeout()
+		b.reps[ev.A].onPurgatoryTimer()
 	case k.tFetchWait:
-		r := b.reps[ev.A]
-		for _, pf := range r.lead.parked {
-			if !pf.done && pf.deadline <= e.Now() {
-				r.answerParked(pf)
-			}
-		}
-		r.lead.parked = slices.DeleteFunc(r.lead.parked, func(pf *parkedFetch) bool { return pf.done })
-		r.armParkTimer()
+		b.reps[ev.A].onParkTimer()
 	case k.tFetchRetry:
 		tp, session := ev.A&0xffff, ev.A>>16
 		if r := b.reps[tp]; r.fetch.session == session {
 			r.fetchAgain()
 		}
 	case k.tSocketTimeout:
-		r := b.reps[ev.A]
-		switch {
-		case r.fetch.sockDeadline == 0:
-		case e.Now() >= r.fetch.sockDeadline:
-			r.fetch.sockDeadline = 0
-			r.fetchAgain() // no answer: the request or its response was lost
-		default:
-			r.armSocketTimeout()
-		}
+		b.reps[ev.A].onSocketTimer()
 	case k.tAlterTimeout:
-		r := b.reps[ev.A]
-		r.lead.pendingISR = nil
+		b.reps[ev.A].lead.pendingISR = nil
 	case k.tShutdownForce:
 		if b.shuttingDown {
 			b.finishShutdown()

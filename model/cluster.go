@@ -150,21 +150,8 @@ func New(s Spec) *Cluster {
 		return h.ctlNode
 	}
 	h.leadershipChanged = c.checkInvariants
-	// Replica assignment: round-robin over brokers, interleaving racks when
-	// brokers have racks (AdminUtils.assignReplicasToBrokers, rack-aware).
-	order := brokerOrder(s.Brokers, s.Racks)
 	c.ctl = newController(h, c.consumers)
-	for tp := 0; tp < s.Partitions; tp++ {
-		var reps []int
-		for i := 0; i < s.RF; i++ {
-			reps = append(reps, order[(tp+i)%len(order)])
-		}
-		c.ctl.parts = append(c.ctl.parts, &partitionState{tp: tp, leader: reps[0], epoch: 0, isr: slices.Clone(reps), replicas: reps, lastLeader: -1})
-		for _, id := range reps {
-			r := &Replica{b: c.brokers[id], TP: tp, leader: -1, epoch: -1, pEpoch: -1, lead: leaderState{fol: make([]followerProgress, s.Brokers+1)}, replicas: reps}
-			c.brokers[id].reps[tp] = r
-		}
-	}
+	c.assign()
 	// Each node is its own handler; the controller's node hosts the
 	// controller and the group coordinator (see nodeMux).
 	c.Net.Attach(h.ctlNode, c.E.Register(c.ctl.mux))
@@ -185,6 +172,25 @@ func New(s Spec) *Cluster {
 	c.presize()
 	c.lastEpoch = make([]int32, s.Partitions)
 	return c
+}
+
+// assign places each partition's replicas: round-robin over brokers,
+// interleaving racks when brokers have racks
+// (AdminUtils.assignReplicasToBrokers, rack-aware). The first replica is
+// the preferred leader.
+func (c *Cluster) assign() {
+	order := brokerOrder(c.Brokers, c.Racks)
+	for tp := 0; tp < c.Partitions; tp++ {
+		var reps []int
+		for i := 0; i < c.RF; i++ {
+			reps = append(reps, order[(tp+i)%len(order)])
+		}
+		c.ctl.parts = append(c.ctl.parts, &partitionState{tp: tp, leader: reps[0], epoch: 0, isr: slices.Clone(reps), replicas: reps, lastLeader: -1})
+		for _, id := range reps {
+			r := &Replica{b: c.brokers[id], TP: tp, leader: -1, epoch: -1, pEpoch: -1, lead: leaderState{fol: make([]followerProgress, c.Brokers+1)}, replicas: reps}
+			c.brokers[id].reps[tp] = r
+		}
+	}
 }
 
 // presize sizes the ledger and the logs from the workload: growing a large

@@ -77,92 +77,14 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 	from := sim.NodeID(ev.A)
 	switch ev.Kind {
 	case k.heartbeat:
-		m := ev.P.(*heartbeat)
-		b := &ctl.brokers[m.broker]
-		if !b.registered || m.brokerEpoch != b.epoch {
-			return
-		}
-		b.lastHB = e.Now()
-		for _, k := range m.known {
-			if p := ctl.parts[k.tp]; p.epoch != k.epoch || p.partitionEpoch != k.pEpoch {
-				h.Net.Send(h.ctlNode, from, h.k.leaderAndIsr, p)
-			}
-		}
-		if b.fenced {
-			// KRaft unfences a registered broker once it heartbeats caught up.
-			b.fenced = false
-			h.obs.emit(m.broker, -1, history.Unfence, "controller unfenced broker %d", m.broker)
-			for tp := range ctl.parts {
-				if ctl.parts[tp].leader < 0 {
-					ctl.elect(tp, -1)
-				}
-			}
-		}
+		ctl.onHeartbeat(from, ev.P.(*heartbeat))
 	case k.register:
-		m := ev.P.(*register)
-		ctl.nextBE++
-		b := &ctl.brokers[m.broker]
-		wasLive := b.registered && !b.fenced
-		b.registered, b.fenced, b.epoch, b.lastHB = true, true, ctl.nextBE, e.Now()
-		if wasLive {
-			ctl.fence(m.broker, "re-registered with a new incarnation")
-		}
-		if !m.clean && h.spec.Broker.ELR {
-			// KIP-966: a broker back from an unclean shutdown leaves the ELR
-			// (and the ISR, when it was the last member standing).
-			for tp, p := range ctl.parts {
-				if slices.Contains(p.elr, m.broker) || (p.leader < 0 && slices.Contains(p.isr, m.broker)) {
-					np := p.clone()
-					np.elr = remove(np.elr, m.broker)
-					if p.leader < 0 {
-						np.isr = remove(np.isr, m.broker)
-					}
-					np.partitionEpoch++
-					ctl.set(tp, np)
-				}
-			}
-		}
-		h.Net.Send(h.ctlNode, from, k.registered, &registered{brokerEpoch: b.epoch})
-		for tp := range ctl.parts {
-			if slices.Contains(ctl.parts[tp].replicas, m.broker) {
-				h.Net.Send(h.ctlNode, from, k.leaderAndIsr, ctl.parts[tp])
-			}
-		}
+		ctl.onRegister(from, ev.P.(*register))
 	case k.shutdownReq:
-		m := ev.P.(*shutdownReq)
-		ctl.fence(m.broker, "controlled shutdown")
+		ctl.fence(ev.P.(*shutdownReq).broker, "controlled shutdown")
 		h.Net.Send(h.ctlNode, from, k.shutdownResp, &shutdownResp{})
 	case k.alterPartition:
-		m := ev.P.(*alterPartition)
-		p := ctl.parts[m.tp]
-		resp := &alterPartitionResp{tp: m.tp}
-		switch {
-		case m.leader != p.leader || m.epoch != p.epoch:
-			resp.err = ErrFencedLeaderEpoch
-		case m.partitionEpoch != p.partitionEpoch:
-			resp.err = ErrInvalidUpdate
-		default:
-			for _, id := range m.isr {
-				if !slices.Contains(p.isr, id) && !ctl.live(id) {
-					// KIP-841/903: a fenced broker cannot join the ISR.
-					resp.err = ErrInvalidUpdate
-				}
-			}
-		}
-		if resp.err == ErrNone {
-			np := p.clone()
-			np.isr = slices.Clone(m.isr)
-			np.partitionEpoch++
-			ctl.updateELR(np, p.isr)
-			ctl.set(m.tp, np)
-			verb := "shrank"
-			if len(np.isr) > len(p.isr) {
-				verb = "expanded"
-			}
-			h.obs.emit(m.leader, m.tp, history.ISR, "ISR of %s %s to %v", h.tpName(m.tp), verb, np.isr)
-			resp.st = np
-		}
-		h.Net.Send(h.ctlNode, from, k.alterResp, resp)
+		h.Net.Send(h.ctlNode, from, k.alterResp, ctl.onAlterPartition(ev.P.(*alterPartition)))
 	case k.metadataReq:
 		leaders := make([]int, len(ctl.parts))
 		for i, p := range ctl.parts {
@@ -178,6 +100,102 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 		}
 		h.E.After(250*sim.Millisecond, sim.Event{H: ctl.hid, Kind: k.tSessionCheck, Node: h.ctlNode})
 	}
+}
+
+// onHeartbeat keeps a broker's session alive, re-sends the partition states
+// it lacks, and unfences it.
+func (ctl *Controller) onHeartbeat(from sim.NodeID, m *heartbeat) {
+	h := ctl.h
+	b := &ctl.brokers[m.broker]
+	if !b.registered || m.brokerEpoch != b.epoch {
+		return
+	}
+	b.lastHB = h.E.Now()
+	for _, kn := range m.known {
+		if p := ctl.parts[kn.tp]; p.epoch != kn.epoch || p.partitionEpoch != kn.pEpoch {
+			h.Net.Send(h.ctlNode, from, h.k.leaderAndIsr, p)
+		}
+	}
+	if b.fenced {
+		// KRaft unfences a registered broker once it heartbeats caught up.
+		b.fenced = false
+		h.obs.emit(m.broker, -1, history.Unfence, "controller unfenced broker %d", m.broker)
+		for tp := range ctl.parts {
+			if ctl.parts[tp].leader < 0 {
+				ctl.elect(tp, -1)
+			}
+		}
+	}
+}
+
+// onRegister gives a (re)started broker a new broker epoch, fenced until it
+// heartbeats, and sends it the state of its partitions.
+func (ctl *Controller) onRegister(from sim.NodeID, m *register) {
+	h := ctl.h
+	k := &h.k
+	ctl.nextBE++
+	b := &ctl.brokers[m.broker]
+	wasLive := b.registered && !b.fenced
+	b.registered, b.fenced, b.epoch, b.lastHB = true, true, ctl.nextBE, h.E.Now()
+	if wasLive {
+		ctl.fence(m.broker, "re-registered with a new incarnation")
+	}
+	if !m.clean && h.spec.Broker.ELR {
+		// KIP-966: a broker back from an unclean shutdown leaves the ELR
+		// (and the ISR, when it was the last member standing).
+		for tp, p := range ctl.parts {
+			if slices.Contains(p.elr, m.broker) || (p.leader < 0 && slices.Contains(p.isr, m.broker)) {
+				np := p.clone()
+				np.elr = remove(np.elr, m.broker)
+				if p.leader < 0 {
+					np.isr = remove(np.isr, m.broker)
+				}
+				np.partitionEpoch++
+				ctl.set(tp, np)
+			}
+		}
+	}
+	h.Net.Send(h.ctlNode, from, k.registered, &registered{brokerEpoch: b.epoch})
+	for tp := range ctl.parts {
+		if slices.Contains(ctl.parts[tp].replicas, m.broker) {
+			h.Net.Send(h.ctlNode, from, k.leaderAndIsr, ctl.parts[tp])
+		}
+	}
+}
+
+// onAlterPartition accepts or rejects a leader's ISR change (KIP-497).
+func (ctl *Controller) onAlterPartition(m *alterPartition) *alterPartitionResp {
+	h := ctl.h
+	p := ctl.parts[m.tp]
+	resp := &alterPartitionResp{tp: m.tp}
+	switch {
+	case m.leader != p.leader || m.epoch != p.epoch:
+		resp.err = ErrFencedLeaderEpoch
+	case m.partitionEpoch != p.partitionEpoch:
+		resp.err = ErrInvalidUpdate
+	default:
+		for _, id := range m.isr {
+			if !slices.Contains(p.isr, id) && !ctl.live(id) {
+				// KIP-841/903: a fenced broker cannot join the ISR.
+				resp.err = ErrInvalidUpdate
+			}
+		}
+	}
+	if resp.err != ErrNone {
+		return resp
+	}
+	np := p.clone()
+	np.isr = slices.Clone(m.isr)
+	np.partitionEpoch++
+	ctl.updateELR(np, p.isr)
+	ctl.set(m.tp, np)
+	verb := "shrank"
+	if len(np.isr) > len(p.isr) {
+		verb = "expanded"
+	}
+	h.obs.emit(m.leader, m.tp, history.ISR, "ISR of %s %s to %v", h.tpName(m.tp), verb, np.isr)
+	resp.st = np
+	return resp
 }
 
 func (p *partitionState) clone() *partitionState {

@@ -141,3 +141,17 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 func (r *Replica) retryFetch() {
 	r.fetch.fetchTimer = r.b.timer(r.b.h.k.tFetchRetry, r.cfg().FetchBackoff, fetchTimerArg(r.TP, r.fetch.session), nil)
 }
+
+// onSocketTimer: the outstanding request got no answer within
+// replica.socket.timeout.ms (the request or its response was lost), so the
+// fetcher asks again; a timer armed early is re-armed.
+func (r *Replica) onSocketTimer() {
+	switch {
+	case r.fetch.sockDeadline == 0:
+	case r.b.h.E.Now() >= r.fetch.sockDeadline:
+		r.fetch.sockDeadline = 0
+		r.fetchAgain()
+	default:
+		r.armSocketTimeout()
+	}
+}

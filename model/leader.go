@@ -383,3 +383,30 @@ func (b *Broker) onEpochReq(from sim.NodeID, m *epochReq) {
 	ep, end := r.Log.EndOffsetFor(m.epoch)
 	b.send(from, b.h.k.epochResp, &epochResp{tp: m.tp, epoch: ep, end: end, session: m.session})
 }
+
+// onPurgatoryTimer times out the delayed produces that are due (the
+// producer's request.timeout.ms) and re-arms for the next.
+func (r *Replica) onPurgatoryTimer() {
+	now := r.b.h.E.Now()
+	for i := 0; i < len(r.lead.purgatory); {
+		if d := r.lead.purgatory[i]; d.deadline <= now {
+			r.finishDelayed(d, ErrRequestTimedOut) // removes it
+			continue
+		}
+		i++
+	}
+	r.armPurgatoryTimeout()
+}
+
+// onParkTimer answers, empty, the parked fetches whose wait is over
+// (replica.fetch.wait.max.ms) and re-arms for the next.
+func (r *Replica) onParkTimer() {
+	now := r.b.h.E.Now()
+	for _, pf := range r.lead.parked {
+		if !pf.done && pf.deadline <= now {
+			r.answerParked(pf)
+		}
+	}
+	r.lead.parked = slices.DeleteFunc(r.lead.parked, func(pf *parkedFetch) bool { return pf.done })
+	r.armParkTimer()
+}
