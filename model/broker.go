@@ -7,8 +7,11 @@ import (
 	"acksim/sim"
 )
 
-// Broker is one Kafka broker: a process (up, paused or down), an OS with a
-// page cache, and a disk.
+// Broker is one broker: a process (up, paused or down), an OS with a page
+// cache, and a disk, hosting partition replicas of the cluster's
+// replication design (see seam.go). It keeps what every design shares: the
+// process and its incarnations, storage and fsync, membership with the
+// controller.
 type Broker struct {
 	h    *host
 	hid  sim.HandlerID
@@ -26,7 +29,7 @@ type Broker struct {
 	registerClean bool // what the pending registration reports (clean shutdown before it)
 	shuttingDown  bool
 
-	reps       []*Replica // indexed by partition; nil if not a replica
+	reps       []hosted // indexed by partition; nil if not a replica
 	slowUntil  sim.Time
 	slowFactor float64
 	deferred   []sim.Event // timers that fired while paused
@@ -35,12 +38,42 @@ type Broker struct {
 // Up reports whether the broker process runs (paused counts as up).
 func (b *Broker) Up() bool { return b.up }
 
-// Replica returns the broker's replica of partition tp, or nil.
+// Replica returns the broker's ISR replica of partition tp, or nil.
 func (b *Broker) Replica(tp int) *Replica {
 	if tp < len(b.reps) {
+		r, _ := b.reps[tp].(*Replica)
+		return r
+	}
+	return nil
+}
+
+// hosts returns the broker's replica of partition tp, or nil.
+func (b *Broker) hosts(tp int) hosted {
+	if tp >= 0 && tp < len(b.reps) {
 		return b.reps[tp]
 	}
 	return nil
+}
+
+type fsyncJob struct {
+	log   *Log
+	tp    int
+	upTo  int64
+	osGen int64
+	after func()
+}
+
+func (j *fsyncJob) Describe() string {
+	return fmt.Sprintf("fsync-done tp=%d up-to=%d", j.tp, j.upTo)
+}
+
+// fsync flushes partition tp's log l up to its current LEO; after runs when
+// it completes (if the process is still the same incarnation).
+func (b *Broker) fsync(l *Log, tp int, after func()) {
+	l.unflushed = 0
+	l.lastFlush = b.h.E.Now()
+	j := &fsyncJob{log: l, tp: tp, upTo: l.LEO(), osGen: b.osGen, after: after}
+	b.h.E.After(b.fsyncLatency(), sim.Event{H: b.hid, Kind: b.h.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
 }
 
 func (b *Broker) timer(kind sim.KindID, d sim.Duration, a int64, p any) sim.Timer {
@@ -105,7 +138,7 @@ func (b *Broker) onWriteback(ev *sim.Event) {
 	cutoff := h.E.Now().Add(-h.spec.OS.DirtyExpire)
 	for _, r := range b.reps {
 		if r != nil {
-			r.Log.writeback(cutoff)
+			r.log().writeback(cutoff)
 		}
 	}
 	h.E.After(h.spec.OS.DirtyWriteback, sim.Event{H: b.hid, Kind: h.k.writeback, Node: b.Node, B: b.osGen})
@@ -118,7 +151,7 @@ func (b *Broker) onFsyncDone(ev *sim.Event) {
 	if j.osGen != b.osGen || !b.osUp {
 		return // power was lost before the fsync completed
 	}
-	j.r.Log.markDurable(j.upTo)
+	j.log.markDurable(j.upTo)
 	if ev.B != b.inc || !b.up {
 		return // the OS finished the write; the process that asked is gone
 	}
@@ -137,39 +170,49 @@ func (b *Broker) onMessage(ev *sim.Event) {
 	from := sim.NodeID(ev.A)
 	switch ev.Kind {
 	case k.produce:
-		b.onProduce(from, ev.P.(*produceReq))
+		m := ev.P.(*produceReq)
+		if r := b.hosts(m.tp); r != nil {
+			r.produce(from, m)
+		} else {
+			b.respondProduce(from, m, ErrNotLeader, -1)
+		}
 	case k.fetch:
-		b.onFetch(from, ev.P.(*fetchReq))
-	case k.fetchResp:
-		b.onFetchResp(ev.P.(*fetchResp))
-	case k.epochReq:
-		b.onEpochReq(from, ev.P.(*epochReq))
-	case k.epochResp:
-		b.onEpochResp(ev.P.(*epochResp))
+		m := ev.P.(*fetchReq)
+		if r := b.hosts(m.tp); r != nil {
+			r.serveFetch(from, m)
+		} else {
+			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrNotLeader, session: m.session})
+		}
 	case k.leaderAndIsr:
 		// A broker applies partition metadata only once its registration is
 		// answered (BrokerServer waits for the lifecycle manager's initial
 		// catch-up before it publishes metadata to the ReplicaManager); the
 		// controller sends the current state with the answer.
 		if b.brokerEpoch >= 0 {
-			b.onPartitionState(ev.P.(*partitionState))
+			b.route(ev)
 		}
-	case k.alterResp:
-		b.onAlterResp(ev.P.(*alterPartitionResp))
 	case k.registered:
 		b.brokerEpoch = ev.P.(*registered).brokerEpoch
 		b.heartbeatNow()
 	case k.shutdownResp:
 		b.finishShutdown()
 	case k.rst:
-		// The leader's process died: the fetcher backs off and retries
-		// (replica.fetch.backoff.ms) instead of waiting for its timeout.
 		id := ev.P.(*rst).broker
 		for _, r := range b.reps {
-			if r != nil && r.role == following && r.leader == id {
-				r.answered() // the RST is the answer: no timeout to wait for
-				r.retryFetch()
+			if r != nil {
+				r.peerDown(id)
 			}
+		}
+	default:
+		b.route(ev)
+	}
+}
+
+// route hands a design's message to the replica of its partition.
+func (b *Broker) route(ev *sim.Event) {
+	if m, ok := ev.P.(partitionMsg); ok {
+		if r := b.hosts(m.partition()); r != nil {
+			r.step(ev)
 		}
 	}
 }
@@ -190,45 +233,36 @@ func (b *Broker) onTimer(ev *sim.Event) {
 			b.heartbeatNow()
 		}
 		b.timer(k.tHeartbeat, cfg.HeartbeatInterval, 0, nil)
-	case k.tISRCheck:
-		for _, r := range b.reps {
-			if r != nil && r.role == leading {
-				r.maybeShrinkISR()
-			}
-		}
-		b.timer(k.tISRCheck, cfg.ReplicaLagTimeMax/2, 0, nil)
 	case k.tFlushScheduler:
 		// LogManager.flushDirtyLogs: flush logs whose last flush is older than
 		// log.flush.interval.ms (default: every run of the scheduler).
 		for _, r := range b.reps {
-			if r != nil && r.Log.LEO() > r.Log.durable && h.E.Now().Sub(r.Log.lastFlush) >= cfg.FlushInterval {
-				r.fsync(nil)
+			if r == nil {
+				continue
+			}
+			if l := r.log(); l.LEO() > l.durable && h.E.Now().Sub(l.lastFlush) >= cfg.FlushInterval {
+				b.fsync(l, r.partition(), nil)
 			}
 		}
 		b.timer(k.tFlushScheduler, cfg.FlushSchedulerInterval, 0, nil)
-	case k.tHWCheckpoint:
-		for _, r := range b.reps {
-			if r != nil {
-				r.hwCkpt = r.HW
-			}
-		}
-		b.timer(k.tHWCheckpoint, cfg.HWCheckpointInterval, 0, nil)
-	case k.tProduceTimeout:
-		b.reps[ev.A].onPurgatoryTimer()
-	case k.tFetchWait:
-		b.reps[ev.A].onParkTimer()
-	case k.tFetchRetry:
-		tp, session := ev.A&0xffff, ev.A>>16
-		if r := b.reps[tp]; r.fetch.session == session {
-			r.fetchAgain()
-		}
-	case k.tSocketTimeout:
-		b.reps[ev.A].onSocketTimer()
-	case k.tAlterTimeout:
-		b.reps[ev.A].lead.pendingISR = nil
 	case k.tShutdownForce:
 		if b.shuttingDown {
 			b.finishShutdown()
+		}
+	default:
+		for _, t := range h.tasks {
+			if ev.Kind == t.kind {
+				for _, r := range b.reps {
+					if r != nil {
+						r.step(ev)
+					}
+				}
+				b.timer(t.kind, t.interval(cfg), 0, nil)
+				return
+			}
+		}
+		if r := b.hosts(partitionOf(ev.A)); r != nil {
+			r.step(ev)
 		}
 	}
 }
@@ -241,7 +275,7 @@ func (b *Broker) heartbeatNow() {
 	hb := &heartbeat{broker: b.ID, brokerEpoch: b.brokerEpoch}
 	for _, r := range b.reps {
 		if r != nil {
-			hb.known = append(hb.known, knownState{r.TP, r.epoch, r.pEpoch})
+			hb.known = append(hb.known, r.known())
 		}
 	}
 	b.send(b.h.ctlNode, b.h.k.heartbeat, hb)
@@ -270,23 +304,15 @@ func (b *Broker) startProcess(clean, boot bool) {
 		}
 	}
 	for _, r := range b.reps {
-		if r == nil {
-			continue
+		if r != nil {
+			r.start()
 		}
-		// Log recovery: the HW comes back from the checkpoint file, bounded
-		// by the recovered log (replication-offset-checkpoint).
-		r.HW = min(r.hwCkpt, r.Log.LEO())
-		r.role, r.lead.pendingISR = noRole, nil
-		r.lead.purgatory, r.lead.parked = nil, nil
-		r.leader = -1
-		r.epoch, r.pEpoch = -1, -1
-		r.fetch.session = h.nextGen()
-		r.rebuildPIDs()
 	}
 	k := h.k
 	b.timer(k.tHeartbeat, h.spec.Broker.HeartbeatInterval, 0, nil)
-	b.timer(k.tISRCheck, h.spec.Broker.ReplicaLagTimeMax/2, 0, nil)
-	b.timer(k.tHWCheckpoint, h.spec.Broker.HWCheckpointInterval, 0, nil)
+	for _, t := range h.tasks {
+		b.timer(t.kind, t.interval(&h.spec.Broker), 0, nil)
+	}
 	if h.spec.Broker.FlushSchedulerInterval > 0 {
 		b.timer(k.tFlushScheduler, h.spec.Broker.FlushSchedulerInterval, 0, nil)
 	}
@@ -315,8 +341,7 @@ func (b *Broker) stopProcess() {
 	b.h.Net.Resume(b.Node)
 	for _, r := range b.reps {
 		if r != nil {
-			r.role = noRole
-			r.lead.purgatory, r.lead.parked = nil, nil
+			r.stop()
 		}
 	}
 }
@@ -349,26 +374,17 @@ func (b *Broker) PowerLoss() {
 	if !b.osUp && !b.up {
 		return
 	}
-	b.machineDies(history.PowerLoss, fmt.Sprintf("broker %d lost power", b.ID), "page cache lost in a power failure", func(r *Replica) []*history.Batch {
-		lost := r.Log.powerCut()
-		r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
-		r.HW = min(r.HW, r.Log.LEO())
-		return lost
-	})
+	b.machineDies(history.PowerLoss, fmt.Sprintf("broker %d lost power", b.ID), "page cache lost in a power failure", false)
 }
 
 // DiskLoss: the broker dies and its log directory is gone.
 func (b *Broker) DiskLoss() {
-	b.machineDies(history.DiskLoss, fmt.Sprintf("broker %d lost its disk", b.ID), "disk lost", func(r *Replica) []*history.Batch {
-		lost := r.Log.wipe()
-		r.hwCkpt, r.HW = 0, 0
-		return lost
-	})
+	b.machineDies(history.DiskLoss, fmt.Sprintf("broker %d lost its disk", b.ID), "disk lost", true)
 }
 
 // machineDies stops the process and the OS (an unclean shutdown) and applies
 // what happens to each replica's storage.
-func (b *Broker) machineDies(kind history.Kind, text, why string, storage func(r *Replica) []*history.Batch) {
+func (b *Broker) machineDies(kind history.Kind, text, why string, disk bool) {
 	b.stopProcess()
 	b.osUp = false
 	b.osGen = b.h.nextGen()
@@ -376,7 +392,7 @@ func (b *Broker) machineDies(kind history.Kind, text, why string, storage func(r
 	b.h.obs.emit(b.ID, -1, kind, "%s", text)
 	for _, r := range b.reps {
 		if r != nil {
-			b.h.obs.removal(b.ID, r.TP, storage(r), history.Lost, why)
+			b.h.obs.removal(b.ID, r.partition(), r.storageLost(disk), history.Lost, why)
 		}
 	}
 }
@@ -410,8 +426,7 @@ func (b *Broker) finishShutdown() {
 	}
 	for _, r := range b.reps {
 		if r != nil {
-			r.Log.markDurable(r.Log.LEO()) // clean shutdown flushes everything
-			r.hwCkpt = r.HW
+			r.flushAll()
 		}
 	}
 	b.stopProcess()

@@ -3,7 +3,6 @@ package model
 import (
 	"acksim/history"
 	"fmt"
-	"slices"
 	"sort"
 
 	"acksim/sim"
@@ -97,9 +96,9 @@ type Cluster struct {
 	brokers   []*Broker // by id; [0] is nil
 	producers []*Producer
 	consumers []*Consumer
-	ctl       *Controller
+	ctl       *Controller // membership and, for the ISR design, partition state
+	d         design      // the replication design
 	hMonitor  sim.HandlerID
-	lastEpoch []int32 // per partition, for the epoch invariant
 }
 
 const monitorTick = 10 * sim.Millisecond
@@ -121,7 +120,7 @@ func New(s Spec) *Cluster {
 	c.brokers = make([]*Broker, s.Brokers+1)
 	h.brokerNodes = make([]sim.NodeID, s.Brokers+1)
 	for id := 1; id <= s.Brokers; id++ {
-		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]*Replica, s.Partitions)}
+		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]hosted, s.Partitions)}
 		if len(s.Racks) >= id {
 			b.Rack = s.Racks[id-1]
 		}
@@ -149,9 +148,10 @@ func New(s Spec) *Cluster {
 		}
 		return h.ctlNode
 	}
-	h.leadershipChanged = c.checkInvariants
 	c.ctl = newController(h, c.consumers)
-	c.assign()
+	c.d = newISR(h, c.ctl, c.brokers, placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks))
+	h.tasks = c.d.tasks()
+	h.leadershipChanged = c.checkInvariants
 	// Each node is its own handler; the controller's node hosts the
 	// controller and the group coordinator (see nodeMux).
 	c.Net.Attach(h.ctlNode, c.E.Register(c.ctl.mux))
@@ -170,27 +170,22 @@ func New(s Spec) *Cluster {
 	}
 	c.hMonitor = c.E.Register(sim.HandlerFunc(c.onMonitor))
 	c.presize()
-	c.lastEpoch = make([]int32, s.Partitions)
 	return c
 }
 
-// assign places each partition's replicas: round-robin over brokers,
+// placeReplicas places each partition's replicas: round-robin over brokers,
 // interleaving racks when brokers have racks
 // (AdminUtils.assignReplicasToBrokers, rack-aware). The first replica is
 // the preferred leader.
-func (c *Cluster) assign() {
-	order := brokerOrder(c.Brokers, c.Racks)
-	for tp := 0; tp < c.Partitions; tp++ {
-		var reps []int
-		for i := 0; i < c.RF; i++ {
-			reps = append(reps, order[(tp+i)%len(order)])
-		}
-		c.ctl.parts = append(c.ctl.parts, &partitionState{tp: tp, leader: reps[0], epoch: 0, isr: slices.Clone(reps), replicas: reps, lastLeader: -1})
-		for _, id := range reps {
-			r := &Replica{b: c.brokers[id], TP: tp, leader: -1, epoch: -1, pEpoch: -1, lead: leaderState{fol: make([]followerProgress, c.Brokers+1)}, replicas: reps}
-			c.brokers[id].reps[tp] = r
+func placeReplicas(brokers, rf, partitions int, racks []string) [][]int {
+	order := brokerOrder(brokers, racks)
+	out := make([][]int, partitions)
+	for tp := range out {
+		for i := 0; i < rf; i++ {
+			out[tp] = append(out[tp], order[(tp+i)%len(order)])
 		}
 	}
+	return out
 }
 
 // presize sizes the ledger and the logs from the workload: growing a large
@@ -214,7 +209,7 @@ func (c *Cluster) presize() {
 	for _, b := range c.brokers[1:] {
 		for _, r := range b.reps {
 			if r != nil {
-				r.Log.entries = make([]entry, 0, perLog)
+				r.log().entries = make([]entry, 0, perLog)
 			}
 		}
 	}
@@ -289,17 +284,18 @@ func (c *Cluster) monitor() {
 		}
 	}
 	risk := false
-	for tp, p := range c.ctl.parts {
-		ok := p.leader >= 0 && c.brokers[p.leader].up && !c.brokers[p.leader].paused
-		if ok && needMinISR && len(p.isr) < c.h.minISR() {
+	for tp := range c.Partitions {
+		leader := c.d.leader(tp)
+		ok := leader >= 0 && c.brokers[leader].up && !c.brokers[leader].paused
+		if ok && needMinISR && len(c.d.quorum(tp)) < c.h.minISR() {
 			ok = false
 		}
 		if !ok {
 			o.unavailable[tp] += monitorTick
 		}
 		var durable int64
-		for _, id := range p.replicas {
-			durable = max(durable, c.brokers[id].reps[tp].Log.durable)
+		for _, id := range c.d.replicas(tp) {
+			durable = max(durable, c.brokers[id].reps[tp].log().durable)
 		}
 		if o.ackedEnd[tp] > durable {
 			risk = true
@@ -357,19 +353,19 @@ func (c *Cluster) ClientNodes() []sim.NodeID {
 }
 
 // Leader is the controller's leader of tp (-1 none).
-func (c *Cluster) Leader(tp int) int { return c.ctl.parts[tp].leader }
+func (c *Cluster) Leader(tp int) int { return c.d.leader(tp) }
 
 // Replicas lists tp's replicas.
-func (c *Cluster) Replicas(tp int) []int { return c.ctl.parts[tp].replicas }
+func (c *Cluster) Replicas(tp int) []int { return c.d.replicas(tp) }
 
 // ISRSize is the controller's ISR size of tp.
-func (c *Cluster) ISRSize(tp int) int { return len(c.ctl.parts[tp].isr) }
+func (c *Cluster) ISRSize(tp int) int { return len(c.d.quorum(tp)) }
 
 // Acked counts acknowledged records so far.
 func (c *Cluster) Acked() int { return c.h.obs.ledger.acked }
 
 // ISR is the controller's ISR of tp.
-func (c *Cluster) ISR(tp int) []int { return c.ctl.parts[tp].isr }
+func (c *Cluster) ISR(tp int) []int { return c.d.quorum(tp) }
 
 // Node returns broker id's network node.
 func (c *Cluster) Node(id int) sim.NodeID { return c.brokers[id].Node }
@@ -443,21 +439,9 @@ func (c *Cluster) Converged() bool {
 			return false
 		}
 	}
-	for tp, p := range c.ctl.parts {
-		if p.leader < 0 {
-			return false
-		}
-		lr := c.brokers[p.leader].reps[tp]
-		if lr.role != leading || lr.HW != lr.Log.LEO() || len(p.isr) != len(p.replicas) {
-			return false
-		}
-		for _, id := range p.replicas {
-			r := c.brokers[id].reps[tp]
-			if r.Log.LEO() != lr.Log.LEO() || r.HW != lr.HW {
-				return false
-			}
-		}
-		if len(c.consumers) > 0 && c.ctl.group.committed[tp] < lr.HW {
+	for tp := range c.Partitions {
+		ok, committed := c.d.settled(tp)
+		if !ok || len(c.consumers) > 0 && c.ctl.group.committed[tp] < committed {
 			return false
 		}
 	}
@@ -478,17 +462,18 @@ func (c *Cluster) History(converged bool) *history.Run {
 	h := &history.Run{Records: l.recs, Quorums: l.quorums, Why: l.why, Latencies: l.latencies, Processed: l.processed,
 		Commits: l.commits, Events: o.events, Removals: o.removed, Unavailable: o.unavailable,
 		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Converged: converged, End: c.E.Now()}
-	for tp, p := range c.ctl.parts {
-		pf := history.PartitionFinal{TP: tp, Leader: p.leader, Group: c.ctl.group.committed[tp]}
-		for _, id := range p.replicas {
+	for tp := range c.Partitions {
+		leader := c.d.leader(tp)
+		pf := history.PartitionFinal{TP: tp, Leader: leader, Group: c.ctl.group.committed[tp]}
+		for _, id := range c.d.replicas(tp) {
 			r := c.brokers[id].reps[tp]
-			pf.Replicas = append(pf.Replicas, history.ReplicaFinal{Broker: id, HW: r.HW, Batches: r.Log.Batches()})
+			pf.Replicas = append(pf.Replicas, history.ReplicaFinal{Broker: id, HW: r.highWatermark(), Batches: r.log().Batches()})
 		}
-		if p.leader >= 0 {
-			lr := c.brokers[p.leader].reps[tp]
-			pf.HW = lr.HW
-			for _, e := range lr.Log.entries {
-				if e.b.End() <= lr.HW {
+		if leader >= 0 {
+			lr := c.brokers[leader].reps[tp]
+			pf.HW = lr.highWatermark()
+			for _, e := range lr.log().entries {
+				if e.b.End() <= pf.HW {
 					pf.Committed = append(pf.Committed, e.b)
 				}
 			}
@@ -497,3 +482,6 @@ func (c *Cluster) History(converged bool) *history.Run {
 	}
 	return h
 }
+
+// checkInvariants checks the design's invariants (see isrDesign).
+func (c *Cluster) checkInvariants() { c.d.checkInvariants() }

@@ -60,9 +60,9 @@ func (r *Replica) askEpoch() {
 	r.awaitAnswer()
 }
 
-func (b *Broker) onEpochResp(m *epochResp) {
-	r := b.Replica(m.tp)
-	if r == nil || m.session != r.fetch.session || r.role != following {
+func (r *Replica) onEpochResp(m *epochResp) {
+	b := r.b
+	if m.session != r.fetch.session || r.role != following {
 		return
 	}
 	r.answered()
@@ -85,9 +85,9 @@ func (r *Replica) sendFetch() {
 	r.awaitAnswer()
 }
 
-func (b *Broker) onFetchResp(m *fetchResp) {
-	r := b.Replica(m.tp)
-	if r == nil || m.session != r.fetch.session || r.role != following {
+func (r *Replica) onFetchResp(m *fetchResp) {
+	b := r.b
+	if m.session != r.fetch.session || r.role != following {
 		b.h.pool.putFetchResp(m)
 		return
 	}

@@ -16,6 +16,8 @@ type host struct {
 	k    kinds
 	pool pool
 	spec *Spec
+	// tasks are the design's broker-wide periodic tasks (design.tasks).
+	tasks []periodicTask
 	// trunc is the truncation rule of the broker configuration's era.
 	trunc truncationRule
 

@@ -43,10 +43,12 @@ func (r *Replica) maximalISR() []int {
 	return r.lead.isr
 }
 
-func (b *Broker) onProduce(from sim.NodeID, m *produceReq) {
-	r := b.Replica(m.tp)
+// produce is Partition.appendRecordsToLeader with ReplicaManager's
+// handling of the answer.
+func (r *Replica) produce(from sim.NodeID, m *produceReq) {
+	b := r.b
 	respond := func(err ErrCode, base int64) { b.respondProduce(from, m, err, base) }
-	if r == nil || r.role != leading {
+	if r.role != leading {
 		respond(ErrNotLeader, -1)
 		return
 	}
@@ -186,10 +188,12 @@ func (r *Replica) maybeAdvanceHW() {
 	}
 }
 
-func (b *Broker) onFetch(from sim.NodeID, m *fetchReq) {
-	r := b.Replica(m.tp)
+// serveFetch answers a follower's or a consumer's fetch, at once or after
+// a long poll.
+func (r *Replica) serveFetch(from sim.NodeID, m *fetchReq) {
+	b := r.b
 	k := b.h.k
-	if r == nil || r.role != leading {
+	if r.role != leading {
 		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrNotLeader, session: m.session})
 		return
 	}
@@ -355,9 +359,9 @@ func (r *Replica) proposeISR(isr []int) {
 	r.lead.alterTimer = b.timer(b.h.k.tAlterTimeout, 5*sim.Second, int64(r.TP), nil)
 }
 
-func (b *Broker) onAlterResp(m *alterPartitionResp) {
-	r := b.Replica(m.tp)
-	if r == nil || r.role != leading {
+func (r *Replica) onAlterResp(m *alterPartitionResp) {
+	b := r.b
+	if r.role != leading {
 		return
 	}
 	r.lead.pendingISR = nil
@@ -374,9 +378,9 @@ func (b *Broker) onAlterResp(m *alterPartitionResp) {
 	r.completeDelayed()
 }
 
-func (b *Broker) onEpochReq(from sim.NodeID, m *epochReq) {
-	r := b.Replica(m.tp)
-	if r == nil || r.role != leading || m.current != r.epoch {
+func (r *Replica) onEpochReq(from sim.NodeID, m *epochReq) {
+	b := r.b
+	if r.role != leading || m.current != r.epoch {
 		b.send(from, b.h.k.epochResp, &epochResp{tp: m.tp, err: ErrNotLeader, session: m.session})
 		return
 	}

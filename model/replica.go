@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"slices"
 
 	"acksim/history"
@@ -100,30 +99,13 @@ func (r *Replica) Epoch() int32 { return r.epoch }
 // ISR is the committed ISR as the leader knows it.
 func (r *Replica) ISR() []int { return r.lead.isr }
 
-type fsyncJob struct {
-	r     *Replica
-	upTo  int64
-	osGen int64
-	after func()
-}
-
-func (j *fsyncJob) Describe() string {
-	return fmt.Sprintf("fsync-done tp=%d up-to=%d", j.r.TP, j.upTo)
-}
-
 // fsync flushes r's log up to its current LEO; after runs when it completes
 // (if the process is still the same incarnation).
-func (r *Replica) fsync(after func()) {
-	b := r.b
-	r.Log.unflushed = 0
-	r.Log.lastFlush = b.h.E.Now()
-	j := &fsyncJob{r: r, upTo: r.Log.LEO(), osGen: b.osGen, after: after}
-	b.h.E.After(b.fsyncLatency(), sim.Event{H: b.hid, Kind: b.h.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
-}
+func (r *Replica) fsync(after func()) { r.b.fsync(&r.Log, r.TP, after) }
 
 // The count flush, log.flush.interval.messages, runs synchronously inside
 // the append path, on leader and follower appends alike (UnifiedLog.append
-// flushes when unflushedMessages >= flushInterval): see onProduce and
+// flushes when unflushedMessages >= flushInterval): see produce and
 // appendFetched.
 
 func (r *Replica) trackPID(bt *history.Batch) {
@@ -192,11 +174,8 @@ func (r *Replica) arm(st *sharedTimer, kind sim.KindID, next sim.Time) {
 	st.at, st.inc = next, b.inc
 }
 
-func (b *Broker) onPartitionState(st *partitionState) {
-	r := b.Replica(st.tp)
-	if r == nil {
-		return
-	}
+func (r *Replica) onPartitionState(st *partitionState) {
+	b := r.b
 	if st.epoch < r.epoch || (st.epoch == r.epoch && st.partitionEpoch <= r.pEpoch) {
 		return // stale or nothing new
 	}
@@ -275,3 +254,96 @@ func (r *Replica) truncate(to int64, why string) {
 	r.rebuildPIDs()
 	r.b.h.obs.removal(r.b.ID, r.TP, removed, history.Truncated, why)
 }
+
+// ---- the replica as its broker hosts it (see seam.go) ----
+
+// step handles a message of the ISR protocol or one of the replica's timers.
+func (r *Replica) step(ev *sim.Event) {
+	k := &r.b.h.k
+	switch ev.Kind {
+	case k.fetchResp:
+		r.onFetchResp(ev.P.(*fetchResp))
+	case k.epochReq:
+		r.onEpochReq(sim.NodeID(ev.A), ev.P.(*epochReq))
+	case k.epochResp:
+		r.onEpochResp(ev.P.(*epochResp))
+	case k.leaderAndIsr:
+		r.onPartitionState(ev.P.(*partitionState))
+	case k.alterResp:
+		r.onAlterResp(ev.P.(*alterPartitionResp))
+	case k.tISRCheck:
+		if r.role == leading {
+			r.maybeShrinkISR()
+		}
+	case k.tHWCheckpoint:
+		r.hwCkpt = r.HW
+	case k.tProduceTimeout:
+		r.onPurgatoryTimer()
+	case k.tFetchWait:
+		r.onParkTimer()
+	case k.tFetchRetry:
+		if session := ev.A >> 16; r.fetch.session == session {
+			r.fetchAgain()
+		}
+	case k.tSocketTimeout:
+		r.onSocketTimer()
+	case k.tAlterTimeout:
+		r.lead.pendingISR = nil
+	}
+}
+
+// peerDown: a fetcher whose leader's process died backs off and retries
+// (replica.fetch.backoff.ms) instead of waiting for its timeout.
+func (r *Replica) peerDown(id int) {
+	if r.role == following && r.leader == id {
+		r.answered() // the RST is the answer: no timeout to wait for
+		r.retryFetch()
+	}
+}
+
+func (r *Replica) known() knownState { return knownState{r.TP, r.epoch, r.pEpoch} }
+
+// start recovers the replica when its process starts: the HW comes back
+// from the checkpoint file, bounded by the recovered log
+// (replication-offset-checkpoint); the producer state is rebuilt from the
+// log; it knows no leader until the controller tells it.
+func (r *Replica) start() {
+	r.HW = min(r.hwCkpt, r.Log.LEO())
+	r.role, r.lead.pendingISR = noRole, nil
+	r.lead.purgatory, r.lead.parked = nil, nil
+	r.leader = -1
+	r.epoch, r.pEpoch = -1, -1
+	r.fetch.session = r.b.h.nextGen()
+	r.rebuildPIDs()
+}
+
+// stop: the process died with its requests in purgatory.
+func (r *Replica) stop() {
+	r.role = noRole
+	r.lead.purgatory, r.lead.parked = nil, nil
+}
+
+// storageLost cuts the log to its durable prefix (power loss) or erases it
+// (disk loss), with the HW and its checkpoint.
+func (r *Replica) storageLost(disk bool) []*history.Batch {
+	if disk {
+		lost := r.Log.wipe()
+		r.hwCkpt, r.HW = 0, 0
+		return lost
+	}
+	lost := r.Log.powerCut()
+	r.hwCkpt = min(r.hwCkpt, r.Log.LEO())
+	r.HW = min(r.HW, r.Log.LEO())
+	return lost
+}
+
+// flushAll: a clean shutdown flushes everything and checkpoints the HW.
+func (r *Replica) flushAll() {
+	r.Log.markDurable(r.Log.LEO())
+	r.hwCkpt = r.HW
+}
+
+func (r *Replica) partition() int       { return r.TP }
+func (r *Replica) log() *Log            { return &r.Log }
+func (r *Replica) highWatermark() int64 { return r.HW }
+func (r *Replica) leads() bool          { return r.role == leading }

@@ -71,24 +71,24 @@ func TestInvariantsFire(t *testing.T) {
 		breakIt func(c *Cluster)
 		want    string
 	}{
-		{"HW past LEO", func(c *Cluster) { c.brokers[1].reps[0].HW = c.brokers[1].reps[0].Log.LEO() + 1 }, "HW"},
-		{"epoch goes back", func(c *Cluster) { c.lastEpoch[0] = c.ctl.parts[0].epoch + 1 }, "went back"},
+		{"HW past LEO", func(c *Cluster) { c.brokers[1].Replica(0).HW = c.brokers[1].Replica(0).Log.LEO() + 1 }, "HW"},
+		{"epoch goes back", func(c *Cluster) { c.d.(*isrDesign).lastEpoch[0] = c.ctl.parts[0].epoch + 1 }, "went back"},
 		{"empty ISR", func(c *Cluster) { c.ctl.parts[0].isr = nil }, "empty ISR"},
 		{"two leaders", func(c *Cluster) {
 			l := c.ctl.parts[0].leader
 			for _, id := range c.ctl.parts[0].replicas {
 				if id != l {
-					c.brokers[id].reps[0].role = leading
-					c.brokers[id].reps[0].epoch = c.brokers[l].reps[0].epoch
+					c.brokers[id].Replica(0).role = leading
+					c.brokers[id].Replica(0).epoch = c.brokers[l].Replica(0).epoch
 					return
 				}
 			}
 		}, "both lead"},
 		{"follower past leader", func(c *Cluster) {
 			l := c.ctl.parts[0].leader
-			lr := c.brokers[l].reps[0]
+			lr := c.brokers[l].Replica(0)
 			for _, id := range c.ctl.parts[0].replicas {
-				if r := c.brokers[id].reps[0]; id != l {
+				if r := c.brokers[id].Replica(0); id != l {
 					bt := &history.Batch{Base: r.Log.LEO(), Epoch: lr.epoch, PID: -1, Records: make([]history.RecordID, lr.Log.LEO()-r.Log.LEO()+5)}
 					r.Log.append(bt, c.E.Now())
 					return
