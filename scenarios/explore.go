@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -12,10 +11,6 @@ import (
 	"go.yaml.in/yaml/v3"
 	"pgregory.net/rapid"
 )
-
-// FaultKinds are the fault kinds `check` can draw, simplest first.
-var FaultKinds = []string{"crash", "power-loss", "partition", "one-way-partition", "isolate", "pause",
-	"slow-disk", "drop-responses", "disk-loss", "rack-power-loss", "producer-crash", "consumer-crash"}
 
 // ExploreOptions bound the fault schedules a property test draws.
 type ExploreOptions struct {
@@ -51,14 +46,11 @@ func (o *ExploreOptions) defaults(s *Scenario) {
 // Validate checks the options against the scenario.
 func (o *ExploreOptions) Validate(s *Scenario) error {
 	for _, f := range o.Faults {
-		if !slices.Contains(FaultKinds, f) {
-			return &Error{File: "--faults", Value: f, Allowed: "unknown fault kind; one of: " + strings.Join(FaultKinds, ", ")}
+		if k := lookupFault(f); k == nil || !k.check {
+			return &Error{File: "--faults", Value: f, Allowed: "unknown fault kind; one of: " + FaultKindNames(CheckFaultKinds())}
 		}
-		if f == "rack-power-loss" && len(s.Racks) == 0 {
-			return &Error{File: "--faults", Value: f, Allowed: "the scenario's brokers have no racks (cluster.racks)"}
-		}
-		if f == "consumer-crash" && len(s.Consumers) == 0 {
-			return &Error{File: "--faults", Value: f, Allowed: "the scenario has no consumers"}
+		if missing := s.MissingFor(f); missing != "" {
+			return &Error{File: "--faults", Value: f, Allowed: missing}
 		}
 	}
 	return nil
@@ -72,64 +64,10 @@ type fault struct {
 	dur    sim.Duration
 }
 
-func (s *Scenario) targetsFor(kind string) []string {
-	brokers := []string{"leader", "followers"}
-	for id := 1; id <= s.Brokers; id++ {
-		brokers = append(brokers, fmt.Sprint(id))
-	}
-	brokers = append(brokers, "all")
-	switch kind {
-	case "partition", "one-way-partition":
-		return []string{"leader", "followers"} // the side cut from the rest
-	case "drop-responses", "producer-crash":
-		var ps []string
-		for _, p := range s.Producers {
-			ps = append(ps, p.Name)
-		}
-		return ps
-	case "consumer-crash":
-		var cs []string
-		for _, c := range s.Consumers {
-			cs = append(cs, c.Name)
-		}
-		return cs
-	case "rack-power-loss":
-		var rs []string
-		for _, r := range s.Racks {
-			if !slices.Contains(rs, "rack:"+r) {
-				rs = append(rs, "rack:"+r)
-			}
-		}
-		sort.Strings(rs)
-		return rs
-	}
-	return brokers
-}
+func (s *Scenario) targetsFor(kind string) []string { return lookupFault(kind).targets(s) }
 
 // units is how many brokers a fault takes down, makes lossy or cuts off.
-func (s *Scenario) units(f fault) int {
-	switch f.kind {
-	case "drop-responses", "producer-crash", "consumer-crash":
-		return 0
-	case "partition", "one-way-partition":
-		return 1
-	}
-	switch {
-	case f.target == "all":
-		return s.Brokers
-	case f.target == "followers":
-		return s.RF - 1
-	case strings.HasPrefix(f.target, "rack:"):
-		n := 0
-		for _, r := range s.Racks {
-			if "rack:"+r == f.target {
-				n++
-			}
-		}
-		return n
-	}
-	return 1
-}
+func (s *Scenario) units(f fault) int { return lookupFault(f.kind).units(s, f.target) }
 
 // drawSchedule draws a fault schedule within the limits. Draws are labelled
 // with the words users read (fault, target, at, for); shrinking makes
@@ -154,7 +92,7 @@ func drawSchedule(t *rapid.T, s *Scenario, o ExploreOptions) []fault {
 		if u > o.MaxDown {
 			continue
 		}
-		if f.kind == "power-loss" || f.kind == "rack-power-loss" {
+		if lookupFault(f.kind).powerLoss {
 			if power >= o.MaxPowerLoss {
 				continue
 			}
@@ -175,7 +113,7 @@ func drawSchedule(t *rapid.T, s *Scenario, o ExploreOptions) []fault {
 		if !ok || busy+u > o.MaxDown {
 			continue
 		}
-		if f.kind == "power-loss" || f.kind == "rack-power-loss" {
+		if lookupFault(f.kind).powerLoss {
 			power++
 		}
 		out = append(out, f)
@@ -202,36 +140,10 @@ func steps(fs []fault) []Step {
 		ts = append(ts, timed{at, st})
 	}
 	for _, f := range fs {
-		switch f.kind {
-		case "crash", "power-loss", "disk-loss", "rack-power-loss":
-			action := f.kind
-			if f.kind == "rack-power-loss" {
-				action = "power-loss"
-			}
-			add(f.at, Step{Action: action, Target: atomTarget(f.target)})
-			add(f.at+f.dur, Step{Action: "restart", Target: atomTarget("all")})
-		case "partition", "one-way-partition":
-			other := "followers"
-			if f.target == "followers" {
-				other = "leader"
-			}
-			add(f.at, Step{Action: "partition", Groups: []Target{atomTarget(f.target), atomTarget(other)}, OneWay: f.kind == "one-way-partition"})
-			add(f.at+f.dur, Step{Action: "heal"})
-		case "isolate":
-			add(f.at, Step{Action: "isolate", Target: atomTarget(f.target)})
-			add(f.at+f.dur, Step{Action: "heal"})
-		case "pause":
-			add(f.at, Step{Action: "pause", Target: atomTarget(f.target), For: f.dur})
-		case "slow-disk":
-			add(f.at, Step{Action: "slow-disk", Target: atomTarget(f.target), Factor: 20, For: f.dur})
-		case "drop-responses":
-			add(f.at, Step{Action: "drop-responses", Target: atomTarget(f.target), For: f.dur})
-		case "producer-crash":
-			add(f.at, Step{Action: "producer-crash", Target: atomTarget(f.target)})
-			add(f.at+f.dur, Step{Action: "producer-restart", Target: atomTarget(f.target)})
-		case "consumer-crash":
-			add(f.at, Step{Action: "consumer-crash", Target: atomTarget(f.target)})
-			add(f.at+f.dur, Step{Action: "consumer-restart", Target: atomTarget(f.target)})
+		do, undo := lookupFault(f.kind).steps(f.target, f.dur, true)
+		add(f.at, *do)
+		if undo != nil {
+			add(f.at+f.dur, *undo)
 		}
 	}
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].at < ts[j].at })

@@ -179,7 +179,7 @@ func TestEveryFaultKindFires(t *testing.T) {
 	s := baseSc(t)
 	s.Racks = []string{"a", "b", "c"}
 	s.Consumers = []ConsumerDef{{Name: "c1", ProcessingTime: 100 * sim.Microsecond}}
-	o := ExploreOptions{Faults: FaultKinds, MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 6}
+	o := ExploreOptions{Faults: Names(CheckFaultKinds()), MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 6}
 	if err := o.Validate(s); err != nil {
 		t.Fatal(err)
 	}

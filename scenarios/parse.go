@@ -363,34 +363,7 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 	s.Consumers = append(s.Consumers, c)
 }
 
-// Actions lists every fault action with what it takes.
-var Actions = map[string]string{
-	"crash":            "target brokers: kill -9 (the OS keeps the page cache)",
-	"power-loss":       "target brokers: power failure (unflushed page cache lost)",
-	"restart":          "target brokers: start stopped brokers again",
-	"shutdown":         "target brokers: controlled shutdown (leadership moved away, logs flushed)",
-	"disk-loss":        "target brokers: the broker dies and its log directory is gone",
-	"pause":            "target brokers, optional for: a GC or VM stall; resumes after `for` (or on resume/recovery)",
-	"resume":           "target brokers: end a pause",
-	"slow-disk":        "target brokers, factor, for: fsync takes factor times longer",
-	"isolate":          "target brokers: cut every link to and from them (controller and clients included)",
-	"partition":        "groups (lists of targets), optional one-way: cut links between the groups",
-	"heal":             "no target: restore every link",
-	"drop-responses":   "target producers/consumers, optional for: every broker's messages to them are lost",
-	"producer-crash":   "target producers: the process dies; buffered and in-flight records are never acked",
-	"producer-restart": "target producers: start again with a new producer id",
-	"consumer-crash":   "target consumers: the member dies; the group reassigns after session.timeout.ms",
-	"consumer-restart": "target consumers: the member rejoins the group",
-}
-
-func actionNames() string {
-	var n []string
-	for k := range Actions {
-		n = append(n, k)
-	}
-	slices.Sort(n)
-	return strings.Join(n, ", ")
-}
+func actionNames() string { return strings.Join(ActionNames(), ", ") }
 
 var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way"}
 
@@ -415,7 +388,7 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 		case "action":
 			actionNode = v
 			st.Action = w.str(v, f)
-			if _, ok := Actions[st.Action]; !ok {
+			if lookupAction(st.Action) == nil {
 				w.fail(v, f, st.Action, "unknown action; one of: "+actionNames())
 			}
 		case "target":
@@ -438,19 +411,13 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 	if actionNode == nil {
 		w.fail(n, field+".action", "", "is required; one of: "+actionNames())
 	}
-	switch st.Action {
-	case "partition":
-		if len(st.Groups) < 2 {
-			w.fail(n, field+".groups", "", "partition needs at least two groups, e.g. groups: [[leader], [followers]]")
+	if a := lookupAction(st.Action); a != nil {
+		if a.needs != nil {
+			if f, missing := a.needs(&st); missing != "" {
+				w.fail(n, field+f, "", missing)
+			}
 		}
-	case "heal":
-	case "slow-disk":
-		if st.Factor == 0 || st.For == 0 {
-			w.fail(n, field, "", "slow-disk needs factor (e.g. 20) and for (e.g. 30s)")
-		}
-		fallthrough
-	default:
-		if actionNode != nil && len(st.Target) == 0 {
+		if a.target != noTarget && a.target != groupsTarget && len(st.Target) == 0 {
 			w.fail(n, field+".target", "", "is required for "+st.Action)
 		}
 	}

@@ -272,85 +272,22 @@ func (sc *script) fire(i int) {
 	c := sc.c
 	e := c.E
 	st := sc.s.Steps[i]
-	tp := st.Partition
+	a := lookupAction(st.Action)
 	text := st.Describe()
-	ids := sc.brokers(st.Target, tp)
-	if len(st.Target) > 0 && !strings.Contains(st.Action, "-") || st.Action == "power-loss" || st.Action == "disk-loss" || st.Action == "slow-disk" {
+	var ids []int
+	if a.target == brokerTarget {
+		ids = sc.brokers(st.Target, st.Partition)
 		text += " -> brokers " + idList(ids)
 	}
 	sc.fired = append(sc.fired, Fired{Step: i, At: e.Now(), Text: text})
 	e.Note(c.ControllerNode(), sc.kind, int64(i), 0, text)
-	for _, id := range ids {
-		b := c.BrokerByID(id)
-		switch st.Action {
-		case "crash":
-			b.Crash()
-		case "power-loss":
-			b.PowerLoss()
-		case "restart":
-			b.Restart()
-		case "shutdown":
-			b.Shutdown()
-		case "disk-loss":
-			b.DiskLoss()
-		case "pause":
-			b.Pause()
-			if st.For > 0 {
-				e.After(st.For, sim.Event{H: sc.resumeHandler(), A: int64(id)})
-			}
-		case "resume":
-			b.Resume()
-		case "slow-disk":
-			b.SlowDisk(st.Factor, st.For)
-		case "isolate":
-			c.Net.Isolate(b.Node)
-			c.Note(id, history.Isolate, fmt.Sprintf("broker %d isolated from every other node", id))
+	if a.onBroker != nil {
+		for _, id := range ids {
+			a.onBroker(sc, &st, id)
 		}
 	}
-	switch st.Action {
-	case "partition":
-		var groups [][]sim.NodeID
-		for _, g := range st.Groups {
-			groups = append(groups, sc.nodes(g, tp))
-		}
-		if st.OneWay {
-			for _, g := range groups[1:] {
-				c.Net.PartitionOneWay(groups[0], g)
-			}
-		} else {
-			c.Net.Partition(groups)
-		}
-		c.Note(-1, history.Partition, "network partitioned: "+text)
-	case "heal":
-		c.Net.Heal()
-		c.Note(-1, history.Heal, "network healed")
-	case "drop-responses":
-		for _, n := range sc.nodes(st.Target, tp) {
-			for _, id := range c.BrokerIDs() {
-				c.Net.Cut(c.Node(id), n)
-			}
-			if st.For > 0 {
-				e.After(st.For, sim.Event{H: sc.restoreHandler(), A: int64(n)})
-			}
-		}
-		c.Note(-1, history.DropResponses, "responses to "+st.Target.String()+" are lost")
-	case "producer-crash", "producer-restart", "consumer-crash", "consumer-restart":
-		for _, a := range st.Target {
-			if p := c.ProducerByName(a.Name); p != nil {
-				if st.Action == "producer-crash" {
-					p.Crash()
-				} else if st.Action == "producer-restart" {
-					p.Restart()
-				}
-			}
-			if m := c.ConsumerByName(a.Name); m != nil {
-				if st.Action == "consumer-crash" {
-					m.Crash()
-				} else if st.Action == "consumer-restart" {
-					m.Restart()
-				}
-			}
-		}
+	if a.onStep != nil {
+		a.onStep(sc, &st, text)
 	}
 	sc.arm(i + 1)
 }

@@ -103,7 +103,9 @@ with the verdict and its explanations, and written as a scenario file that
 how many schedules it tried, how much it simulated and which fault kinds
 actually fired; exit code 0.
 
-Fault kinds: ` + strings.Join(scenarios.FaultKinds, ", ") + `.
+Fault kinds (--faults; each starts at a drawn time on a drawn target and lasts
+a drawn 'for'):
+` + scenarios.FaultKindHelp(scenarios.CheckFaultKinds()) + `
 Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 		Example: `  acksim check --set acks=1                       # finds the acks=1 loss
   acksim check --set acks=all --set min.insync.replicas=2 --faults crash,partition --max-down 3
@@ -244,11 +246,7 @@ func runCheck(s *scenarios.Scenario, o scenarios.ExploreOptions, props []string,
 		faults = []string{"crash", "power-loss", "partition"}
 	}
 	for _, k := range faults {
-		action := map[string]string{"rack-power-loss": "power-loss", "one-way-partition": "partition"}[k]
-		if action == "" {
-			action = k
-		}
-		if stats.Fired[action] == 0 {
+		if stats.Fired[scenarios.FaultAction(k)] == 0 {
 			rep.NeverFired = append(rep.NeverFired, k)
 		}
 	}

@@ -44,7 +44,11 @@ saved (exit 130) and --resume runs only the rest.
 
 Results are identical whatever --workers. Without a spec, the embedded default
 sweep runs (acks 0/1/all x min.insync.replicas 1/2 x flush never/every message
-x unclean election off/on, under crashes, power losses and partitions).`,
+x unclean election off/on, under crashes, power losses and partitions).
+
+Fault model kinds (faults: KIND: {per_hour: N, for: DURATION}; for defaults
+to 5s):
+` + scenarios.FaultKindHelp(scenarios.SweepFaultKinds()),
 		Example: `  acksim sweep                         # the default sweep, into ./out
   acksim sweep my-sweep.yaml --out results --workers 2
   acksim sweep --export 5:17 --out trial.yaml   # trial 17 of cell 5 as a scenario file`,

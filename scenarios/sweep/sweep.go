@@ -50,22 +50,13 @@ type ChartSpec struct {
 	Lines   string   `yaml:"lines"`   // a grid key: one line per value
 }
 
-// FaultModel gives each fault kind a rate and a duration. Rates are events
-// per hour: per broker for broker faults, per rack for rack-power-loss, per
-// consumer for consumer-crash, else for the cluster. A trial of run.duration
-// draws a Poisson number of each; start times are uniform over the first
-// 80% of the run.
-type FaultModel struct {
-	Crash            Rate `yaml:"crash"`
-	PowerLoss        Rate `yaml:"power-loss"`
-	RackPowerLoss    Rate `yaml:"rack-power-loss"`
-	ClusterPowerLoss Rate `yaml:"cluster-power-loss"`
-	Partition        Rate `yaml:"partition"`
-	Pause            Rate `yaml:"pause"`
-	DiskLoss         Rate `yaml:"disk-loss"`
-	DropResponses    Rate `yaml:"drop-responses"`
-	ConsumerCrash    Rate `yaml:"consumer-crash"`
-}
+// FaultModel gives fault kinds a rate and a duration, keyed by kind (the
+// sweep kinds of the scenarios fault table). Rates are events per hour:
+// per broker for broker faults, per rack for rack-power-loss, per consumer
+// for consumer-crash, else for the cluster. A trial of run.duration draws a
+// Poisson number of each; start times are uniform over the first 80% of
+// the run.
+type FaultModel map[string]Rate
 
 // Rate is how often a fault happens and how long it lasts.
 type Rate struct {
@@ -92,6 +83,11 @@ func Parse(file string, data []byte) (*Spec, error) {
 	}
 	if err := s.checkCharts(file); err != nil {
 		return nil, err
+	}
+	for k := range s.Faults {
+		if !slices.Contains(scenarios.Names(scenarios.SweepFaultKinds()), k) {
+			return nil, &scenarios.Error{File: file, Field: "faults." + k, Value: k, Allowed: "unknown fault kind; one of: " + scenarios.FaultKindNames(scenarios.SweepFaultKinds())}
+		}
 	}
 	for _, r := range s.Faults.all() {
 		if r.rate.PerHour < 0 {
@@ -164,12 +160,14 @@ type kindRate struct {
 	rate Rate
 }
 
+// all lists the model's kinds in the sweep's draw order (part of every
+// trial's schedule: the fault table puts new kinds last).
 func (f FaultModel) all() []kindRate {
-	// The order is part of the schedule draw: new kinds go at the end, so
-	// existing specs keep their schedules.
-	return []kindRate{{"crash", f.Crash}, {"power-loss", f.PowerLoss}, {"cluster-power-loss", f.ClusterPowerLoss},
-		{"partition", f.Partition}, {"pause", f.Pause}, {"disk-loss", f.DiskLoss}, {"drop-responses", f.DropResponses},
-		{"rack-power-loss", f.RackPowerLoss}, {"consumer-crash", f.ConsumerCrash}}
+	var out []kindRate
+	for _, k := range scenarios.SweepFaultKinds() {
+		out = append(out, kindRate{k.Name, f[k.Name]})
+	}
+	return out
 }
 
 func parseDur(s string) (sim.Duration, error) {
@@ -228,16 +226,15 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 	}
 	var evs []ev
 	at := func() sim.Duration { return sim.Duration(rng.Float64() * float64(sc.Duration) * 0.8) }
-	racks := uniqueRacks(sc.Racks)
-	for _, kr := range s.Faults.all() {
+	kinds := scenarios.SweepFaultKinds()
+	for i, kr := range s.Faults.all() {
 		per := kr.rate.PerHour * hours
-		switch kr.kind {
-		case "cluster-power-loss", "partition", "drop-responses":
-		case "rack-power-loss":
-			per *= float64(len(racks))
-		case "consumer-crash":
+		switch kinds[i].Per {
+		case "rack":
+			per *= float64(len(sc.UniqueRacks()))
+		case "consumer":
 			per *= float64(len(sc.Consumers))
-		default:
+		case "broker":
 			per *= float64(sc.Brokers)
 		}
 		d := 5 * sim.Second
@@ -247,35 +244,10 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 		for n := poisson(rng, per); n > 0; n-- {
 			t := at()
 			broker := fmt.Sprint(1 + rng.IntN(sc.Brokers))
-			mk := func(action, target string) scenarios.Step {
-				st := scenarios.Step{Action: action}
-				if target != "" {
-					st.Target = scenarios.Target{atom(target)}
-				}
-				return st
-			}
-			switch kr.kind {
-			case "crash", "power-loss", "disk-loss":
-				evs = append(evs, ev{t, mk(kr.kind, broker)}, ev{t + d, mk("restart", broker)})
-			case "cluster-power-loss":
-				evs = append(evs, ev{t, mk("power-loss", "all")}, ev{t + d, mk("restart", "all")})
-			case "partition":
-				st := scenarios.Step{Action: "partition", Groups: []scenarios.Target{{atom("leader")}, {atom("followers")}}}
-				evs = append(evs, ev{t, st}, ev{t + d, mk("heal", "")})
-			case "pause":
-				st := mk("pause", broker)
-				st.For = d
-				evs = append(evs, ev{t, st})
-			case "drop-responses":
-				st := mk("drop-responses", sc.Producers[0].Name)
-				st.For = d
-				evs = append(evs, ev{t, st})
-			case "rack-power-loss":
-				rack := scenarios.Target{{Kind: "rack", Name: racks[rng.IntN(len(racks))]}}
-				evs = append(evs, ev{t, scenarios.Step{Action: "power-loss", Target: rack}}, ev{t + d, scenarios.Step{Action: "restart", Target: rack}})
-			case "consumer-crash":
-				name := sc.Consumers[rng.IntN(len(sc.Consumers))].Name
-				evs = append(evs, ev{t, mk("consumer-crash", name)}, ev{t + d, mk("consumer-restart", name)})
+			do, undo := scenarios.SweepSteps(kr.kind, sc, rng, broker, d)
+			evs = append(evs, ev{t, *do})
+			if undo != nil {
+				evs = append(evs, ev{t + d, *undo})
 			}
 		}
 	}
@@ -288,38 +260,24 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 	return out
 }
 
-func uniqueRacks(rs []string) []string {
-	var out []string
-	for _, r := range rs {
-		if !slices.Contains(out, r) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // checkBase rejects fault kinds the base scenario cannot have.
 func (s *Spec) checkBase(sc *scenarios.Scenario) error {
-	if s.Faults.RackPowerLoss.PerHour > 0 && len(sc.Racks) == 0 {
-		return &scenarios.Error{File: s.Name, Field: "faults.rack-power-loss", Value: fmt.Sprint(s.Faults.RackPowerLoss.PerHour),
-			Allowed: "needs brokers with racks in the base scenario (cluster.racks, or set: [cluster.racks=...])"}
-	}
-	if s.Faults.ConsumerCrash.PerHour > 0 && len(sc.Consumers) == 0 {
-		return &scenarios.Error{File: s.Name, Field: "faults.consumer-crash", Value: fmt.Sprint(s.Faults.ConsumerCrash.PerHour),
-			Allowed: "needs a consumer in the base scenario (" + s.Base + " has none)"}
+	for _, k := range scenarios.SweepFaultKinds() {
+		r := s.Faults[k.Name]
+		if r.PerHour <= 0 {
+			continue
+		}
+		switch missing := sc.MissingFor(k.Name); {
+		case missing == "":
+		case k.Needs == "racks":
+			return &scenarios.Error{File: s.Name, Field: "faults." + k.Name, Value: fmt.Sprint(r.PerHour),
+				Allowed: "needs brokers with racks in the base scenario (cluster.racks in its file)"}
+		default:
+			return &scenarios.Error{File: s.Name, Field: "faults." + k.Name, Value: fmt.Sprint(r.PerHour),
+				Allowed: "needs a consumer in the base scenario (" + s.Base + " has none)"}
+		}
 	}
 	return nil
-}
-
-func atom(w string) scenarios.Atom {
-	var id int
-	if _, err := fmt.Sscanf(w, "%d", &id); err == nil {
-		return scenarios.Atom{Kind: "id", ID: id}
-	}
-	if w == "leader" || w == "followers" || w == "all" {
-		return scenarios.Atom{Kind: w}
-	}
-	return scenarios.Atom{Kind: "client", Name: w}
 }
 
 // poisson draws from Poisson(mean) by counting exponential gaps.

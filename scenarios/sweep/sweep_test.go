@@ -95,6 +95,7 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 		{"trials: 0\n", "trials"},
 		{"trials: 5\nfaults:\n  crash: {per_hour: -1}\n", "per_hour"},
 		{"trials: 5\nfaults:\n  crash: {per_hour: 1, for: soon}\n", "for"},
+		{"trials: 5\nfaults:\n  meteor: {per_hour: 1}\n", "faults.meteor"},
 	} {
 		if _, err := Parse("s.yaml", []byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "s.yaml") {
 			t.Errorf("%q: got %v, want an error naming s.yaml and %q", c.yaml, err, c.want)
