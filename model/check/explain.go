@@ -109,43 +109,7 @@ func explainLost(h *history.Run, lost []history.RecordID) []Explanation {
 			g.last = r.Acked
 			continue
 		}
-		var lines []timed
-		for _, i := range removedBy[id] {
-			rm := h.Removals[i]
-			lines = append(lines, timed{rm.At, 1, fmt.Sprintf("at %s broker %d %s offsets %d-%d (%s)", at(rm.At), rm.Broker, rm.Verb, rm.From, rm.To, rm.Why)})
-		}
-		// Faults, ISR changes and elections of this partition between the
-		// ack and the last removal.
-		for _, ev := range events[lo:hi] {
-			switch {
-			case ev.Kind.PartitionChange():
-				if ev.TP != int(r.TP) {
-					continue
-				}
-			case ev.Kind.Fault():
-			default:
-				continue
-			}
-			lines = append(lines, timed{ev.At, 0, fmt.Sprintf("at %s %s", at(ev.At), ev.Text)})
-		}
-		slices.SortStableFunc(lines, func(a, b timed) int {
-			if a.t != b.t {
-				return cmpTime(a.t, b.t)
-			}
-			return a.order - b.order
-		})
-		p := h.Partitions[r.TP]
-		final := fmt.Sprintf("after recovery it is not in the committed log of %s (leader broker %d, HW %d)", h.TPName(int(r.TP)), p.Leader, p.HW)
-		if p.Leader < 0 {
-			final = fmt.Sprintf("after recovery %s has no leader: offline", h.TPName(int(r.TP)))
-		} else if len(removedBy[id]) == 0 {
-			final = fmt.Sprintf("it never reached broker %d, which leads %s after recovery; ", p.Leader, h.TPName(int(r.TP))) + final
-		}
-		full := []string{ackLine(h, r)}
-		for _, l := range lines {
-			full = append(full, l.s)
-		}
-		full = append(dedupe(full), final)
+		full := lostStory(h, r, removedBy[id], events[lo:hi])
 		key := strings.Join(full, "|") + fmt.Sprint(r.TP)
 		g := byKey[key]
 		if g == nil {
@@ -164,6 +128,51 @@ func explainLost(h *history.Run, lost []history.RecordID) []Explanation {
 		out = append(out, Explanation{Anomaly: "lost-write", Partition: h.TPName(g.tp), Count: len(g.ids), Records: rangeName(h, g.ids), Story: story})
 	}
 	return out
+}
+
+// lostStory tells how record r was lost: how it was acknowledged, the
+// removals (indexes into h.Removals) that took it, the faults and changes
+// of its partition between (events in time order), and its absence after
+// recovery.
+func lostStory(h *history.Run, r *history.Record, removals []int, between []history.Event) []string {
+	var lines []timed
+	for _, i := range removals {
+		rm := h.Removals[i]
+		lines = append(lines, timed{rm.At, 1, fmt.Sprintf("at %s broker %d %s offsets %d-%d (%s)", at(rm.At), rm.Broker, rm.Verb, rm.From, rm.To, rm.Why)})
+	}
+	// Faults, ISR changes and elections of this partition between the
+	// ack and the last removal.
+	for _, ev := range between {
+		switch {
+		case ev.Kind.PartitionChange():
+			if ev.TP != int(r.TP) {
+				continue
+			}
+		case ev.Kind.Fault():
+		default:
+			continue
+		}
+		lines = append(lines, timed{ev.At, 0, fmt.Sprintf("at %s %s", at(ev.At), ev.Text)})
+	}
+	slices.SortStableFunc(lines, func(a, b timed) int {
+		if a.t != b.t {
+			return cmpTime(a.t, b.t)
+		}
+		return a.order - b.order
+	})
+	p := h.Partitions[r.TP]
+	final := fmt.Sprintf("after recovery it is not in the committed log of %s (leader broker %d, HW %d)", h.TPName(int(r.TP)), p.Leader, p.HW)
+	if p.Leader < 0 {
+		final = fmt.Sprintf("after recovery %s has no leader: offline", h.TPName(int(r.TP)))
+	} else if len(removals) == 0 {
+		final = fmt.Sprintf("it never reached broker %d, which leads %s after recovery; ", p.Leader, h.TPName(int(r.TP))) + final
+	}
+	full := []string{ackLine(h, r)}
+	for _, l := range lines {
+		full = append(full, l.s)
+	}
+	full = append(dedupe(full), final)
+	return full
 }
 
 type timed struct {
