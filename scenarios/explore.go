@@ -162,6 +162,11 @@ type ExploreStats struct {
 	Tried     int
 	Simulated sim.Duration
 	Fired     map[string]int // fault actions that fired, by action
+	// Bug is a broken model invariant (a bug in acksim, not a finding),
+	// and BugScenario the schedule that broke it (after shrinking, the
+	// smallest found); nil if none broke.
+	Bug         *model.InvariantError
+	BugScenario *Scenario
 }
 
 // Counterexample is a schedule that broke a property.
@@ -185,8 +190,12 @@ func Explore(base *Scenario, o ExploreOptions, props []string, stats *ExploreSta
 		if err != nil {
 			t.Fatalf("generated an invalid scenario: %v", err)
 		}
-		res := RunSpec(&s, r, Options{CheckEveryEvent: o.CheckEveryEvent})
+		res, bug := runGuarded(&s, r, Options{CheckEveryEvent: o.CheckEveryEvent})
 		stats.Tried++
+		if bug != nil {
+			stats.Bug, stats.BugScenario = bug, &s
+			t.Fatalf("model invariant broken: %v", bug)
+		}
 		stats.Simulated += sim.Duration(res.History.End)
 		for _, f := range res.Fired {
 			if !f.Skipped {
@@ -204,6 +213,21 @@ func Explore(base *Scenario, o ExploreOptions, props []string, stats *ExploreSta
 			t.Fatalf("%s", strings.Join(broken, ", "))
 		}
 	}
+}
+
+// runGuarded runs a scenario and returns a broken model invariant instead
+// of panicking with it.
+func runGuarded(s *Scenario, r *Resolved, opt Options) (res *Result, bug *model.InvariantError) {
+	defer func() {
+		if p := recover(); p != nil {
+			ie, ok := p.(*model.InvariantError)
+			if !ok {
+				panic(p)
+			}
+			bug = ie
+		}
+	}()
+	return RunSpec(s, r, opt), nil
 }
 
 // DrawConfig draws a Kafka configuration as --set pairs; each draw is

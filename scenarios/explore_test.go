@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"acksim/history"
+	"acksim/model"
 	"acksim/sim"
 
 	"pgregory.net/rapid"
@@ -319,5 +320,34 @@ func TestPre011DivergedFollowerIsStuck(t *testing.T) {
 	// Noted once per stuck follower, not at every failed retry.
 	if followers := len(res.History.Partitions[0].Replicas) - 1; stuck > followers {
 		t.Errorf("%d stuck notes for %d followers", stuck, followers)
+	}
+}
+
+// plantViolation makes every run break a model invariant after 3 s of
+// simulated time, as a model bug would.
+func plantViolation(t *testing.T) {
+	TestHookStart = func(c *model.Cluster) {
+		h := c.E.Register(sim.HandlerFunc(func(e *sim.Engine, ev *sim.Event) {
+			panic(&model.InvariantError{Seed: c.Seed, Step: e.Steps(), At: e.Now().String(), What: "planted by the test"})
+		}))
+		c.E.At(sim.Time(3*sim.Second), sim.Event{H: h})
+	}
+	t.Cleanup(func() { TestHookStart = nil })
+}
+
+// A broken invariant during a search is reported as a bug with the schedule
+// that broke it, never as "properties held".
+func TestExploreReportsBrokenInvariant(t *testing.T) {
+	plantViolation(t)
+	s := baseSc(t, "acks=1")
+	stats := &ExploreStats{Fired: map[string]int{}}
+	var found *Counterexample
+	tb := &recordTB{TB: t}
+	rapid.Check(tb, func(rt *rapid.T) { Explore(s, ExploreOptions{}, []string{"lost_write"}, stats, &found)(rt) })
+	if stats.Bug == nil || stats.BugScenario == nil || !strings.Contains(stats.Bug.What, "planted") {
+		t.Fatalf("the planted violation was not reported: bug %v, failed %v", stats.Bug, tb.failed)
+	}
+	if stats.Bug.Step == 0 || stats.Bug.At != "3s" {
+		t.Errorf("the bug must name its step and time: %+v", stats.Bug)
 	}
 }

@@ -26,6 +26,10 @@ type Options struct {
 // package's tests set it.
 var checkAll bool
 
+// TestHookStart, when set (by tests only), runs on every cluster just
+// after it starts: tests plant faults in the model through it.
+var TestHookStart func(c *model.Cluster)
+
 // Fired is a fault step as it happened.
 type Fired struct {
 	Step    int      `json:"step"`
@@ -73,6 +77,9 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 	sc.h = c.E.Register(sc)
 	sc.kind = c.E.Kind("fault")
 	c.Start()
+	if TestHookStart != nil {
+		TestHookStart(c)
+	}
 	sc.arm(0)
 	end := sim.Time(s.Duration)
 	c.E.RunUntil(end)

@@ -231,13 +231,16 @@ func runCheck(s *scenarios.Scenario, o scenarios.ExploreOptions, props []string,
 	var found *scenarios.Counterexample
 	prop := scenarios.Explore(s, o, props, stats, &found)
 	if f.budget > 0 {
-		for batch := uint64(0); time.Since(start) < f.budget && found == nil; batch++ {
+		for batch := uint64(0); time.Since(start) < f.budget && found == nil && stats.Bug == nil; batch++ {
 			configureRapid(20, sim.TrialSeed(f.seed, batch)|1)
 			rapid.Check(&cliTB{}, prop)
 		}
 	} else {
 		configureRapid(f.checks, f.seed)
 		rapid.Check(&cliTB{}, prop)
+	}
+	if stats.Bug != nil {
+		return nil, nil, checkBug(s, stats, f)
 	}
 	rep := &CheckReport{Scenario: s.Name, Properties: props, Tried: stats.Tried, SimulatedS: stats.Simulated.Seconds(),
 		Fired: stats.Fired, Found: found != nil, WallS: time.Since(start).Seconds()}
@@ -254,4 +257,20 @@ func runCheck(s *scenarios.Scenario, o scenarios.ExploreOptions, props []string,
 		rep.Broken = found.Broken
 	}
 	return rep, found, nil
+}
+
+// checkBug reports a model invariant that broke during the search: a bug in
+// acksim, never "no counterexample". The schedule that broke it is written
+// to --out so that 'acksim run FILE' replays it; exit code 3.
+func checkBug(s *scenarios.Scenario, stats *scenarios.ExploreStats, f *checkFlags) error {
+	msg := fmt.Sprintf("internal error, a bug in acksim and not a finding about Kafka: %v, after %d schedule(s)", stats.Bug, stats.Tried)
+	desc := fmt.Sprintf("A schedule on which acksim check (seed %d) broke a model invariant: %v.", f.seed, stats.Bug)
+	data, err := stats.BugScenario.Export(s.Raw, s.Name+"-invariant", "a schedule that breaks a model invariant", desc, nil)
+	if err == nil {
+		err = writeAtomic(f.out, data)
+	}
+	if err != nil {
+		return &exitError{exitBug, msg + fmt.Sprintf("; the schedule could not be written to %s: %v", f.out, err)}
+	}
+	return &exitError{exitBug, msg + "; replay: acksim run " + f.out + "; please report it"}
 }

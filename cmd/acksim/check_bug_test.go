@@ -1,0 +1,53 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"acksim/model"
+	"acksim/scenarios"
+	"acksim/sim"
+)
+
+// A model invariant that breaks during a search stops check with exit code
+// 3, the invariant, its seed and step, and the schedule written for replay;
+// it is never reported as "no counterexample" (exit 0).
+func TestCheckReportsBrokenInvariant(t *testing.T) {
+	scenarios.TestHookStart = func(c *model.Cluster) {
+		h := c.E.Register(sim.HandlerFunc(func(e *sim.Engine, ev *sim.Event) {
+			panic(&model.InvariantError{Seed: c.Seed, Step: e.Steps(), At: e.Now().String(), What: "planted by the test"})
+		}))
+		c.E.At(sim.Time(3*sim.Second), sim.Event{H: h})
+	}
+	defer func() { scenarios.TestHookStart = nil }()
+	s, err := scenarios.Load("healthy-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("acks=1"); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "bug.yaml")
+	f := &checkFlags{checks: 20, out: out}
+	f.seed = 1
+	rep, ce, err := runCheck(s, scenarios.ExploreOptions{}, []string{"lost_write"}, f)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitBug {
+		t.Fatalf("got report %v, counterexample %v, error %v: want exit code %d", rep, ce, err, exitBug)
+	}
+	for _, want := range []string{"planted by the test", "seed 1", "step ", "acksim run " + out} {
+		if !strings.Contains(ee.msg, want) {
+			t.Errorf("message lacks %q: %s", want, ee.msg)
+		}
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := scenarios.Parse(out, data); err != nil {
+		t.Fatalf("the written schedule does not parse: %v", err)
+	}
+}
