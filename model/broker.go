@@ -58,7 +58,8 @@ func (b *Broker) hosts(tp int) hosted {
 type fsyncJob struct {
 	log   *Log
 	tp    int
-	upTo  int64
+	upTo  int64 // the LEO when the fsync was issued
+	upToN int   // the entries then
 	osGen int64
 	after func()
 }
@@ -72,7 +73,7 @@ func (j *fsyncJob) Describe() string {
 func (b *Broker) fsync(l *Log, tp int, after func()) {
 	l.unflushed = 0
 	l.lastFlush = b.h.E.Now()
-	j := &fsyncJob{log: l, tp: tp, upTo: l.LEO(), osGen: b.osGen, after: after}
+	j := &fsyncJob{log: l, tp: tp, upTo: l.LEO(), upToN: len(l.entries), osGen: b.osGen, after: after}
 	b.h.E.After(b.fsyncLatency(), sim.Event{H: b.hid, Kind: b.h.k.fsyncDone, Node: b.Node, B: b.inc, P: j})
 }
 
@@ -151,7 +152,7 @@ func (b *Broker) onFsyncDone(ev *sim.Event) {
 	if j.osGen != b.osGen || !b.osUp {
 		return // power was lost before the fsync completed
 	}
-	j.log.markDurable(j.upTo)
+	j.log.markDurable(j.upTo, j.upToN)
 	if ev.B != b.inc || !b.up {
 		return // the OS finished the write; the process that asked is gone
 	}

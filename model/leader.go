@@ -63,30 +63,26 @@ func (r *Replica) produce(from sim.NodeID, m *produceReq) {
 	if pb.pid >= 0 {
 		// Idempotence (KIP-98): a duplicate of one of the last 5 batches is
 		// answered with its original offset; a gap is OutOfOrderSequence.
-		if st := r.pids[pb.pid]; st != nil {
-			for _, x := range st.last {
-				if x.firstSeq == pb.seq {
-					// A duplicate is answered with the original batch's offset,
-					// and for acks=all only once that batch is committed: the
-					// delayed produce waits for the HW like any other append.
-					end := x.base + int64(x.lastSeq-x.firstSeq) + 1
-					if m.acks != -1 || r.HW >= end {
-						if m.acks != 0 {
-							b.h.obs.leaderAcked(r.entryAt(x.base), b.ID, r.epoch, r.lead.isr, m.acks)
-						}
-						respond(ErrNone, x.base)
-						return
-					}
-					d := &delayedProduce{r: r, from: from, req: m, required: end, base: x.base, deadline: b.h.E.Now().Add(m.timeout)}
-					r.lead.purgatory = append(r.lead.purgatory, d)
-					r.armPurgatoryTimeout()
-					return
+		dup, base, end, outOfOrder := r.pids.dedupe(pb.pid, pb.seq)
+		switch {
+		case dup:
+			// A duplicate is answered with the original batch's offset, and
+			// for acks=all only once that batch is committed: the delayed
+			// produce waits for the HW like any other append.
+			if m.acks != -1 || r.HW >= end {
+				if m.acks != 0 {
+					b.h.obs.leaderAcked(r.entryAt(base), b.ID, r.epoch, r.lead.isr, m.acks)
 				}
-			}
-			if n := len(st.last); n > 0 && pb.seq != st.last[n-1].lastSeq+1 {
-				respond(ErrOutOfOrderSequence, -1)
+				respond(ErrNone, base)
 				return
 			}
+			d := &delayedProduce{r: r, from: from, req: m, required: end, base: base, deadline: b.h.E.Now().Add(m.timeout)}
+			r.lead.purgatory = append(r.lead.purgatory, d)
+			r.armPurgatoryTimeout()
+			return
+		case outOfOrder:
+			respond(ErrOutOfOrderSequence, -1)
+			return
 		}
 	}
 	bt := r.b.h.pool.batch()

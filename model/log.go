@@ -23,7 +23,12 @@ type epochStart struct {
 type Log struct {
 	entries []entry
 	durable int64 // offsets below are on disk (fsynced or written back)
-	epochs  []epochStart
+	// durableN is how many entries are on disk: those ending at or below
+	// durable, less any empty entry (a Raft leader's no-op) appended after
+	// the write that made durable. Invariant: entries[durableN-1].end <=
+	// durable.
+	durableN int
+	epochs   []epochStart
 	// unflushed counts messages appended since the last fsync request, for
 	// log.flush.interval.messages.
 	unflushed int64
@@ -129,6 +134,11 @@ func (l *Log) truncateTo(off int64) []*history.Batch {
 			i = len(l.entries)
 		}
 	}
+	return l.truncateEntries(i)
+}
+
+// truncateEntries keeps the first i entries and returns the removed ones.
+func (l *Log) truncateEntries(i int) []*history.Batch {
 	if i >= len(l.entries) {
 		return nil
 	}
@@ -144,6 +154,7 @@ func (l *Log) truncateTo(off int64) []*history.Batch {
 	if l.durable > leo {
 		l.durable = leo
 	}
+	l.durableN = min(l.durableN, len(l.entries))
 	// LeaderEpochFileCache.truncateFromEnd: drop epochs starting at or past the new end.
 	for len(l.epochs) > 0 && l.epochs[len(l.epochs)-1].start >= leo {
 		l.epochs = l.epochs[:len(l.epochs)-1]
@@ -173,28 +184,37 @@ func (l *Log) fetchFrom(out []*history.Batch, off int64, maxRecords int, below i
 // writeback makes durable every entry appended at or before cutoff (Linux
 // writes back dirty pages older than dirty_expire, oldest first).
 func (l *Log) writeback(cutoff sim.Time) {
-	i := l.find(l.durable)
-	for ; i < len(l.entries) && l.entries[i].at <= cutoff; i++ {
-		l.durable = l.entries[i].b.End()
+	for i := l.durableN; i < len(l.entries) && l.entries[i].at <= cutoff; i++ {
+		l.durable = l.entries[i].end
+		l.durableN = i + 1
 	}
 }
 
-// markDurable records that an fsync covering offsets below off completed.
-func (l *Log) markDurable(off int64) {
+// markDurable records that an fsync covering offsets below off, and at
+// most the first n entries, completed.
+func (l *Log) markDurable(off int64, n int) {
 	if leo := l.LEO(); off > leo {
 		off = leo
 	}
 	if off > l.durable {
 		l.durable = off
 	}
+	d := l.find(l.durable)
+	for d > n && l.entries[d-1].end == l.entries[d-1].b.Base {
+		d-- // an empty entry appended after the write was issued
+	}
+	l.durableN = max(l.durableN, d)
 }
 
+// flushAll makes the whole log durable (a clean shutdown).
+func (l *Log) flushAll() { l.markDurable(l.LEO(), len(l.entries)) }
+
 // powerCut drops the page-cache tail (power loss) and returns what it lost.
-func (l *Log) powerCut() []*history.Batch { return l.truncateTo(l.durable) }
+func (l *Log) powerCut() []*history.Batch { return l.truncateEntries(l.durableN) }
 
 // wipe erases the log (disk loss) and returns what it lost.
 func (l *Log) wipe() []*history.Batch {
-	l.durable = 0
+	l.durable, l.durableN = 0, 0
 	r := l.truncateTo(0)
 	l.epochs = nil
 	return r

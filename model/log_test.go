@@ -47,7 +47,7 @@ func TestTruncateToDropsWholeBatchesAndEpochs(t *testing.T) {
 	var l Log
 	l.append(batch(0, 0, 3), 0)
 	l.append(batch(3, 1, 2), 0)
-	l.markDurable(5)
+	l.markDurable(5, len(l.entries))
 	removed := l.truncateTo(3)
 	if l.LEO() != 3 || len(removed) != 1 || removed[0].Base != 3 {
 		t.Fatalf("LEO %d removed %v", l.LEO(), removed)

@@ -7,17 +7,6 @@ import (
 	"acksim/sim"
 )
 
-type pidEntry struct {
-	firstSeq, lastSeq int32
-	base              int64
-}
-
-// pidState is the broker's producer state for one producer id on one
-// partition: the last 5 batches, for de-duplication.
-// Source: ProducerStateManager / ProducerAppendInfo (KIP-98); 5 batches
-// (KAFKA-5494).
-type pidState struct{ last []pidEntry }
-
 // Replica is one partition's replica on one broker: the log and the state
 // every role shares, and the state of its role. A replica is a leader, a
 // follower, or neither (no leader known, or the process just started); the
@@ -34,7 +23,7 @@ type Replica struct {
 	leader   int   // broker id of the leader it knows, -1 none
 	pEpoch   int32 // partition epoch (AlterPartition version)
 	replicas []int
-	pids     map[int64]*pidState // producer state, rebuilt from the log (both roles append)
+	pids     pidTable // producer state, rebuilt from the log (both roles append)
 
 	role  replicaRole
 	lead  leaderState // role == leading
@@ -108,35 +97,11 @@ func (r *Replica) fsync(after func()) { r.b.fsync(&r.Log, r.TP, after) }
 // flushes when unflushedMessages >= flushInterval): see produce and
 // appendFetched.
 
-func (r *Replica) trackPID(bt *history.Batch) {
-	if bt.PID < 0 {
-		return
-	}
-	if r.pids == nil {
-		r.pids = map[int64]*pidState{}
-	}
-	st := r.pids[bt.PID]
-	if st == nil {
-		st = &pidState{}
-		r.pids[bt.PID] = st
-	}
-	e := pidEntry{bt.Seq, bt.Seq + int32(len(bt.Records)) - 1, bt.Base}
-	if len(st.last) < 5 {
-		st.last = append(st.last, e)
-	} else { // a sliding window of the last 5, in place
-		copy(st.last, st.last[1:])
-		st.last[4] = e
-	}
-}
+func (r *Replica) trackPID(bt *history.Batch) { r.pids.track(bt) }
 
 // rebuildPIDs recomputes producer state from the log (after truncation or
 // restart: ProducerStateManager is rebuilt from the log).
-func (r *Replica) rebuildPIDs() {
-	r.pids = nil
-	for _, e := range r.Log.entries {
-		r.trackPID(e.b)
-	}
-}
+func (r *Replica) rebuildPIDs() { r.pids.rebuild(&r.Log) }
 
 func (r *Replica) entryAt(base int64) *history.Batch {
 	i := r.Log.find(base)
@@ -339,7 +304,7 @@ func (r *Replica) storageLost(disk bool) []*history.Batch {
 
 // flushAll: a clean shutdown flushes everything and checkpoints the HW.
 func (r *Replica) flushAll() {
-	r.Log.markDurable(r.Log.LEO())
+	r.Log.flushAll()
 	r.hwCkpt = r.HW
 }
 
