@@ -26,7 +26,8 @@ type Batch struct {
 	PID      int64 // producer id; -1 when not idempotent
 	Seq      int32 // base sequence (idempotence)
 	Records  []RecordID
-	Producer int // producer index, for checkers
+	Producer int   // producer index, for checkers
+	Bytes    int32 // the records' size (a Raft design's flush.bytes counts it)
 }
 
 // End is the offset after the batch's last record.
@@ -142,6 +143,7 @@ type Run struct {
 	AtRisk           sim.Duration
 	UncleanElections int
 	TopicName        string
+	Design           string // the replication design: "kafka" or "raft"
 	Converged        bool
 	End              sim.Time
 }

@@ -47,6 +47,16 @@ func (b *Broker) Replica(tp int) *Replica {
 	return nil
 }
 
+// LogEnd returns the LEO and high watermark of the broker's replica of tp
+// (ok false if it hosts none).
+func (b *Broker) LogEnd(tp int) (leo, hw int64, ok bool) {
+	r := b.hosts(tp)
+	if r == nil {
+		return 0, 0, false
+	}
+	return r.log().LEO(), r.highWatermark(), true
+}
+
 // hosts returns the broker's replica of partition tp, or nil.
 func (b *Broker) hosts(tp int) hosted {
 	if tp >= 0 && tp < len(b.reps) {
@@ -112,7 +122,7 @@ func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
 		}
 		return
 	}
-	isTimer := ev.Kind >= k.firstBrokerTimer && ev.Kind <= k.lastBrokerTimer
+	isTimer := b.h.isBrokerTimer(ev.Kind)
 	if isTimer && ev.B != b.inc {
 		return
 	}
@@ -275,8 +285,11 @@ func fetchTimerArg(tp int, session int64) int64 { return int64(tp) | session<<16
 func (b *Broker) heartbeatNow() {
 	hb := &heartbeat{broker: b.ID, brokerEpoch: b.brokerEpoch}
 	for _, r := range b.reps {
-		if r != nil {
-			hb.known = append(hb.known, r.known())
+		if r == nil {
+			continue
+		}
+		if kn, ok := r.known(); ok {
+			hb.known = append(hb.known, kn)
 		}
 	}
 	b.send(b.h.ctlNode, b.h.k.heartbeat, hb)

@@ -15,20 +15,23 @@ type Spec struct {
 	// The test suite turns it on; it costs about 10% of run time.
 	CheckEveryEvent bool
 
-	Profile    Profile
-	Brokers    int
-	Racks      []string // rack of broker i+1; empty: no racks
-	Topic      string
-	Partitions int
-	RF         int
-	Broker     BrokerConfig
-	OS         OSConfig
-	Disk       DiskConfig
-	Net        NetConfig
-	Producers  []ProducerSpec
-	Consumers  []ConsumerSpec
-	Seed       uint64
-	Trial      uint64
+	Profile Profile
+	// Replication is the replication design: "kafka" (Kafka's ISR
+	// replication; the default when empty) or "raft".
+	Replication string
+	Brokers     int
+	Racks       []string // rack of broker i+1; empty: no racks
+	Topic       string
+	Partitions  int
+	RF          int
+	Broker      BrokerConfig
+	OS          OSConfig
+	Disk        DiskConfig
+	Net         NetConfig
+	Producers   []ProducerSpec
+	Consumers   []ConsumerSpec
+	Seed        uint64
+	Trial       uint64
 }
 
 // ProducerSpec is one producer client.
@@ -114,6 +117,9 @@ func New(s Spec) *Cluster {
 	h := &host{E: c.E, spec: &c.Spec, trunc: s.Broker.Rules.truncation()}
 	c.h = h
 	h.k.init(c.E)
+	for kind := h.k.firstBrokerTimer; kind <= h.k.lastBrokerTimer; kind++ {
+		h.markBrokerTimers(kind)
+	}
 	h.obs = newRecorder(c.E, s.Topic, s.Partitions)
 	h.diskRng = streams.Stream("disk")
 	h.ctlNode = c.E.AddNode("controller")
@@ -149,7 +155,13 @@ func New(s Spec) *Cluster {
 		return h.ctlNode
 	}
 	c.ctl = newController(h, c.consumers)
-	c.d = newISR(h, c.ctl, c.brokers, placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks))
+	placement := placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks)
+	if s.Replication == "raft" {
+		c.d = newRaft(h, c.brokers, placement, streams.Stream("raft"))
+	} else {
+		c.d = newISR(h, c.ctl, c.brokers, placement)
+	}
+	c.ctl.leaderOf = c.d.leader
 	h.tasks = c.d.tasks()
 	h.leadershipChanged = c.checkInvariants
 	// Each node is its own handler; the controller's node hosts the
@@ -461,7 +473,7 @@ func (c *Cluster) History(converged bool) *history.Run {
 	l := &o.ledger
 	h := &history.Run{Records: l.recs, Quorums: l.quorums, Why: l.why, Latencies: l.latencies, Processed: l.processed,
 		Commits: l.commits, Events: o.events, Removals: o.removed, Unavailable: o.unavailable,
-		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Converged: converged, End: c.E.Now()}
+		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Design: c.design(), Converged: converged, End: c.E.Now()}
 	for tp := range c.Partitions {
 		leader := c.d.leader(tp)
 		pf := history.PartitionFinal{TP: tp, Leader: leader, Group: c.ctl.group.committed[tp]}
@@ -485,3 +497,11 @@ func (c *Cluster) History(converged bool) *history.Run {
 
 // checkInvariants checks the design's invariants (see isrDesign).
 func (c *Cluster) checkInvariants() { c.d.checkInvariants() }
+
+// design names the replication design.
+func (c *Cluster) design() string {
+	if c.Replication == "" {
+		return "kafka"
+	}
+	return c.Replication
+}

@@ -137,6 +137,46 @@ type BrokerConfig struct {
 	// Rules: the version's rule switches (Rules.ELR is
 	// eligible.leader.replicas.enable, KIP-966).
 	Rules
+	// Raft holds the Raft design's settings (Spec.Replication "raft").
+	Raft RaftConfig
+}
+
+// RaftConfig holds the Raft design's settings, under Redpanda's names
+// (../shared/replication-designs.md §2.1; redpanda-data/redpanda
+// src/v/config/configuration.cc, topic properties).
+type RaftConfig struct {
+	// write.caching (topic; cluster write_caching_default, false): acks=all
+	// is acknowledged once a majority holds the entry in memory or page
+	// cache, without waiting for fsync. Off, every replica fsyncs an entry
+	// before it counts toward the majority (Redpanda's default; KIP-595's
+	// rule for KRaft's log).
+	WriteCaching bool
+	// flush.ms (100 ms; raft_replica_max_flush_delay_ms) and flush.bytes
+	// (262144; raft_replica_max_pending_flush_bytes): the background flush
+	// of what no acknowledgement waited for, whichever comes first.
+	FlushMs    sim.Duration
+	FlushBytes int64
+	// election_timeout_ms (1500 ms): a follower that hears no leader for
+	// this, plus a jitter uniform in [0, half of it) (simple_time_jitter),
+	// stands for election.
+	ElectionTimeout sim.Duration
+	// raft_heartbeat_interval_ms (150 ms): the leader's heartbeat.
+	HeartbeatInterval sim.Duration
+	// PreVote (acksim.raft.prevote; Redpanda always pre-votes,
+	// consensus::dispatch_prevote): a candidate first asks whether it could
+	// win, without raising its term.
+	PreVote bool
+	// VoteFsync (acksim.raft.vote.fsync): the term and vote are durable
+	// before a vote is answered or an election started, as Raft presumes.
+	// Off, they reach the disk only with the log's next flush, so a power
+	// loss can make a node vote twice in a term (robustmq#2039).
+	VoteFsync bool
+}
+
+// DefaultRaft returns Redpanda's defaults.
+func DefaultRaft() RaftConfig {
+	return RaftConfig{FlushMs: 100 * sim.Millisecond, FlushBytes: 262144, ElectionTimeout: 1500 * sim.Millisecond,
+		HeartbeatInterval: 150 * sim.Millisecond, PreVote: true, VoteFsync: true}
 }
 
 // OSConfig models Linux writeback of dirty page-cache data.
@@ -214,6 +254,7 @@ func DefaultBroker(p Profile) BrokerConfig {
 		SessionTimeout:         d.SessionTimeout,
 		HeartbeatInterval:      d.HeartbeatInterval,
 		Rules:                  p.Rules,
+		Raft:                   DefaultRaft(),
 	}
 }
 

@@ -20,6 +20,9 @@ type Controller struct {
 	parts   []*partitionState
 	nextBE  int64
 	group   *coordinator
+	// leaderOf answers metadata requests: the replication design's leader
+	// of a partition.
+	leaderOf func(tp int) int
 }
 
 func newController(h *host, consumers []*Consumer) *Controller {
@@ -86,9 +89,9 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 	case k.alterPartition:
 		h.Net.Send(h.ctlNode, from, k.alterResp, ctl.onAlterPartition(ev.P.(*alterPartition)))
 	case k.metadataReq:
-		leaders := make([]int, len(ctl.parts))
-		for i, p := range ctl.parts {
-			leaders[i] = p.leader
+		leaders := make([]int, h.spec.Partitions)
+		for tp := range leaders {
+			leaders[tp] = ctl.leaderOf(tp)
 		}
 		h.Net.Send(h.ctlNode, from, k.metadataResp, &metadataResp{leaders: leaders})
 	case k.tSessionCheck:

@@ -18,6 +18,10 @@ type host struct {
 	spec *Spec
 	// tasks are the design's broker-wide periodic tasks (design.tasks).
 	tasks []periodicTask
+	// brokerTimer marks, by kind, the events that are a broker's timers
+	// (dropped when of another incarnation, deferred while paused); a
+	// design adds its own.
+	brokerTimer []bool
 	// trunc is the truncation rule of the broker configuration's era.
 	trunc truncationRule
 
@@ -55,3 +59,18 @@ func (h *host) tpName(tp int) string { return h.obs.tpName(tp) }
 
 // violate reports a broken model invariant (a bug in acksim).
 func (h *host) violate(format string, args ...any) { violate(h.E, h.spec.Seed, format, args...) }
+
+// markBrokerTimers records kinds as broker timers.
+func (h *host) markBrokerTimers(kinds ...sim.KindID) {
+	for _, k := range kinds {
+		for int(k) >= len(h.brokerTimer) {
+			h.brokerTimer = append(h.brokerTimer, false)
+		}
+		h.brokerTimer[k] = true
+	}
+}
+
+// isBrokerTimer reports whether kind is a broker's timer.
+func (h *host) isBrokerTimer(kind sim.KindID) bool {
+	return int(kind) < len(h.brokerTimer) && h.brokerTimer[kind]
+}

@@ -266,7 +266,7 @@ func (r *Replica) peerDown(id int) {
 	}
 }
 
-func (r *Replica) known() knownState { return knownState{r.TP, r.epoch, r.pEpoch} }
+func (r *Replica) known() (knownState, bool) { return knownState{r.TP, r.epoch, r.pEpoch}, true }
 
 // start recovers the replica when its process starts: the HW comes back
 // from the checkpoint file, bounded by the recovered log

@@ -8,7 +8,7 @@ import (
 // The replication seam. A replication design (Kafka's ISR replication
 // today; Raft and RocketMQ's master-slave next) plugs in at two points:
 //
-//   - design, once per cluster: it makes each broker's replica of each
+//   - design, once per cluster: it places each broker's replica of each
 //     partition, names the broker-wide periodic tasks its replicas need,
 //     and answers, for the cluster, who leads a partition, which replicas'
 //     copies count, whether replication has settled, and its invariants.
@@ -23,11 +23,10 @@ import (
 // fetch protocol, and everything else reads the history. docs/design.md
 // draws who calls whom.
 
-// design is a replication design as a cluster hosts it.
+// design is a replication design as a cluster hosts it. Its constructor
+// (newISR, newRaft) places a replica of each partition on each broker of
+// the partition's assignment (broker.reps).
 type design interface {
-	// newReplica makes broker b's replica of partition tp, whose replicas
-	// (in assignment order, the first preferred) are replicas.
-	newReplica(b *Broker, tp int, replicas []int) hosted
 	// tasks are the broker-wide periodic tasks of the design: each broker
 	// runs each one every interval from its process start, and hands the
 	// timer to every replica it hosts (hosted.step).
@@ -64,8 +63,9 @@ type hosted interface {
 	step(ev *sim.Event)
 	// peerDown: broker id's process died (its OS refused a connection).
 	peerDown(id int)
-	// known is the replica's partition metadata, for the broker's heartbeat.
-	known() knownState
+	// known is the replica's partition metadata as the controller keeps it,
+	// for the broker's heartbeat (false: the design keeps none there).
+	known() (knownState, bool)
 
 	// start: the process (re)started; recover from what the disk holds.
 	start()

@@ -124,6 +124,9 @@ func (s *Scenario) Export(raw []byte, name, title, description string, expect ma
 	put(cl, "brokers", scalar(strconv.Itoa(s.Brokers)))
 	put(cl, "partitions", scalar(strconv.Itoa(s.Partitions)))
 	put(cl, "replication.factor", scalar(strconv.Itoa(s.RF)))
+	if s.Replication != "" {
+		put(cl, "replication", scalar(s.Replication))
+	}
 	run := get(root, "run", true)
 	put(run, "duration", scalar(s.Duration.String()))
 	put(run, "recovery", scalar(strconv.FormatBool(s.Recovery)))

@@ -221,6 +221,15 @@ var settings = []setting{
 		}},
 	boolKey("acksim.strict.min.isr.hw", scopeBroker, func(t *target) *bool { return &t.b.StrictMinISRHW }),
 
+	// The Raft design (cluster.replication: raft), under Redpanda's names.
+	boolKey("write.caching", scopeBroker, func(t *target) *bool { return &t.b.Raft.WriteCaching }),
+	msKey("flush.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.Raft.FlushMs }),
+	intKey("flush.bytes", scopeBroker, 1, math.MaxInt64, func(t *target, n int64) { t.b.Raft.FlushBytes = n }),
+	msKey("election_timeout_ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.Raft.ElectionTimeout }),
+	msKey("raft_heartbeat_interval_ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.Raft.HeartbeatInterval }),
+	boolKey("acksim.raft.prevote", scopeBroker, func(t *target) *bool { return &t.b.Raft.PreVote }),
+	boolKey("acksim.raft.vote.fsync", scopeBroker, func(t *target) *bool { return &t.b.Raft.VoteFsync }),
+
 	// OS writeback (Linux sysctls) and disk.
 	intKey("vm.dirty_expire_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyExpire = sim.Duration(n) * 10 * sim.Millisecond }),
 	intKey("vm.dirty_writeback_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyWriteback = sim.Duration(n) * 10 * sim.Millisecond }),
@@ -310,6 +319,22 @@ var settings = []setting{
 		}
 		return true, ""
 	}},
+}
+
+// Replications are the replication designs cluster.replication accepts.
+var Replications = []string{"kafka", "raft"}
+
+// designOf names the replication design a broker key belongs to; a key not
+// listed belongs to every design (membership, OS, disk, clients). Setting a
+// key of another design is an error, never ignored.
+var designOf = map[string]string{
+	"min.insync.replicas": "kafka", "unclean.leader.election.enable": "kafka", "replica.lag.time.max.ms": "kafka",
+	"replica.fetch.wait.max.ms": "kafka", "replica.fetch.backoff.ms": "kafka", "replica.socket.timeout.ms": "kafka",
+	"log.flush.interval.messages": "kafka", "log.flush.interval.ms": "kafka", "log.flush.scheduler.interval.ms": "kafka",
+	"replica.high.watermark.checkpoint.interval.ms": "kafka", "eligible.leader.replicas.enable": "kafka",
+	"acksim.truncation": "kafka", "acksim.strict.min.isr.hw": "kafka",
+	"write.caching": "raft", "flush.ms": "raft", "flush.bytes": "raft", "election_timeout_ms": "raft",
+	"raft_heartbeat_interval_ms": "raft", "acksim.raft.prevote": "raft", "acksim.raft.vote.fsync": "raft",
 }
 
 func findSetting(sc scope, name string) *setting {

@@ -241,7 +241,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 }
 
 func (w *walker) cluster(s *Scenario, n *yaml.Node) {
-	w.fields(n, "cluster", []string{"brokers", "racks", "topic", "partitions", "replication.factor", "config", "os", "disk", "network"}, func(k string, v *yaml.Node) {
+	w.fields(n, "cluster", []string{"brokers", "racks", "topic", "partitions", "replication.factor", "replication", "config", "os", "disk", "network"}, func(k string, v *yaml.Node) {
 		f := "cluster." + k
 		s.lines[f] = v.Line
 		switch k {
@@ -256,6 +256,12 @@ func (w *walker) cluster(s *Scenario, n *yaml.Node) {
 			s.Partitions = w.int(v, f, 1, 1024)
 		case "replication.factor":
 			s.RF = w.int(v, f, 1, 64)
+		case "replication":
+			r := w.str(v, f)
+			if allowed := checkReplication(r); allowed != "" {
+				w.fail(v, f, r, allowed)
+			}
+			s.Replication = r
 		case "config":
 			w.settings(s, v, f, scopeBroker, -1)
 		case "os":
@@ -524,4 +530,16 @@ func (w *walker) expect(s *Scenario, field string, n *yaml.Node) {
 	}
 	e.Value = x
 	s.Expect = append(s.Expect, e)
+}
+
+// checkReplication says what is wrong with a replication design's name (""
+// if nothing).
+func checkReplication(r string) string {
+	switch {
+	case slices.Contains(Replications, r):
+		return ""
+	case r == "rocketmq":
+		return "rocketmq is not modelled yet; one of: " + strings.Join(Replications, ", ")
+	}
+	return "unknown replication design; one of: " + strings.Join(Replications, ", ")
 }

@@ -37,6 +37,12 @@ func (s *Scenario) Set(kv string) error {
 		}
 		s.Kafka = v
 		return nil
+	case "replication", "cluster.replication":
+		if allowed := checkReplication(v); allowed != "" {
+			return bad(allowed)
+		}
+		s.Replication = v
+		return nil
 	case "seed":
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil {
@@ -117,7 +123,7 @@ func (s *Scenario) Set(kv string) error {
 			return nil
 		}
 	}
-	return bad("unknown key; use a scenario field (kafka, seed, cluster.brokers, cluster.partitions, cluster.replication.factor, run.duration, run.recovery, workload.records, workload.rate, workload.keys, workload.on.error) or a config name such as acks, min.insync.replicas, log.flush.interval.messages")
+	return bad("unknown key; use a scenario field (kafka, replication, seed, cluster.brokers, cluster.partitions, cluster.replication.factor, run.duration, run.recovery, workload.records, workload.rate, workload.keys, workload.on.error) or a config name such as acks, min.insync.replicas, log.flush.interval.messages")
 }
 
 func (s *Scenario) errAt(field string, value any, allowed string) *Error {
@@ -130,8 +136,12 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	prof, _ := model.LookupProfile(s.Kafka)
 	var errs Errors
 	r := &Resolved{}
+	replication := s.Replication
+	if replication == "" {
+		replication = "kafka"
+	}
 	spec := model.Spec{
-		Profile: prof, Brokers: s.Brokers, Racks: s.Racks, Topic: s.Topic, Partitions: s.Partitions, RF: s.RF,
+		Profile: prof, Replication: replication, Brokers: s.Brokers, Racks: s.Racks, Topic: s.Topic, Partitions: s.Partitions, RF: s.RF,
 		Broker: model.DefaultBroker(prof), OS: model.DefaultOS(),
 		Disk: model.DiskConfig{Fsync: 2e6, FsyncJitter: 1e6}, Net: model.NetConfig{Latency: 500e3, Jitter: 200e3},
 		Seed: s.Seed,
@@ -180,6 +190,11 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		file := s.File
 		if st.Line == 0 {
 			file = "--set"
+		}
+		if d := designOf[st.Key]; st.Scope == scopeBroker && d != "" && d != replication {
+			errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value,
+				Allowed: fmt.Sprintf("is a setting of the %s design; this cluster's replication is %s (cluster.replication)", d, replication)})
+			continue
 		}
 		for _, t := range targets {
 			if ok, allowed := set.apply(t, st.Value); !ok {

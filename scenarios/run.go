@@ -181,14 +181,14 @@ func (sc *script) holds(st Step) bool {
 	case "acked":
 		return int64(c.Acked()) >= cond.N
 	case "leo", "hw":
-		r := c.BrokerByID(cond.Broker).Replica(tp)
-		if r == nil {
+		leo, hw, ok := c.BrokerByID(cond.Broker).LogEnd(tp)
+		if !ok {
 			return false
 		}
 		if cond.Kind == "leo" {
-			return r.Log.LEO() >= cond.N
+			return leo >= cond.N
 		}
-		return r.HW >= cond.N
+		return hw >= cond.N
 	case "isr.size":
 		return int64(c.ISRSize(tp)) == cond.N
 	case "leader.changed":

@@ -16,6 +16,9 @@ type Scenario struct {
 	Source      string
 	Kafka       string
 	Seed        uint64
+	// Replication is cluster.replication: "kafka", "raft", or "" (not set:
+	// kafka).
+	Replication string
 
 	Brokers    int
 	Racks      []string

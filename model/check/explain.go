@@ -32,6 +32,9 @@ func ackLine(h *history.Run, r *history.Record) string {
 	if r.AckQuorum >= 0 && int(r.AckQuorum) < len(h.Quorums) {
 		isr = h.Quorums[r.AckQuorum]
 	}
+	if h.Design == "raft" {
+		return fmt.Sprintf("appended by leader broker %d in term %d and acknowledged (acks=%s) once brokers %v held it", r.AckBroker, r.AckEpoch, acks, isr)
+	}
 	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", r.AckBroker, r.AckEpoch, isr, acks)
 }
 
