@@ -190,7 +190,8 @@ type raftReplica struct {
 
 	// Volatile state.
 	role   raftRole
-	leader int   // the leader it follows, -1 none
+	leader int      // the leader it follows, -1 none
+	led    sim.Time // when it last heard from a leader (pre-vote's lease)
 	commit int   // entries known committed
 	hw     int64 // end offset of the committed entries: what consumers read
 	heard  sim.Time
@@ -467,7 +468,7 @@ func (r *raftReplica) onVote(m *voteReq) {
 		// when we have not heard from a leader within the election
 		// timeout; it changes nothing here.
 		grant = m.term > r.term && r.upToDate(m.lastTerm, m.lastN) &&
-			(r.leader < 0 || h.E.Now().Sub(r.heard) >= r.cfg().ElectionTimeout)
+			(r.leader < 0 || h.E.Now().Sub(r.led) >= r.cfg().ElectionTimeout)
 	case m.term < r.term:
 	default:
 		if m.term > r.term {
@@ -671,7 +672,7 @@ func (r *raftReplica) onAppend(m *appendReq) {
 		r.role = raftFollower // a candidate of this term learns the winner
 	}
 	r.leader = m.leader
-	r.heard = h.E.Now()
+	r.heard, r.led = h.E.Now(), h.E.Now()
 	n := len(r.log_.entries)
 	if m.prevN > n {
 		reply(false, n)
@@ -694,7 +695,13 @@ func (r *raftReplica) onAppend(m *appendReq) {
 			}
 			removed := r.log_.truncateEntries(at)
 			r.pids.rebuild(&r.log_)
-			r.commit = min(r.commit, at)
+			if r.commit > at {
+				// Only a lossy configuration truncates what was committed.
+				r.commit, r.hw = at, 0
+				if at > 0 {
+					r.hw = r.log_.entries[at-1].end
+				}
+			}
 			h.obs.removal(r.b.ID, r.tp, removed, history.Truncated, fmt.Sprintf("conflicting entries from leader broker %d (term %d)", m.leader, m.term))
 		}
 		r.log_.append(bt, h.E.Now())
