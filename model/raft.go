@@ -192,8 +192,8 @@ type raftReplica struct {
 	role   raftRole
 	leader int      // the leader it follows, -1 none
 	led    sim.Time // when it last heard from a leader (pre-vote's lease)
-	commit int   // entries known committed
-	hw     int64 // end offset of the committed entries: what consumers read
+	commit int      // entries known committed
+	hw     int64    // end offset of the committed entries: what consumers read
 	heard  sim.Time
 	// timeout is this round's election timeout (base plus jitter).
 	timeout sim.Duration
