@@ -27,6 +27,7 @@ type raftDesign struct {
 	// every entry ever committed, by index.
 	termLeader []map[int32]int
 	committed  [][]*history.Batch
+	commitTerm []int32 // the term of the leader that committed the latest entry
 	// lossy: the configuration does not promise Raft's guarantees (write
 	// caching, votes not fsynced, or a disk was lost), so broken election
 	// safety or a lost committed entry is a finding, not a model bug.
@@ -40,7 +41,8 @@ type raftKinds struct {
 
 func newRaft(h *host, brokers []*Broker, placement [][]int, rng *rand.Rand) *raftDesign {
 	d := &raftDesign{h: h, brokers: brokers, placement: placement, rng: rng,
-		termLeader: make([]map[int32]int, len(placement)), committed: make([][]*history.Batch, len(placement))}
+		termLeader: make([]map[int32]int, len(placement)), committed: make([][]*history.Batch, len(placement)),
+		commitTerm: make([]int32, len(placement))}
 	e := h.E
 	d.k = raftKinds{appendReq: e.Kind("raft.append-entries"), appendResp: e.Kind("raft.append-entries-response"),
 		voteReq: e.Kind("raft.vote"), voteResp: e.Kind("raft.vote-response"),
@@ -131,8 +133,10 @@ func (d *raftDesign) checkInvariants() {
 			if c := min(r.commit, len(committed)); c > 0 && r.log_.entries[c-1].b != committed[c-1] {
 				h.violate("%s on broker %d: committed entry %d differs from the one committed before", h.tpName(tp), id, c-1)
 			}
-			// Leader completeness.
-			if r.role == raftLeader && len(committed) > 0 {
+			// Leader completeness: a leader of the committing term or a
+			// later one holds every committed entry (a deposed leader of an
+			// older term, cut off, need not).
+			if r.role == raftLeader && r.term >= d.commitTerm[tp] && len(committed) > 0 {
 				n := len(committed)
 				if len(r.log_.entries) < n || r.log_.entries[n-1].b != committed[n-1] {
 					h.violate("%s: leader %d of term %d lacks committed entry %d", h.tpName(tp), id, r.term, n-1)
@@ -157,6 +161,7 @@ func (d *raftDesign) noteCommit(r *raftReplica, from, to int) {
 		c = append(c, r.log_.entries[i].b)
 	}
 	d.committed[r.tp] = c
+	d.commitTerm[r.tp] = max(d.commitTerm[r.tp], r.term)
 }
 
 // raftRole is a Raft replica's role.

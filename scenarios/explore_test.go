@@ -44,7 +44,18 @@ func (r *recordTB) Log(...any)                {}
 
 func baseSc(t *testing.T, sets ...string) *Scenario {
 	t.Helper()
-	s, err := Load("healthy-cluster")
+	return loadSc(t, "healthy-cluster", sets...)
+}
+
+// raftSc is the Raft design's baseline with sets applied.
+func raftSc(t *testing.T, sets ...string) *Scenario {
+	t.Helper()
+	return loadSc(t, "raft-healthy-cluster", sets...)
+}
+
+func loadSc(t *testing.T, name string, sets ...string) *Scenario {
+	t.Helper()
+	s, err := Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,4 +361,20 @@ func TestExploreReportsBrokenInvariant(t *testing.T) {
 	if stats.Bug.Step == 0 || stats.Bug.At != "3s" {
 		t.Errorf("the bug must name its step and time: %+v", stats.Bug)
 	}
+}
+
+// The Raft design with fsync before an entry counts (Redpanda's default):
+// no lost write under crashes, power losses of any number of brokers at
+// once, partitions and pauses (with every invariant checked after every
+// event: election safety, state machine safety, leader completeness).
+func TestPropertyRaftFsyncNeverLoses(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"crash", "power-loss", "partition", "one-way-partition", "isolate", "pause"}, MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 5}
+	holds(t, raftSc(t), o, "lost_write", "divergence")
+}
+
+// The Raft design with write caching loses acknowledged records when the
+// whole cluster loses power inside the flush window.
+func TestCanaryRaftWriteCachingPowerLoss(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"power-loss"}, MaxDown: 3, MaxPowerLoss: 1}
+	finds(t, raftSc(t, "write.caching=true"), o, "lost_write")
 }
