@@ -762,7 +762,8 @@ func (r *raftReplica) onAppendResp(m *appendResp) {
 // advanceCommit commits the highest index a majority holds, if its entry is
 // of the current term (Raft §5.4.2), and answers what waited for it.
 func (r *raftReplica) advanceCommit() {
-	ms := make([]int, 0, len(r.voters))
+	var buf [16]int
+	ms := buf[:0]
 	for _, id := range r.voters {
 		ms = append(ms, r.match[id])
 	}
