@@ -752,7 +752,10 @@ func (r *raftReplica) onAppendResp(m *appendResp) {
 		r.next[m.from] = max(r.next[m.from], m.match)
 		r.advanceCommit()
 	} else {
-		r.next[m.from] = max(r.match[m.from], m.match)
+		// The follower holds less than its match said: it lost what was
+		// only in its page cache (write caching). Resume where it is.
+		r.next[m.from] = m.match
+		r.match[m.from] = min(r.match[m.from], m.match)
 	}
 	if r.next[m.from] < len(r.log_.entries) || !m.ok {
 		r.sendAppend(m.from)

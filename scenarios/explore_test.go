@@ -378,3 +378,48 @@ func TestCanaryRaftWriteCachingPowerLoss(t *testing.T) {
 	o := ExploreOptions{Faults: []string{"power-loss"}, MaxDown: 3, MaxPowerLoss: 1}
 	finds(t, raftSc(t, "write.caching=true"), o, "lost_write")
 }
+
+// Swarm test on the Raft design: random Raft configurations against random
+// schedules. Every configuration converges after the faults stop with
+// replicas that agree; acks=all with fsync before an entry counts and
+// durable votes never loses acknowledged data.
+func TestSwarmRaftConfigurations(t *testing.T) {
+	if testing.Short() {
+		t.Skip("property search skipped in -short mode")
+	}
+	o := ExploreOptions{Faults: []string{"crash", "power-loss", "partition", "pause", "isolate"}, MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 4}
+	rapid.Check(t, func(rt *rapid.T) {
+		acks := rapid.SampledFrom([]string{"all", "1"}).Draw(rt, "acks")
+		wc := rapid.SampledFrom([]string{"false", "true"}).Draw(rt, "write.caching")
+		pre := rapid.SampledFrom([]string{"true", "false"}).Draw(rt, "acksim.raft.prevote")
+		vote := rapid.SampledFrom([]string{"true", "false"}).Draw(rt, "acksim.raft.vote.fsync")
+		idem := "false"
+		if acks == "all" {
+			idem = rapid.SampledFrom([]string{"true", "false"}).Draw(rt, "enable.idempotence")
+		}
+		sets := []string{"acks=" + acks, "write.caching=" + wc, "acksim.raft.prevote=" + pre, "acksim.raft.vote.fsync=" + vote, "enable.idempotence=" + idem}
+		s := raftSc(t, sets...)
+		oo := o
+		oo.defaults(s)
+		s.Steps = steps(drawSchedule(rt, s, oo))
+		s.Expect = nil
+		res, err := Run(s, Options{})
+		if err != nil {
+			rt.Fatalf("%v: %v", sets, err)
+		}
+		v := res.Verdict
+		var st []string
+		for _, x := range s.Steps {
+			st = append(st, x.Describe())
+		}
+		if !v.Converged {
+			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, strings.Join(st, "; "))
+		}
+		if v.Anomalies.Divergence > 0 {
+			rt.Fatalf("%v: replicas diverge below their HW (%d offsets); schedule: %s", sets, v.Anomalies.Divergence, strings.Join(st, "; "))
+		}
+		if acks == "all" && wc == "false" && vote == "true" && v.Anomalies.LostWrite > 0 {
+			rt.Fatalf("%v lost %d acknowledged records; schedule: %s", sets, v.Anomalies.LostWrite, strings.Join(st, "; "))
+		}
+	})
+}
