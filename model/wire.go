@@ -63,6 +63,13 @@ func (c *Cluster) wire() []history.Message {
 			w.Routine = true
 		case *heartbeat:
 			w.Routine = true
+		case *appendReq:
+			for _, b := range p.entries {
+				w.Records = append(w.Records, b.Records...)
+			}
+			w.Routine = len(w.Records) == 0
+		case *appendResp:
+			w.Routine = p.ok
 		}
 		out = append(out, w)
 	}

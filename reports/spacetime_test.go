@@ -69,3 +69,30 @@ func TestSpaceTimeSafeRunAndDeterminism(t *testing.T) {
 		t.Error("the run page differs between two identical runs")
 	}
 }
+
+// The Raft design draws the same way: the append-entries that carried the
+// records later lost are red, and recording does not change the run.
+func TestSpaceTimeRaft(t *testing.T) {
+	res := runRecorded(t, "raft-write-caching-power-loss-election", scenarios.Options{RecordMessages: true})
+	plain := runRecorded(t, "raft-write-caching-power-loss-election", scenarios.Options{})
+	if res.Verdict.TraceHash != plain.Verdict.TraceHash {
+		t.Fatal("recording messages changed the trace")
+	}
+	lost := 0
+	for _, w := range AutoWindows(res) {
+		d := SpaceTime(res, w)
+		lost += d.LostMsgs
+	}
+	if lost == 0 {
+		t.Fatal("no message carrying a lost record is drawn")
+	}
+	var appends int
+	for _, m := range res.Recording.Messages {
+		if m.Kind == "raft.append-entries" && len(m.Records) > 0 {
+			appends++
+		}
+	}
+	if appends == 0 {
+		t.Fatal("no append-entries carries records")
+	}
+}
