@@ -58,22 +58,28 @@ func parseBool(v string) (bool, bool) {
 	return false, false
 }
 
+// MaxDuration is the longest duration a scenario accepts anywhere: 10
+// years. Simulated time is int64 nanoseconds (292 years), so a run's end
+// (run.duration plus recovery.timeout) plus any timeout the model adds to
+// it stays far from overflow; longer values are refused, never wrapped.
+const MaxDuration = 10 * 365 * 24 * sim.Hour
+
 // parseMs reads a Kafka *.ms value: an integer number of milliseconds, or a
-// Go duration such as 30s.
+// Go duration such as 30s. Values past MaxDuration are refused.
 func parseMs(v string) (sim.Duration, bool) {
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 || n > int64(MaxDuration/sim.Millisecond) {
+			return 0, false
+		}
 		return sim.Duration(n) * sim.Millisecond, true
 	}
-	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
-		return sim.Duration(d), true
-	}
-	return 0, false
+	return parseDuration(v)
 }
 
-// parseDuration reads a Go duration (30s, 5ms, 1m30s).
+// parseDuration reads a Go duration (30s, 5ms, 1m30s), at most MaxDuration.
 func parseDuration(v string) (sim.Duration, bool) {
 	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
+	if err != nil || d < 0 || sim.Duration(d) > MaxDuration {
 		return 0, false
 	}
 	return sim.Duration(d), true
@@ -85,7 +91,7 @@ func intIn(v string, lo, hi int64) (int64, bool) {
 }
 
 func msKey(name string, sc scope, lo sim.Duration, field func(t *target) *sim.Duration) setting {
-	allowed := fmt.Sprintf("a duration of at least %s: milliseconds (30000) or a Go duration (30s)", lo)
+	allowed := fmt.Sprintf("a duration from %s to 10 years: milliseconds (30000) or a Go duration (30s)", lo)
 	return setting{name: name, scope: sc, help: allowed, apply: func(t *target, v string) (bool, string) {
 		d, ok := parseMs(v)
 		if !ok || d < lo {
@@ -97,7 +103,7 @@ func msKey(name string, sc scope, lo sim.Duration, field func(t *target) *sim.Du
 }
 
 func durKey(name string, sc scope, field func(t *target) *sim.Duration) setting {
-	allowed := "a Go duration such as 2ms, 500us or 1s"
+	allowed := "a Go duration such as 2ms, 500us or 1s, at most 10 years"
 	return setting{name: name, scope: sc, help: allowed, apply: func(t *target, v string) (bool, string) {
 		d, ok := parseDuration(v)
 		if !ok {

@@ -133,7 +133,7 @@ func (w *walker) dur(n *yaml.Node, field string) sim.Duration {
 	}
 	v, ok := parseDuration(s)
 	if !ok {
-		w.fail(n, field, s, "must be a duration such as 30s, 5ms or 1m30s")
+		w.fail(n, field, s, "must be a duration such as 30s, 5ms or 1m30s, at most 10 years")
 	}
 	return v
 }

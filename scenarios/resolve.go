@@ -90,8 +90,8 @@ func (s *Scenario) Set(kv string) error {
 				p.Records = n
 			case "workload.rate":
 				f, err := strconv.ParseFloat(v, 64)
-				if err != nil || f <= 0 {
-					return bad("must be a positive number of records per second")
+				if err != nil || !(f >= 0.001 && f <= 10_000_000) { // also refuses NaN and infinities
+					return bad("must be a number of records per second from 0.001 to 10000000")
 				}
 				p.Rate = f
 			case "workload.keys":

@@ -218,3 +218,41 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// Numbers that would wrap, overflow simulated time or never end are
+// refused with the field and what is allowed, never run (issue 18).
+func TestOutOfRangeNumbersRefused(t *testing.T) {
+	for _, kv := range []string{
+		"broker.session.timeout.ms=18446744073709552", "linger.ms=9223372036854776", "request.timeout.ms=9223372036854775807",
+		"replica.lag.time.max.ms=2562047h", "run.duration=2562047h",
+		"workload.rate=NaN", "workload.rate=Inf", "workload.rate=-Inf", "workload.rate=1e300", "workload.rate=1e-10",
+	} {
+		s, err := Load("healthy-cluster")
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Set(kv)
+		if err == nil {
+			_, err = s.Resolve()
+		}
+		k, _, _ := strings.Cut(kv, "=")
+		if err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s: got %v, want an error naming %s", kv, err, k)
+		}
+	}
+	for _, doc := range []string{
+		"name: x\nproducers: [{name: p1}]\nfaults:\n  - after: 2562047h\n    action: heal\n",
+		"name: x\nproducers: [{name: p1}]\ncluster:\n  network: {latency: 2562047h}\n",
+		"name: x\nproducers: [{name: p1}]\ncluster:\n  disk: {fsync: 2562047h}\n",
+		"name: x\nproducers: [{name: p1, workload: {rate: .nan}}]\n",
+		"name: x\nproducers: [{name: p1, workload: {rate: .inf}}]\n",
+	} {
+		s, err := Parse("x.yaml", []byte(doc))
+		if err == nil {
+			_, err = s.Resolve()
+		}
+		if err == nil || !strings.Contains(err.Error(), "x.yaml") {
+			t.Errorf("%q: got %v, want an error naming the file", doc, err)
+		}
+	}
+}

@@ -71,8 +71,18 @@ to 5s):
 			if err != nil {
 				return err
 			}
-			if trials > 0 {
+			if cmd.Flags().Changed("trials") {
+				if trials < 1 || trials > sweep.MaxTrials {
+					return &scenarios.Error{File: "--trials", Value: fmt.Sprint(trials), Allowed: fmt.Sprintf("must be an integer from 1 to %d", sweep.MaxTrials)}
+				}
+				if total := int64(len(spec.Cells())) * int64(trials); total > sweep.MaxTrialsTotal {
+					return &scenarios.Error{File: "--trials", Value: fmt.Sprintf("%d cells x %d trials = %d", len(spec.Cells()), trials, total),
+						Allowed: fmt.Sprintf("at most %d trials in all; split the sweep with --shard", sweep.MaxTrialsTotal)}
+				}
 				spec.Trials = trials
+			}
+			if workers < 1 || workers > 1024 {
+				return &scenarios.Error{File: "--workers", Value: fmt.Sprint(workers), Allowed: "must be an integer from 1 to 1024"}
 			}
 			if cmd.Flags().Changed("seed") {
 				spec.Seed = seed

@@ -64,6 +64,15 @@ type Rate struct {
 	For     string  `yaml:"for"` // Go duration; default 5s
 }
 
+// Limits on a sweep spec, refused with the figures rather than run until
+// the machine gives out.
+const (
+	MaxTrials      = 10_000_000  // trials per cell
+	MaxCells       = 100_000     // grid cells
+	MaxTrialsTotal = 100_000_000 // cells x trials
+	MaxPerHour     = 1_000_000   // fault rate, events per hour
+)
+
 // Parse reads a sweep spec, rejecting unknown fields.
 func Parse(file string, data []byte) (*Spec, error) {
 	var s Spec
@@ -75,8 +84,22 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if s.Base == "" {
 		s.Base = "healthy-cluster"
 	}
-	if s.Trials <= 0 {
-		return nil, &scenarios.Error{File: file, Field: "trials", Value: fmt.Sprint(s.Trials), Allowed: "must be a positive integer"}
+	if s.Trials <= 0 || s.Trials > MaxTrials {
+		return nil, &scenarios.Error{File: file, Field: "trials", Value: fmt.Sprint(s.Trials), Allowed: fmt.Sprintf("must be an integer from 1 to %d", MaxTrials)}
+	}
+	cells := 1
+	for _, k := range s.Axes() {
+		if len(s.Grid[k]) == 0 {
+			return nil, &scenarios.Error{File: file, Field: "grid." + k, Value: "[]", Allowed: "must list at least one value"}
+		}
+		cells *= len(s.Grid[k])
+		if cells > MaxCells {
+			return nil, &scenarios.Error{File: file, Field: "grid", Value: fmt.Sprintf("more than %d cells", MaxCells), Allowed: fmt.Sprintf("at most %d cells (the product of the axes' value counts)", MaxCells)}
+		}
+	}
+	if total := int64(cells) * int64(s.Trials); total > MaxTrialsTotal {
+		return nil, &scenarios.Error{File: file, Field: "trials", Value: fmt.Sprintf("%d cells x %d trials = %d", cells, s.Trials, total),
+			Allowed: fmt.Sprintf("at most %d trials in all (a sweep keeps one result line per trial); split it with --shard", MaxTrialsTotal)}
 	}
 	if s.Seed == 0 {
 		s.Seed = 1
@@ -90,8 +113,8 @@ func Parse(file string, data []byte) (*Spec, error) {
 		}
 	}
 	for _, r := range s.Faults.all() {
-		if r.rate.PerHour < 0 {
-			return nil, &scenarios.Error{File: file, Field: "faults." + r.kind + ".per_hour", Value: fmt.Sprint(r.rate.PerHour), Allowed: "must be >= 0"}
+		if !(r.rate.PerHour >= 0 && r.rate.PerHour <= MaxPerHour) { // also refuses NaN and infinities
+			return nil, &scenarios.Error{File: file, Field: "faults." + r.kind + ".per_hour", Value: fmt.Sprint(r.rate.PerHour), Allowed: fmt.Sprintf("must be a number from 0 to %d", MaxPerHour)}
 		}
 		if r.rate.For != "" {
 			if _, err := parseDur(r.rate.For); err != nil {

@@ -96,6 +96,11 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 		{"trials: 5\nfaults:\n  crash: {per_hour: -1}\n", "per_hour"},
 		{"trials: 5\nfaults:\n  crash: {per_hour: 1, for: soon}\n", "for"},
 		{"trials: 5\nfaults:\n  meteor: {per_hour: 1}\n", "faults.meteor"},
+		{"trials: 5\nfaults:\n  crash: {per_hour: .inf}\n", "per_hour"},
+		{"trials: 5\nfaults:\n  crash: {per_hour: .nan}\n", "per_hour"},
+		{"trials: 9223372036854775807\n", "trials"},
+		{"trials: 5\ngrid: {acks: []}\n", "grid.acks"},
+		{"trials: 10000000\ngrid: {acks: [0, 1, all], min.insync.replicas: [1, 2, 3], retries: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]}\n", "cells x"},
 	} {
 		if _, err := Parse("s.yaml", []byte(c.yaml)); err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "s.yaml") {
 			t.Errorf("%q: got %v, want an error naming s.yaml and %q", c.yaml, err, c.want)
