@@ -217,29 +217,8 @@ func TestSweepInterruptAndResume(t *testing.T) {
 	dir := t.TempDir()
 	spec := "name: long\nbase: healthy-cluster\ntrials: 300\nseed: 5\nset: [run.duration=10s]\ngrid:\n  acks: [\"1\", \"all\"]\nfaults:\n  crash: {per_hour: 400, for: 3s}\n"
 	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte(spec), 0o644)
-	cmd := exec.Command(bin, "sweep", "s.yaml", "--out", "r", "--workers", "1")
-	cmd.Dir = dir
-	var errOut bytes.Buffer
-	cmd.Stderr = &errOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	partial := filepath.Join(dir, "r", "trials.partial.jsonl")
-	for i := 0; ; i++ {
-		b, _ := os.ReadFile(partial)
-		if bytes.Count(b, []byte("\n")) >= 5 {
-			break
-		}
-		if i > 1000 {
-			t.Fatal("no trial finished in 20 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || !strings.Contains(errOut.String(), "--resume") {
-		t.Fatalf("interrupted sweep: %v, stderr %s", err, errOut.String())
-	}
+	interruptSweep(t, dir, partial, "sweep", "s.yaml", "--out", "r", "--workers", "1")
 	if _, err := os.Stat(filepath.Join(dir, "r", "report.md")); err == nil {
 		t.Fatal("an interrupted sweep wrote a report")
 	}
@@ -253,6 +232,9 @@ func TestSweepInterruptAndResume(t *testing.T) {
 	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--out", "r", "--resume", "--seed", "9"); code != 2 || !strings.Contains(e, "different sweep") {
 		t.Fatalf("resume with another seed: exit %d %s", code, e)
 	}
+	// Resume, interrupted again: the torn line must not glue onto the next
+	// record, and a second resume must still work.
+	interruptSweep(t, dir, partial, "sweep", "s.yaml", "--out", "r", "--workers", "1", "--resume")
 	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--out", "r", "--resume"); code != 0 {
 		t.Fatalf("resume: exit %d %s", code, e)
 	}
@@ -293,5 +275,36 @@ func TestRunHTMLFlags(t *testing.T) {
 	}
 	if _, e, code := acksim(t, dir, "run", "acks1-leader-crash", "--html-window", "1s:2s"); code != 2 || !strings.Contains(e, "--html") {
 		t.Errorf("--html-window without --html: exit %d, %s", code, e)
+	}
+}
+
+// interruptSweep starts a sweep, waits until five more trials are in the
+// partial file, sends Ctrl-C, and requires exit code 130 with the command
+// that continues it.
+func interruptSweep(t *testing.T, dir, partial string, args ...string) {
+	t.Helper()
+	before, _ := os.ReadFile(partial)
+	n := bytes.Count(before, []byte("\n"))
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	var errOut bytes.Buffer
+	cmd.Stderr = &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(partial)
+		if bytes.Count(b, []byte("\n")) >= n+5 {
+			break
+		}
+		if i > 1000 {
+			t.Fatal("no trial finished in 20 s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 || !strings.Contains(errOut.String(), "--resume") {
+		t.Fatalf("interrupted sweep: %v, stderr %s", err, errOut.String())
 	}
 }

@@ -226,7 +226,19 @@ func loadPartial(dir string, raw []byte) ([]sweep.Trial, error) {
 	if err != nil {
 		return nil, &scenarios.Error{File: dir, Allowed: "has no trials.partial.jsonl to resume from (the sweep finished, or never started): " + err.Error()}
 	}
-	return parseTrials(path, data, true)
+	ts, err := parseTrials(path, data, true)
+	if err != nil {
+		return nil, err
+	}
+	// Cut a torn last line off before this run appends to the file:
+	// otherwise the next record is glued onto the fragment and every later
+	// resume fails.
+	if keep := strings.LastIndexByte(string(data), '\n') + 1; keep < len(data) {
+		if err := os.Truncate(path, int64(keep)); err != nil {
+			return nil, &scenarios.Error{File: path, Allowed: "cannot cut its torn last line: " + err.Error()}
+		}
+	}
+	return ts, nil
 }
 
 // parseTrials reads JSON Lines of trials. With tornTail, a last line that
