@@ -308,3 +308,38 @@ func interruptSweep(t *testing.T, dir, partial string, args ...string) {
 		t.Fatalf("interrupted sweep: %v, stderr %s", err, errOut.String())
 	}
 }
+
+// A sweep rejected for a bad grid value leaves an existing results
+// directory untouched (issue 18, item 5).
+func TestRejectedSweepLeavesResultsAlone(t *testing.T) {
+	dir := t.TempDir()
+	good := "name: g\nbase: healthy-cluster\ntrials: 2\nseed: 3\nset: [run.duration=2s]\ngrid:\n  acks: [\"1\", \"all\"]\nfaults:\n  crash: {per_hour: 100}\n"
+	bad := strings.Replace(good, `acks: ["1", "all"]`, `acks: ["1", "most"]`, 1)
+	os.WriteFile(filepath.Join(dir, "good.yaml"), []byte(good), 0o644)
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o644)
+	if _, e, code := acksim(t, dir, "sweep", "good.yaml", "--out", "r"); code != 0 {
+		t.Fatalf("good sweep: exit %d %s", code, e)
+	}
+	before := map[string][]byte{}
+	entries, _ := os.ReadDir(filepath.Join(dir, "r"))
+	for _, e := range entries {
+		if !e.IsDir() {
+			before[e.Name()], _ = os.ReadFile(filepath.Join(dir, "r", e.Name()))
+		}
+	}
+	if _, e, code := acksim(t, dir, "sweep", "bad.yaml", "--out", "r"); code != 2 || !strings.Contains(e, "most") {
+		t.Fatalf("bad sweep: exit %d %s", code, e)
+	}
+	after, _ := os.ReadDir(filepath.Join(dir, "r"))
+	if len(after) != len(entries) {
+		t.Fatalf("the rejected sweep changed the directory: %d entries, was %d", len(after), len(entries))
+	}
+	for name, b := range before {
+		if now, _ := os.ReadFile(filepath.Join(dir, "r", name)); !bytes.Equal(now, b) {
+			t.Errorf("%s changed", name)
+		}
+	}
+	if _, e, code := acksim(t, dir, "report", "r"); code != 0 {
+		t.Errorf("report on the untouched directory: exit %d %s", code, e)
+	}
+}

@@ -114,6 +114,11 @@ to 5s):
 				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nreplay: acksim run %s\n", path, path)
 				return nil
 			}
+			// Validate every cell before touching --out: a rejected sweep
+			// leaves an existing results directory as it was.
+			if err := spec.Check(); err != nil {
+				return err
+			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}

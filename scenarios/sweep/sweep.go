@@ -352,6 +352,39 @@ func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
+// Check resolves every cell's scenario (base, set, the cell's settings)
+// and checks the fault model against it: a sweep that would fail does so
+// before anything is written.
+func (s *Spec) Check() error {
+	_, err := s.bases(s.Cells())
+	return err
+}
+
+// bases is each cell's scenario, resolved and checked.
+func (s *Spec) bases(cells []Cell) ([]*scenarios.Scenario, error) {
+	bases := make([]*scenarios.Scenario, len(cells))
+	for i, c := range cells {
+		sc, err := scenarios.Load(s.Base)
+		if err != nil {
+			return nil, err
+		}
+		for _, kv := range append(append([]string(nil), s.Set...), c.Settings...) {
+			if err := sc.Set(kv); err != nil {
+				return nil, err
+			}
+		}
+		sc.Expect = nil
+		if _, err := sc.Resolve(); err != nil {
+			return nil, err
+		}
+		if err := s.checkBase(sc); err != nil {
+			return nil, err
+		}
+		bases[i] = sc
+	}
+	return bases, nil
+}
+
 // Run runs every trial of every cell on `workers` goroutines (one trial per
 // goroutine at a time; a trial itself is single-threaded). Results come back
 // in (cell, trial) order whatever the worker count.
@@ -392,25 +425,9 @@ var ErrStopped = errors.New("sweep stopped before every trial ran")
 func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
 	shard, n := o.Shard, max(o.Shards, 1)
 	cells := s.Cells()
-	bases := make([]*scenarios.Scenario, len(cells))
-	for i, c := range cells {
-		sc, err := scenarios.Load(s.Base)
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, kv := range append(append([]string(nil), s.Set...), c.Settings...) {
-			if err := sc.Set(kv); err != nil {
-				return nil, nil, err
-			}
-		}
-		sc.Expect = nil
-		if _, err := sc.Resolve(); err != nil {
-			return nil, nil, err
-		}
-		if err := s.checkBase(sc); err != nil {
-			return nil, nil, err
-		}
-		bases[i] = sc
+	bases, err := s.bases(cells)
+	if err != nil {
+		return nil, nil, err
 	}
 	out := make([]Trial, len(cells)*s.Trials)
 	have := make([]bool, len(out))
