@@ -65,7 +65,10 @@ func parseBool(v string) (bool, bool) {
 const MaxDuration = 10 * 365 * 24 * sim.Hour
 
 // parseMs reads a Kafka *.ms value: an integer number of milliseconds, or a
-// Go duration such as 30s. Values past MaxDuration are refused.
+// Go duration such as 30s. Values past MaxDuration are refused, and so are
+// non-zero values below a millisecond: Kafka's *.ms settings count whole
+// milliseconds (a 1ns flush scheduler or timeout would also flood the event
+// queue).
 func parseMs(v string) (sim.Duration, bool) {
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
 		if n < 0 || n > int64(MaxDuration/sim.Millisecond) {
@@ -73,7 +76,11 @@ func parseMs(v string) (sim.Duration, bool) {
 		}
 		return sim.Duration(n) * sim.Millisecond, true
 	}
-	return parseDuration(v)
+	d, ok := parseDuration(v)
+	if !ok || d > 0 && d < sim.Millisecond {
+		return 0, false
+	}
+	return d, true
 }
 
 // parseDuration reads a Go duration (30s, 5ms, 1m30s), at most MaxDuration.
@@ -91,7 +98,7 @@ func intIn(v string, lo, hi int64) (int64, bool) {
 }
 
 func msKey(name string, sc scope, lo sim.Duration, field func(t *target) *sim.Duration) setting {
-	allowed := fmt.Sprintf("a duration from %s to 10 years: milliseconds (30000) or a Go duration (30s)", lo)
+	allowed := fmt.Sprintf("a duration from %s to 10 years in whole milliseconds: milliseconds (30000) or a Go duration (30s)", lo)
 	return setting{name: name, scope: sc, help: allowed, apply: func(t *target, v string) (bool, string) {
 		d, ok := parseMs(v)
 		if !ok || d < lo {

@@ -225,6 +225,7 @@ func TestOutOfRangeNumbersRefused(t *testing.T) {
 	for _, kv := range []string{
 		"broker.session.timeout.ms=18446744073709552", "linger.ms=9223372036854776", "request.timeout.ms=9223372036854775807",
 		"replica.lag.time.max.ms=2562047h", "run.duration=2562047h",
+		"log.flush.scheduler.interval.ms=1ns", "request.timeout.ms=500us",
 		"workload.rate=NaN", "workload.rate=Inf", "workload.rate=-Inf", "workload.rate=1e300", "workload.rate=1e-10",
 	} {
 		s, err := Load("healthy-cluster")

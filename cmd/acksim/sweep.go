@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -142,27 +144,37 @@ to 5s):
 			if !resume {
 				mode |= os.O_TRUNC
 			}
-			pf, err := os.OpenFile(partial, mode, 0o644)
+			// Never write through a symlink at the final path: truncating
+			// its target would destroy a file acksim did not create.
+			if fi, err := os.Lstat(partial); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+				return &scenarios.Error{File: partial, Allowed: "is a symbolic link; acksim writes its partial results only to a file of its own"}
+			}
+			pf, err := openPartial(partial, mode)
 			if err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}
 			defer pf.Close()
+			sigCtx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stopSignals()
+			ctx, cancel := context.WithCancel(sigCtx)
+			defer cancel()
 			var writeErr error
 			onTrial := func(t sweep.Trial) {
 				line, _ := json.Marshal(t)
 				if _, err := pf.Write(append(line, '\n')); err != nil && writeErr == nil {
+					// A full disk: stop at once, keeping what was written,
+					// rather than run every trial for nothing.
 					writeErr = err
+					cancel()
 				}
 			}
-			ctx, stopSignals := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stopSignals()
 			start := time.Now()
 			prog := newProgress(cmd.ErrOrStderr(), len(prior))
 			cells, ts, err := sweep.RunWith(spec, sweep.Options{Workers: workers, Shard: shard, Shards: shards,
 				Prior: prior, OnTrial: onTrial, Progress: prog.update, Stop: ctx.Done(), CheckEveryEvent: checkEvery})
 			prog.finish(errors.Is(err, sweep.ErrStopped))
 			if writeErr != nil {
-				return fmt.Errorf("writing %s: %w", partial, writeErr)
+				return &exitError{exitBadInput, fmt.Sprintf("writing %s: %v; the sweep stopped, %d trial(s) finished (those written are kept; --resume continues once there is room)", partial, writeErr, len(ts))}
 			}
 			var bug *sweep.TrialBug
 			if errors.As(err, &bug) {
@@ -214,6 +226,9 @@ to 5s):
 	fl.BoolVar(&checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 	return cmd
 }
+
+// openPartial opens the partial results file (tests put a full disk here).
+var openPartial = func(path string, flag int) (io.WriteCloser, error) { return os.OpenFile(path, flag, 0o644) }
 
 // loadPartial reads the trials an interrupted sweep saved in dir, after
 // checking it was the same sweep (same spec, same overrides). A last line
