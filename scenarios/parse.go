@@ -1,11 +1,13 @@
 package scenarios
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"acksim/model"
 	"acksim/model/check"
@@ -80,7 +82,40 @@ func (w *walker) scalar(n *yaml.Node, field string) (string, bool) {
 		w.fail(n, field, kindName(n), "must be a single value")
 		return "", false
 	}
+	switch n.Tag {
+	case "", "!!str", "!!int", "!!float", "!!bool", "!!null":
+	default:
+		w.fail(n, field, n.Tag, "must be a plain value: tags such as !!binary are not accepted")
+		return "", false
+	}
 	return n.Value, true
+}
+
+// name reads a name: printable, on one line, not empty.
+func (w *walker) name(n *yaml.Node, field string) string {
+	s, ok := w.scalar(n, field)
+	if !ok {
+		return ""
+	}
+	if s == "" || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		w.fail(n, field, s, "must be a non-empty name without control characters (newlines, escapes)")
+		return ""
+	}
+	return s
+}
+
+// secondDocument returns the line of a second YAML document in data (0 if
+// none).
+func secondDocument(data []byte) int {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var first, second yaml.Node
+	if dec.Decode(&first) != nil {
+		return 0
+	}
+	if err := dec.Decode(&second); err != nil || len(second.Content) == 0 {
+		return 0
+	}
+	return max(second.Line, 1)
 }
 
 func (w *walker) str(n *yaml.Node, field string) string {
@@ -173,6 +208,9 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 	if len(doc.Content) == 0 {
 		return nil, Errors{{File: file, Allowed: "is empty; a scenario needs at least name, cluster and producers"}}
 	}
+	if line := secondDocument(data); line > 0 {
+		return nil, Errors{{File: file, Line: line, Allowed: "holds a second YAML document; a scenario file is one document"}}
+	}
 	root := doc.Content[0]
 	s = &Scenario{File: file, Kafka: model.DefaultProfile, Seed: 1, Brokers: 3, Topic: "events", Partitions: 1, RF: 3,
 		Duration: 10 * sim.Second, Recovery: true, RecoveryTimeout: 5 * sim.Minute, lines: map[string]int{}, Raw: data}
@@ -181,7 +219,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 		s.lines[key] = v.Line
 		switch key {
 		case "name":
-			s.Name = w.str(v, key)
+			s.Name = w.name(v, key)
 		case "title":
 			s.Title = w.str(v, key)
 		case "description":
@@ -231,7 +269,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 	if s.Name == "" && len(w.errs) == 0 {
 		w.fail(root, "name", "", "is required")
 	}
-	if !producersSeen && len(w.errs) == 0 {
+	if (!producersSeen || len(s.Producers) == 0) && len(w.errs) == 0 {
 		w.fail(root, "producers", "", "is required: at least one producer")
 	}
 	if err := w.errs.err(); err != nil {
@@ -249,9 +287,9 @@ func (w *walker) cluster(s *Scenario, n *yaml.Node) {
 			s.Brokers = w.int(v, f, 1, 64)
 		case "racks":
 			s.Racks = nil
-			w.list(v, f, func(i int, r *yaml.Node) { s.Racks = append(s.Racks, w.str(r, fmt.Sprintf("%s[%d]", f, i))) })
+			w.list(v, f, func(i int, r *yaml.Node) { s.Racks = append(s.Racks, w.name(r, fmt.Sprintf("%s[%d]", f, i))) })
 		case "topic":
-			s.Topic = w.str(v, f)
+			s.Topic = w.name(v, f)
 		case "partitions":
 			s.Partitions = w.int(v, f, 1, 1024)
 		case "replication.factor":
@@ -294,7 +332,7 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 	w.fields(n, field, []string{"name", "config", "workload"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
-			p.Name = w.str(v, field+".name")
+			p.Name = w.name(v, field+".name")
 		case "config":
 			w.settings(s, v, field+".config", scopeProducer, i)
 		case "workload":
@@ -345,7 +383,7 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 	w.fields(n, field, []string{"name", "config", "processing"}, func(k string, v *yaml.Node) {
 		switch k {
 		case "name":
-			c.Name = w.str(v, field+".name")
+			c.Name = w.name(v, field+".name")
 		case "config":
 			w.settings(s, v, field+".config", scopeConsumer, i)
 		case "processing":

@@ -191,6 +191,12 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		if st.Line == 0 {
 			file = "--set"
 		}
+		if len(targets) == 0 {
+			who := map[scope]string{scopeProducer: "producers", scopeConsumer: "consumers"}[st.Scope]
+			errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value,
+				Allowed: "has nothing to apply to: this scenario has no " + who})
+			continue
+		}
 		if d := designOf[st.Key]; st.Scope == scopeBroker && d != "" && d != replication {
 			errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value,
 				Allowed: fmt.Sprintf("is a setting of the %s design; this cluster's replication is %s (cluster.replication)", d, replication)})

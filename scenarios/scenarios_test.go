@@ -257,3 +257,32 @@ func TestOutOfRangeNumbersRefused(t *testing.T) {
 		}
 	}
 }
+
+// Careless input is refused with the field (issue 18, smaller items): no
+// producers, a second document, control characters in names, tags, and a
+// --set that has nothing to apply to.
+func TestCarelessInputRefused(t *testing.T) {
+	for _, c := range []struct{ doc, want string }{
+		{"name: x\nproducers: []\n", "producers"},
+		{"name: x\nproducers: [{name: p1}]\n---\nname: y\n", "second YAML document"},
+		{"name: \"x\\ny\"\nproducers: [{name: p1}]\n", "name"},
+		{"name: x\nproducers: [{name: \"p\\e1\"}]\n", "producers[0].name"},
+		{"name: x\nproducers: [{name: !!binary cDE=}]\n", "!!binary"},
+		{"name: x\ncluster: {topic: \"a\\tb\"}\nproducers: [{name: p1}]\n", "cluster.topic"},
+	} {
+		_, err := Parse("x.yaml", []byte(c.doc))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "x.yaml") {
+			t.Errorf("%q: got %v, want an error naming x.yaml and %q", c.doc, err, c.want)
+		}
+	}
+	s, err := Load("healthy-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("enable.auto.commit=false"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "no consumers") {
+		t.Errorf("a consumer setting without consumers: got %v", err)
+	}
+}

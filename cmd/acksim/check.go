@@ -125,6 +125,17 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 			if _, err := s.Resolve(); err != nil {
 				return err
 			}
+			for _, fl := range []struct {
+				name   string
+				v, min int
+			}{{"--checks", f.checks, 1}, {"--max-faults", f.maxFaults, 1}, {"--max-down", f.maxDown, 1}, {"--max-power-loss", f.maxPowerLoss, 0}} {
+				if fl.v < fl.min || fl.v > 1_000_000 {
+					return &scenarios.Error{File: fl.name, Value: fmt.Sprint(fl.v), Allowed: fmt.Sprintf("must be an integer from %d to 1000000", fl.min)}
+				}
+			}
+			if f.budget < 0 {
+				return &scenarios.Error{File: "--time", Value: f.budget.String(), Allowed: "must be a positive duration"}
+			}
 			o := scenarios.ExploreOptions{MaxDown: f.maxDown, MaxPowerLoss: f.maxPowerLoss, MaxFaults: f.maxFaults, CheckEveryEvent: f.checkEvery}
 			if f.faults != "" {
 				o.Faults = strings.Split(f.faults, ",")
@@ -167,7 +178,7 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 					return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", f.out, err)}
 				}
 				rep.File = f.out
-				rep.Replay = "acksim run " + f.out
+				rep.Replay = "acksim run " + shellQuote(f.out)
 				for _, fi := range ce.Result.Fired {
 					rep.Steps = append(rep.Steps, fi.At.String()+": "+fi.Text)
 				}
@@ -272,5 +283,5 @@ func checkBug(s *scenarios.Scenario, stats *scenarios.ExploreStats, f *checkFlag
 	if err != nil {
 		return &exitError{exitBug, msg + fmt.Sprintf("; the schedule could not be written to %s: %v", f.out, err)}
 	}
-	return &exitError{exitBug, msg + "; replay: acksim run " + f.out + "; please report it"}
+	return &exitError{exitBug, msg + "; replay: acksim run " + shellQuote(f.out) + "; please report it"}
 }

@@ -51,3 +51,32 @@ func TestCheckReportsBrokenInvariant(t *testing.T) {
 		t.Fatalf("the written schedule does not parse: %v", err)
 	}
 }
+
+// Printed commands can be pasted into a shell as they are.
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"acks1-leader-crash": "acks1-leader-crash", "out/x.yaml": "out/x.yaml", "acks=all": "acks=all",
+		"sp ace": "'sp ace'", "it's": `'it'\''s'`, "": "''", "a;rm -rf": "'a;rm -rf'",
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// Counts and limits out of range are errors, not silently clamped.
+func TestFlagRangesChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"check", "--max-faults", "0"}, {"check", "--checks", "0"}, {"check", "--checks", "-5"}, {"check", "--max-down", "-1"},
+		{"sweep", "--trials", "-3", "--out", "x"}, {"sweep", "--workers", "0", "--out", "x"}, {"sweep", "--workers", "1000000", "--out", "x"},
+		{"sweep", "--shard", "1/2", "--shards", "2", "--out", "x"}, {"sweep", "--shards", "-1", "--out", "x"},
+	} {
+		if _, e, code := acksim(t, dir, args...); code != 2 || !strings.Contains(e, args[1]) {
+			t.Errorf("%v: exit %d, stderr %q", args, code, e)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "x")); err == nil {
+		t.Error("a rejected sweep created its --out directory")
+	}
+}

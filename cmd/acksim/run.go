@@ -55,14 +55,32 @@ func loadWithOverrides(arg string, f *runFlags) (*scenarios.Scenario, error) {
 
 // replayLine is the command that reproduces a run exactly.
 func replayLine(arg string, s *scenarios.Scenario, f *runFlags) string {
-	parts := []string{"acksim run", arg, fmt.Sprintf("--seed %d", s.Seed)}
+	parts := []string{"acksim run", shellQuote(arg), fmt.Sprintf("--seed %d", s.Seed)}
 	if f.kafka != "" {
-		parts = append(parts, "--kafka "+f.kafka)
+		parts = append(parts, "--kafka "+shellQuote(f.kafka))
 	}
 	for _, kv := range f.sets {
-		parts = append(parts, "--set "+kv)
+		parts = append(parts, "--set "+shellQuote(kv))
 	}
 	return strings.Join(parts, " ")
+}
+
+// shellQuote quotes an argument for a POSIX shell when it needs it, so a
+// printed command can be pasted as it is.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+}
+
+// shellCommand joins a command's arguments, quoting those that need it.
+func shellCommand(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = shellQuote(a)
+	}
+	return strings.Join(q, " ")
 }
 
 func newRun() *cobra.Command {

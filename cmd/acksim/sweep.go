@@ -113,7 +113,7 @@ to 5s):
 				if err := writeAtomic(path, data); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nreplay: acksim run %s\n", path, path)
+				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nreplay: acksim run %s\n", path, shellQuote(path))
 				return nil
 			}
 			// Validate every cell before touching --out: a rejected sweep
@@ -181,7 +181,7 @@ to 5s):
 				return &exitError{exitBug, "internal error, a bug in acksim and not a finding about Kafka: " + bug.Error()}
 			}
 			if errors.Is(err, sweep.ErrStopped) {
-				again := strings.Join(append([]string{"acksim"}, os.Args[1:]...), " ")
+				again := "acksim " + shellCommand(os.Args[1:])
 				if !resume {
 					again += " --resume"
 				}
@@ -287,6 +287,12 @@ func parseTrials(path string, data []byte, tornTail bool) ([]sweep.Trial, error)
 // (a Kubernetes Indexed Job or a Slurm array).
 func parseShard(flag string, n int) (int, int, error) {
 	bad := func(v, why string) error { return &scenarios.Error{File: "--shard", Value: v, Allowed: why} }
+	if flag != "" && n != 0 {
+		return 0, 0, bad(flag, "give --shard i/n or --shards n, not both")
+	}
+	if n < 0 {
+		return 0, 0, &scenarios.Error{File: "--shards", Value: fmt.Sprint(n), Allowed: "must be a positive number of slices"}
+	}
 	if flag != "" {
 		a, b, ok := strings.Cut(flag, "/")
 		i, e1 := strconv.Atoi(a)
