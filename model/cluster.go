@@ -32,6 +32,9 @@ type Spec struct {
 	Consumers   []ConsumerSpec
 	Seed        uint64
 	Trial       uint64
+	// Horizon is how long producers send at most (run.duration; 0: until
+	// their workload ends). It only sizes buffers.
+	Horizon sim.Duration
 }
 
 // ProducerSpec is one producer client.
@@ -205,11 +208,18 @@ func placeReplicas(brokers, rf, partitions int, racks []string) [][]int {
 func (c *Cluster) presize() {
 	expect := 0
 	for _, p := range c.Producers {
-		n := p.WL.Records
-		if n == 0 {
-			n = int(p.WL.Rate * p.WL.Duration.Seconds())
+		// What the producer will send: its records, at most what its rate
+		// sends in its duration or the run's horizon (records: 10^9 at 100
+		// records/s for a second is 100 records, not a gigabyte up front).
+		d := p.WL.Duration
+		if c.Horizon > 0 && (d == 0 || c.Horizon < d) {
+			d = c.Horizon
 		}
-		expect += min(n, 50_000_000) + 16
+		n := p.WL.Records
+		if byRate := int(min(p.WL.Rate*d.Seconds(), 1e12)); d > 0 && (n == 0 || byRate < n) {
+			n = byRate
+		}
+		expect += min(n, 4_000_000) + 16
 	}
 	l := &c.h.obs.ledger
 	l.recs = make([]history.Record, 0, expect)

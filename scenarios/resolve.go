@@ -144,7 +144,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		Profile: prof, Replication: replication, Brokers: s.Brokers, Racks: s.Racks, Topic: s.Topic, Partitions: s.Partitions, RF: s.RF,
 		Broker: model.DefaultBroker(prof), OS: model.DefaultOS(),
 		Disk: model.DiskConfig{Fsync: 2e6, FsyncJitter: 1e6}, Net: model.NetConfig{Latency: 500e3, Jitter: 200e3},
-		Seed: s.Seed,
+		Seed: s.Seed, Horizon: s.Duration,
 	}
 	if s.RF > s.Brokers {
 		errs = append(errs, s.errAt("cluster.replication.factor", s.RF, fmt.Sprintf("cannot be larger than cluster.brokers (%d)", s.Brokers)))

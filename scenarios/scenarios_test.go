@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -284,5 +285,50 @@ func TestCarelessInputRefused(t *testing.T) {
 	}
 	if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "no consumers") {
 		t.Errorf("a consumer setting without consumers: got %v", err)
+	}
+}
+
+// Memory follows what is sent, not what a workload could send: ten
+// producers with 10^8 records each at 110 records/s for a second
+// allocate next to nothing (issue 18, item 10); a run estimated past the
+// memory limit is refused with its estimate (item 11).
+func TestMemoryBounded(t *testing.T) {
+	var doc strings.Builder
+	doc.WriteString("name: big\nrun: {duration: 1s}\nproducers:\n")
+	for i := 0; i < 10; i++ {
+		fmt.Fprintf(&doc, "  - {name: p%d, workload: {records: 100000000, rate: 110}}\n", i)
+	}
+	s, err := Parse("big.yaml", []byte(doc.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := r.Cost(s); c.Records > 2000 || c.CheckMemory("the run", DefaultMaxMemory) != nil {
+		t.Fatalf("cost %+v", c)
+	}
+	var a, b runtime.MemStats
+	runtime.ReadMemStats(&a)
+	res := RunSpec(s, r, Options{})
+	runtime.ReadMemStats(&b)
+	if got := b.TotalAlloc - a.TotalAlloc; got > 200<<20 {
+		t.Fatalf("a run of %d records allocated %d MB", res.Verdict.Records.Sent, got>>20)
+	}
+	huge, _ := Load("healthy-cluster")
+	for _, kv := range []string{"run.duration=600s", "workload.rate=100000", "cluster.partitions=50", "cluster.brokers=9"} {
+		if err := huge.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hr, err := huge.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = hr.Cost(huge).CheckMemory("the run", DefaultMaxMemory)
+	var le *LimitError
+	if !errors.As(err, &le) || le.Need < 10<<30 || !strings.Contains(err.Error(), "--max-memory") {
+		t.Fatalf("a 60-million-record run: %v", err)
 	}
 }

@@ -122,7 +122,15 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 			if err != nil {
 				return err
 			}
-			if _, err := s.Resolve(); err != nil {
+			r, err := s.Resolve()
+			if err != nil {
+				return err
+			}
+			maxMem, err := parseSize("--max-memory", f.maxMemory)
+			if err != nil {
+				return err
+			}
+			if err := r.Cost(s).CheckMemory("each schedule's run", maxMem); err != nil {
 				return err
 			}
 			for _, fl := range []struct {

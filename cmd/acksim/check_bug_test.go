@@ -80,3 +80,25 @@ func TestFlagRangesChecked(t *testing.T) {
 		t.Error("a rejected sweep created its --out directory")
 	}
 }
+
+// A run estimated past --max-memory is refused before it starts with exit
+// code 4 (a resource limit, not bad input) and the estimate.
+func TestMemoryLimitExit4(t *testing.T) {
+	dir := t.TempDir()
+	big := []string{"--set", "run.duration=600s", "--set", "workload.rate=100000", "--set", "cluster.partitions=50", "--set", "cluster.brokers=9"}
+	for _, cmd := range []string{"run", "check"} {
+		args := append([]string{cmd, "healthy-cluster"}, big...)
+		if _, e, code := acksim(t, dir, args...); code != exitLimit || !strings.Contains(e, "--max-memory") || !strings.Contains(e, "GiB") {
+			t.Errorf("%s: exit %d, stderr %q", cmd, code, e)
+		}
+	}
+	if _, e, code := acksim(t, dir, "run", "healthy-cluster", "--max-memory", "lots"); code != exitBadInput || !strings.Contains(e, "--max-memory") {
+		t.Errorf("bad --max-memory: exit %d, stderr %q", code, e)
+	}
+	if _, e, code := acksim(t, dir, "sweep", "--out", "s", "--max-memory", "1MiB"); code != exitLimit || !strings.Contains(e, "sweep") {
+		t.Errorf("sweep: exit %d, stderr %q", code, e)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s")); err == nil {
+		t.Error("a refused sweep created its --out directory")
+	}
+}

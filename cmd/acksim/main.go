@@ -22,6 +22,9 @@ const (
 	exitInterrupted = 130
 	// exitBug: a model invariant broke (a bug in acksim).
 	exitBug = 3
+	// exitLimit: the input is valid but its estimated cost is past a limit
+	// (--max-memory); nothing ran.
+	exitLimit = 4
 )
 
 // exitError carries an exit code up to main.
@@ -54,6 +57,7 @@ func main() {
 		return
 	}
 	var ee *exitError
+	var le *scenarios.LimitError
 	var se scenarios.Errors
 	var one *scenarios.Error
 	switch {
@@ -62,6 +66,9 @@ func main() {
 			fmt.Fprintln(os.Stderr, "acksim:", ee.msg)
 		}
 		os.Exit(ee.code)
+	case errors.As(err, &le):
+		fmt.Fprintln(os.Stderr, "acksim:", err)
+		os.Exit(exitLimit)
 	case errors.As(err, &se), errors.As(err, &one):
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(exitBadInput)

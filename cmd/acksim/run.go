@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"acksim/model"
@@ -18,6 +20,7 @@ import (
 )
 
 type runFlags struct {
+	maxMemory  string
 	seed       uint64
 	seedSet    bool
 	kafka      string
@@ -115,6 +118,13 @@ red).`,
 			}
 			r, err := s.Resolve()
 			if err != nil {
+				return err
+			}
+			maxMem, err := parseSize("--max-memory", f.maxMemory)
+			if err != nil {
+				return err
+			}
+			if err := r.Cost(s).CheckMemory("the run", maxMem); err != nil {
 				return err
 			}
 			var around sim.Duration
@@ -218,6 +228,28 @@ func scenarioFlags(fl *pflag.FlagSet, f *runFlags, seedHelp, jsonHelp string) {
 	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable), e.g. --set acks=all")
 	fl.BoolVar(&f.json, "json", false, jsonHelp)
 	fl.BoolVar(&f.checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
+	fl.StringVar(&f.maxMemory, "max-memory", "4GiB", "refuse a run estimated to need more memory than this (bytes, or with KiB, MiB, GiB)")
+}
+
+// parseSize reads a size in bytes: a number, optionally with KiB, MiB or
+// GiB (or K, M, G).
+func parseSize(flag, v string) (int64, error) {
+	mult := int64(1)
+	num := strings.TrimSpace(v)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}} {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 || n > math.MaxInt64/mult {
+		return 0, &scenarios.Error{File: flag, Value: v, Allowed: "must be a positive size such as 8GiB, 512MiB or 1073741824"}
+	}
+	return n * mult, nil
 }
 
 func parseFlagDuration(flag, v string) (sim.Duration, error) {

@@ -26,6 +26,7 @@ func newSweep() *cobra.Command {
 	var out, export, shardFlag string
 	var resume, checkEvery bool
 	var workers, trials, shardsFlag int
+	var maxMemory string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "sweep [SPEC.yaml]",
@@ -116,9 +117,17 @@ to 5s):
 				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nreplay: acksim run %s\n", path, shellQuote(path))
 				return nil
 			}
-			// Validate every cell before touching --out: a rejected sweep
-			// leaves an existing results directory as it was.
+			// Validate every cell, and the memory the sweep needs, before
+			// touching --out: a rejected sweep leaves an existing results
+			// directory as it was.
 			if err := spec.Check(); err != nil {
+				return err
+			}
+			maxMem, err := parseSize("--max-memory", maxMemory)
+			if err != nil {
+				return err
+			}
+			if err := spec.CheckMemory(workers, maxMem); err != nil {
 				return err
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
@@ -217,6 +226,7 @@ to 5s):
 	fl := cmd.Flags()
 	fl.StringVar(&out, "out", "out", "directory for the results (with --export: the scenario file)")
 	fl.IntVar(&workers, "workers", runtime.GOMAXPROCS(0), "trials run in parallel")
+	fl.StringVar(&maxMemory, "max-memory", "4GiB", "refuse a sweep estimated to need more memory than this (bytes, or with KiB, MiB, GiB)")
 	fl.IntVar(&trials, "trials", 0, "trials per cell (default: the spec's)")
 	fl.Uint64Var(&seed, "seed", 1, "master seed (default: the spec's)")
 	fl.StringVar(&export, "export", "", "write trial CELL:TRIAL as a scenario file instead of sweeping")

@@ -67,10 +67,10 @@ type Rate struct {
 // Limits on a sweep spec, refused with the figures rather than run until
 // the machine gives out.
 const (
-	MaxTrials      = 10_000_000  // trials per cell
-	MaxCells       = 100_000     // grid cells
-	MaxTrialsTotal = 100_000_000 // cells x trials
-	MaxPerHour     = 1_000_000   // fault rate, events per hour
+	MaxTrials      = 10_000_000 // trials per cell
+	MaxCells       = 100_000    // grid cells
+	MaxTrialsTotal = 10_000_000 // cells x trials
+	MaxPerHour     = 1_000_000  // fault rate, events per hour
 )
 
 // Parse reads a sweep spec, rejecting unknown fields.
@@ -358,6 +358,45 @@ func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
 func (s *Spec) Check() error {
 	_, err := s.bases(s.Cells())
 	return err
+}
+
+// TrialCost is the largest cost of one trial over the cells.
+func (s *Spec) TrialCost() (scenarios.Cost, error) {
+	bases, err := s.bases(s.Cells())
+	if err != nil {
+		return scenarios.Cost{}, err
+	}
+	var worst scenarios.Cost
+	for _, sc := range bases {
+		r, err := sc.Resolve()
+		if err != nil {
+			return worst, err
+		}
+		if c := r.Cost(sc); c.Bytes > worst.Bytes {
+			worst = c
+		}
+	}
+	return worst, nil
+}
+
+// bytesPerTrialResult is what a finished trial's result holds in memory
+// until the sweep is written.
+const bytesPerTrialResult = 512
+
+// CheckMemory refuses a sweep whose trials running at once on workers,
+// plus every trial's result, would need more than max bytes.
+func (s *Spec) CheckMemory(workers int, max int64) error {
+	c, err := s.TrialCost()
+	if err != nil {
+		return err
+	}
+	total := int64(len(s.Cells())) * int64(s.Trials)
+	need := int64(workers)*c.Bytes + total*bytesPerTrialResult
+	if need > max {
+		return &scenarios.LimitError{What: fmt.Sprintf("the sweep (%d trials, %d at once of up to %d records)", total, workers, c.Records),
+			Need: need, Limit: max, Flag: "--max-memory (or fewer --workers)"}
+	}
+	return nil
 }
 
 // bases is each cell's scenario, resolved and checked.
