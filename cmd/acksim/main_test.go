@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"acksim/scenarios"
 )
 
 var bin string
@@ -341,5 +343,45 @@ func TestRejectedSweepLeavesResultsAlone(t *testing.T) {
 	}
 	if _, e, code := acksim(t, dir, "report", "r"); code != 0 {
 		t.Errorf("report on the untouched directory: exit %d %s", code, e)
+	}
+}
+
+// Results made on a base scenario whose text changed are not mixed: a
+// resume and a merge refuse them (issue 18, item 6); the saved spec.yaml is
+// the spec as it ran, whatever the original's style (item 7).
+func TestSweepRefusesChangedBase(t *testing.T) {
+	dir := t.TempDir()
+	base, _ := scenarios.Load("healthy-cluster")
+	os.WriteFile(filepath.Join(dir, "base.yaml"), base.Raw, 0o644)
+	// Flow style, an explicit document end, and --trials on the command line.
+	spec := "{name: b, base: base.yaml, trials: 50, seed: 4, set: [run.duration=2s], grid: {acks: [\"1\", all]}, faults: {crash: {per_hour: 100}}}\n...\n"
+	os.WriteFile(filepath.Join(dir, "s.yaml"), []byte(spec), 0o644)
+	for _, shard := range []string{"0/2", "1/2"} {
+		if shard == "1/2" {
+			// The base changes between the shards.
+			os.WriteFile(filepath.Join(dir, "base.yaml"), append(base.Raw, []byte("# edited\n")...), 0o644)
+		}
+		if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--trials", "4", "--shard", shard, "--out", "s"+shard[:1]); code != 0 {
+			t.Fatalf("shard %s: exit %d %s", shard, code, e)
+		}
+	}
+	if _, e, code := acksim(t, dir, "merge", "--out", "m", "s0", "s1"); code != 2 || !strings.Contains(e, "different spec.yaml") {
+		t.Fatalf("merge of shards on different bases: exit %d %s", code, e)
+	}
+	saved, _ := os.ReadFile(filepath.Join(dir, "s1", "spec.yaml"))
+	for _, want := range []string{"trials: 4", "seed: 4", "base_sha256: "} {
+		if !strings.Contains(string(saved), want) {
+			t.Errorf("saved spec lacks %q:\n%s", want, saved)
+		}
+	}
+	// A resume on an edited base is refused too.
+	os.Remove(filepath.Join(dir, "s1", "trials.jsonl"))
+	os.WriteFile(filepath.Join(dir, "s1", "trials.partial.jsonl"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "base.yaml"), base.Raw, 0o644)
+	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--trials", "4", "--shard", "1/2", "--out", "s1", "--resume"); code != 2 || !strings.Contains(e, "different sweep") {
+		t.Fatalf("resume on a changed base: exit %d %s", code, e)
+	}
+	if _, e, code := acksim(t, dir, "sweep", "s.yaml", "--seed", "0", "--out", "z"); code != 2 || !strings.Contains(e, "--seed") {
+		t.Fatalf("--seed 0: exit %d %s", code, e)
 	}
 }

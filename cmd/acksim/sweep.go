@@ -88,6 +88,9 @@ to 5s):
 				return &scenarios.Error{File: "--workers", Value: fmt.Sprint(workers), Allowed: "must be an integer from 1 to 1024"}
 			}
 			if cmd.Flags().Changed("seed") {
+				if seed == 0 {
+					return &scenarios.Error{File: "--seed", Value: "0", Allowed: "must be a positive integer (0 means unset in a spec)"}
+				}
 				spec.Seed = seed
 			}
 			cells := spec.Cells()
@@ -133,9 +136,12 @@ to 5s):
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}
-			if trials > 0 || cmd.Flags().Changed("seed") {
-				// Keep the saved spec true to what ran (report and merge re-read it).
-				raw = []byte(fmt.Sprintf("%s\n# overridden on the command line:\ntrials: %d\nseed: %d\n", stripKeys(raw, "trials", "seed"), spec.Trials, spec.Seed))
+			// Save the spec as it runs (overrides applied, the base's hash),
+			// not as it was written: report and merge re-read it, and resume
+			// and merge compare it.
+			raw, err = spec.Canonical()
+			if err != nil {
+				return err
 			}
 			partial := filepath.Join(out, "trials.partial.jsonl")
 			var prior []sweep.Trial
@@ -249,7 +255,7 @@ func loadPartial(dir string, raw []byte) ([]sweep.Trial, error) {
 		return nil, &scenarios.Error{File: dir, Allowed: "has no interrupted sweep to resume (no spec.yaml): " + err.Error()}
 	}
 	if string(saved) != string(raw) {
-		return nil, &scenarios.Error{File: filepath.Join(dir, "spec.yaml"), Allowed: "is a different sweep (spec, --trials or --seed differ): --resume must repeat the interrupted command"}
+		return nil, &scenarios.Error{File: filepath.Join(dir, "spec.yaml"), Allowed: "is a different sweep (the spec, its base scenario's text, --trials or --seed differ): --resume must repeat the interrupted command on the same files"}
 	}
 	path := filepath.Join(dir, "trials.partial.jsonl")
 	data, err := os.ReadFile(path)
@@ -325,21 +331,6 @@ func parseShard(flag string, n int) (int, int, error) {
 		}
 	}
 	return 0, 0, bad(fmt.Sprint(n), "--shards needs JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID in the environment (or use --shard i/n)")
-}
-
-// stripKeys drops top-level `key:` lines from a spec's text.
-func stripKeys(raw []byte, keys ...string) string {
-	var out []string
-	for _, line := range strings.Split(string(raw), "\n") {
-		drop := false
-		for _, k := range keys {
-			drop = drop || strings.HasPrefix(line, k+":")
-		}
-		if !drop {
-			out = append(out, line)
-		}
-	}
-	return strings.Join(out, "\n")
 }
 
 // writeSweep writes the results of a whole sweep (summary, report, trials)

@@ -9,6 +9,8 @@ package sweep
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -37,6 +39,30 @@ type Spec struct {
 	Grid   map[string][]string `yaml:"grid"` // key -> values (any --set key)
 	Faults FaultModel          `yaml:"faults"`
 	Charts ChartSpec           `yaml:"charts"`
+	// BaseHash identifies the text of the base scenario the sweep ran on
+	// (SHA-256, hex). acksim sets it in the spec.yaml it saves, so that
+	// --resume and merge refuse results made on a base that changed since.
+	BaseHash string `yaml:"base_sha256,omitempty"`
+}
+
+// Canonical is the spec as it runs, to save with its results: every field
+// explicit (the seed and trials after command-line overrides) and the hash
+// of the base scenario's text, in one fixed layout, so that a resume or a
+// merge can compare saved specs byte for byte, whatever the original file's
+// style.
+func (s *Spec) Canonical() ([]byte, error) {
+	sc, err := scenarios.Load(s.Base)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(sc.Raw)
+	c := *s
+	c.BaseHash = hex.EncodeToString(sum[:])
+	b, err := yaml.Marshal(&c)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte("# the sweep as it ran (acksim writes this file; --resume and merge compare it)\n"), b...), nil
 }
 
 // ChartSpec chooses the grid axes the report's charts use. Every field is
