@@ -332,3 +332,30 @@ func TestMemoryBounded(t *testing.T) {
 		t.Fatalf("a 60-million-record run: %v", err)
 	}
 }
+
+// FuzzSet: any --set pair is either refused with an error or runs; it never
+// panics, wraps or hangs. Small runs are run for a simulated second.
+func FuzzSet(f *testing.F) {
+	for _, kv := range []string{"acks=all", "acks=most", "min.insync.replicas=2", "linger.ms=9223372036854776", "workload.rate=NaN",
+		"workload.rate=1e-10", "log.flush.scheduler.interval.ms=1ns", "replication=raft", "write.caching=true", "run.duration=1ms",
+		"cluster.brokers=0", "enable.idempotence=true", "retries=-1", "flush.bytes=0", "seed=18446744073709551615", "=", "kafka=0.8"} {
+		k, v, _ := strings.Cut(kv, "=")
+		f.Add(k, v)
+	}
+	f.Fuzz(func(t *testing.T, k, v string) {
+		s, err := Load("healthy-cluster")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Set(k+"="+v) != nil || s.Set("run.duration=1s") != nil || s.Set("run.recovery=false") != nil {
+			return
+		}
+		r, err := s.Resolve()
+		if err != nil || r.Cost(s).Records > 5000 {
+			return
+		}
+		if _, bug := runGuarded(s, r, Options{}); bug != nil {
+			t.Fatalf("%s=%s broke an invariant: %v", k, v, bug)
+		}
+	})
+}

@@ -250,3 +250,26 @@ func TestChartSpecErrors(t *testing.T) {
 		t.Fatalf("valid charts section: %v", err)
 	}
 }
+
+// FuzzParse: a sweep spec is refused with an error naming the file, or it
+// expands into cells and checks; it never panics or hangs.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(defaultSpec))
+	for _, s := range []string{"trials: 5\n", "trials: 5\ngrid: {acks: []}\n", "trials: 9223372036854775807\n",
+		"trials: 5\nfaults:\n  crash: {per_hour: .inf}\n", "trials: 2\ngrid: {acks: [\"1\", all]}\nfaults: {crash: {per_hour: 10}}\n",
+		"trials: 3\nbase: raft-healthy-cluster\ngrid: {write.caching: [\"true\", \"false\"]}\n", "{trials: 1}\n...\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Parse("fuzz.yaml", data)
+		if err != nil {
+			if !strings.Contains(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
+			}
+			return
+		}
+		if len(s.Cells()) <= 64 {
+			s.Check()
+		}
+	})
+}
