@@ -136,11 +136,18 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 	rec := res.Recording
 	lanes := rec.Lanes
 	lost := lostSet(res)
+	// The window never reaches past the run (a window of hours over a run
+	// of seconds drew millions of empty ticks).
+	w.From, w.To = max(w.From, 0), min(w.To, res.History.End)
+	if w.To <= w.From {
+		w.To = w.From + sim.Time(sim.Millisecond)
+	}
 	span := float64(w.To-w.From) / float64(sim.Second)
 	// Fit the window in about a screen's width: the story (a band of red
 	// acknowledgements, the fault, the election) should be visible at once;
-	// --html-window zooms in.
-	pxPerSec := min(20000, max(200, 1400/max(span, 0.001)))
+	// --html-window zooms in. A long window is never wider than maxWidth.
+	const maxWidth = 20000.0
+	pxPerSec := min(20000, max(min(200, maxWidth/span), 1400/max(span, 0.001)))
 	const left, top, laneGap = 110.0, 60.0, 46.0
 	x := func(t sim.Time) float64 { return left + float64(t-w.From)/float64(sim.Second)*pxPerSec }
 	y := func(lane int) float64 { return top + float64(lane)*laneGap }
@@ -298,12 +305,13 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 // tickStep picks a time-axis step at least 90 px wide.
 func tickStep(pxPerSec float64) sim.Duration {
 	for _, s := range []sim.Duration{10 * sim.Millisecond, 20 * sim.Millisecond, 50 * sim.Millisecond, 100 * sim.Millisecond,
-		200 * sim.Millisecond, 500 * sim.Millisecond, sim.Second, 2 * sim.Second, 5 * sim.Second} {
+		200 * sim.Millisecond, 500 * sim.Millisecond, sim.Second, 2 * sim.Second, 5 * sim.Second, 10 * sim.Second,
+		30 * sim.Second, sim.Minute, 5 * sim.Minute, 10 * sim.Minute, 30 * sim.Minute} {
 		if float64(s)/float64(sim.Second)*pxPerSec >= 90 {
 			return s
 		}
 	}
-	return 10 * sim.Second
+	return sim.Hour
 }
 
 // RunHTML renders one scenario run as a self-contained page: the verdict in

@@ -2,6 +2,7 @@ package reports
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -94,5 +95,23 @@ func TestSpaceTimeRaft(t *testing.T) {
 	}
 	if appends == 0 {
 		t.Fatal("no append-entries carries records")
+	}
+}
+
+// A window far longer than the run is clipped to it and drawn at most
+// about 20,000 px wide (a 1000-hour window ran out of memory; issue 18).
+func TestSpaceTimeHugeWindow(t *testing.T) {
+	res := runRecorded(t, "acks1-leader-crash", scenarios.Options{RecordMessages: true})
+	d := SpaceTime(res, Window{From: 1, To: sim.Time(1000 * sim.Hour)})
+	if n := len(d.SVG); n > 20<<20 {
+		t.Fatalf("a 1000-hour window drew %d MB", n>>20)
+	}
+	if d.Window.To != res.History.End {
+		t.Errorf("window not clipped to the run: %v", d.Window)
+	}
+	var w float64
+	fmt.Sscanf(string(d.SVG)[strings.Index(string(d.SVG), `width="`)+7:], "%f", &w)
+	if w > 20100 {
+		t.Errorf("%.0f px wide", w)
 	}
 }
