@@ -385,3 +385,44 @@ func TestSweepRefusesChangedBase(t *testing.T) {
 		t.Fatalf("--seed 0: exit %d %s", code, e)
 	}
 }
+
+// Ctrl-C during a long traced run leaves no hidden temporary file, and a
+// reused --out keeps no chart of an earlier sweep (issue 18, smaller items).
+func TestNoLeftoverFiles(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(bin, "run", "healthy-cluster", "--set", "run.duration=600s", "--set", "workload.rate=5000", "--trace", "t.jsonl")
+	cmd.Dir = dir
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 500; i++ {
+		if m, _ := filepath.Glob(filepath.Join(dir, ".t.jsonl.tmp-*")); len(m) > 0 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 130 {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(dir, ".t.jsonl.tmp-*")); len(m) > 0 {
+		t.Errorf("temporary trace left behind: %v", m)
+	}
+	two := "name: a\nbase: healthy-cluster\ntrials: 2\nseed: 1\nset: [run.duration=2s]\ngrid:\n  acks: [\"1\", all]\n  min.insync.replicas: [\"1\", \"2\"]\nfaults:\n  crash: {per_hour: 100}\n"
+	one := "name: b\nbase: healthy-cluster\ntrials: 2\nseed: 1\nset: [run.duration=2s]\ngrid:\n  acks: [\"1\", all]\nfaults:\n  crash: {per_hour: 100}\n"
+	os.WriteFile(filepath.Join(dir, "two.yaml"), []byte(two), 0o644)
+	os.WriteFile(filepath.Join(dir, "one.yaml"), []byte(one), 0o644)
+	for _, s := range []string{"two.yaml", "one.yaml"} {
+		if _, e, code := acksim(t, dir, "sweep", s, "--out", "r"); code != 0 {
+			t.Fatalf("%s: exit %d %s", s, code, e)
+		}
+	}
+	md, _ := os.ReadFile(filepath.Join(dir, "r", "report.md"))
+	charts, _ := filepath.Glob(filepath.Join(dir, "r", "charts", "*.svg"))
+	for _, c := range charts {
+		if !strings.Contains(string(md), filepath.Base(c)) {
+			t.Errorf("stale chart %s from the earlier sweep", filepath.Base(c))
+		}
+	}
+}

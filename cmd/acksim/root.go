@@ -95,5 +95,9 @@ func writeAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return err
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp) // never leave a hidden temporary file behind
+		return err
+	}
+	return nil
 }

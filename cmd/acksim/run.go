@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"acksim/model"
 	"acksim/reports"
@@ -159,6 +161,19 @@ red).`,
 					return &exitError{exitBadInput, fmt.Sprintf("--trace %s: %v", f.trace, err)}
 				}
 				defer os.Remove(tmp.Name())
+				// Ctrl-C or SIGTERM during a long traced run removes the
+				// temporary trace (a defer does not run when a signal kills
+				// the process).
+				sig := make(chan os.Signal, 1)
+				signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+				defer func() { signal.Stop(sig); close(sig) }()
+				go func(name string) {
+					if _, ok := <-sig; ok {
+						os.Remove(name)
+						fmt.Fprintln(os.Stderr, "acksim: interrupted; no trace written")
+						os.Exit(exitInterrupted)
+					}
+				}(tmp.Name())
 				bw = bufio.NewWriterSize(tmp, 1<<20)
 				jt = &sim.JSONTracer{W: bw}
 				opt.Tracer = jt

@@ -367,9 +367,19 @@ func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts
 	if err := os.MkdirAll(filepath.Join(out, "charts"), 0o755); err != nil {
 		return "", err
 	}
+	written := map[string]bool{}
 	for _, f := range files {
 		if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
 			return "", err
+		}
+		written[f.name] = true
+	}
+	// A reused --out keeps no chart of an earlier sweep: the report would
+	// not mention it, but a reader of the folder would take it for this one's.
+	old, _ := filepath.Glob(filepath.Join(out, "charts", "*"))
+	for _, p := range old {
+		if ext := filepath.Ext(p); (ext == ".svg" || ext == ".png") && !written["charts/"+filepath.Base(p)] {
+			os.Remove(p)
 		}
 	}
 	return md, nil
