@@ -49,14 +49,14 @@ func f2(x float64) string { return fmt.Sprintf("%.2f", x) }
 // with its 95% interval, and the paired comparison.
 func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []string, losing map[int][]int, charts []Chart) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# acksim sweep: %s\n\n%d trials per cell; every cell faced the same fault schedules.\n\n", name, trials)
+	fmt.Fprintf(&b, "# acksim sweep: %s\n\n%d trials per cell; every cell faced the same fault schedules.\n\n", mdEscape(name), trials)
 	b.WriteString("| settings | P(lost write) | 95% interval | mean lost | max lost | dup trials | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|\n")
 	for _, s := range sums {
 		interval := fmt.Sprintf("%.3f–%.3f", s.Lo95, s.Hi95)
 		if s.LossTrials == 0 {
 			interval = fmt.Sprintf("≤ %.3f (one-sided)", s.Hi95)
 		}
-		fmt.Fprintf(&b, "| %s | %.3f (%d/%d) | %s | %.1f | %d | %d | %.1f | %.1f |\n", s.Settings, s.PLoss, s.LossTrials, s.Trials, interval, s.MeanLost, s.MaxLost, s.DupTrials, s.P50Ms, s.P99Ms)
+		fmt.Fprintf(&b, "| %s | %.3f (%d/%d) | %s | %.1f | %d | %d | %.1f | %.1f |\n", mdEscape(s.Settings), s.PLoss, s.LossTrials, s.Trials, interval, s.MeanLost, s.MaxLost, s.DupTrials, s.P50Ms, s.P99Ms)
 	}
 	if len(charts) > 0 {
 		b.WriteString("\n## Charts\n\n")
@@ -72,16 +72,41 @@ func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []strin
 				for _, t := range ts {
 					ids = append(ids, fmt.Sprintf("`%d:%d`", s.Cell, t))
 				}
-				fmt.Fprintf(&b, "- %s: %s\n", s.Settings, strings.Join(ids, " "))
+				fmt.Fprintf(&b, "- %s: %s\n", mdEscape(s.Settings), strings.Join(ids, " "))
 			}
 		}
 	}
 	if len(paired) > 0 {
 		b.WriteString("\n## Paired comparison\n\n")
 		for _, p := range paired {
-			fmt.Fprintf(&b, "- %s\n", p)
+			fmt.Fprintf(&b, "- %s\n", mdEscape(p))
 		}
 	}
 	b.WriteString("\nReplay any trial as a scenario file: `acksim sweep SPEC --export CELL:TRIAL` writes it; `acksim run` it for the explanation.\n")
+	return b.String()
+}
+
+// mdEscape makes text that came from a user (a sweep's name, grid values)
+// inert in Markdown and in the HTML a Markdown viewer makes of it: no table
+// breaks, no links, no emphasis, no tags.
+func mdEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case '\\', '|', '*', '_', '`', '[', ']', '#', '!':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case '<':
+			b.WriteString("&lt;")
+		case '>':
+			b.WriteString("&gt;")
+		case '&':
+			b.WriteString("&amp;")
+		case '\n', '\r':
+			b.WriteByte(' ')
+		default:
+			b.WriteRune(r)
+		}
+	}
 	return b.String()
 }
