@@ -91,22 +91,25 @@ func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []strin
 // breaks, no links, no emphasis, no tags.
 func mdEscape(s string) string {
 	var b strings.Builder
+	prev := rune(0)
 	for _, r := range s {
-		switch r {
-		case '\\', '|', '*', '_', '`', '[', ']', '#', '!':
+		switch {
+		case r == '\\' || r == '|' || r == '*' || r == '_' || r == '`' || r == '#' || r == '!' || r == '(' && prev == ']':
+			// Brackets alone are plain text; "](" would make a link.
 			b.WriteByte('\\')
 			b.WriteRune(r)
-		case '<':
+		case r == '<':
 			b.WriteString("&lt;")
-		case '>':
+		case r == '>':
 			b.WriteString("&gt;")
-		case '&':
+		case r == '&':
 			b.WriteString("&amp;")
-		case '\n', '\r':
+		case r == '\n' || r == '\r':
 			b.WriteByte(' ')
 		default:
 			b.WriteRune(r)
 		}
+		prev = r
 	}
 	return b.String()
 }
