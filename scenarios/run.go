@@ -20,6 +20,9 @@ type Options struct {
 	// CheckEveryEvent checks the model's invariants after every event
 	// (model.Spec.CheckEveryEvent); the run is otherwise identical.
 	CheckEveryEvent bool
+	// Progress, when set, is told how far the faulty phase has run, in
+	// simulated time, a few hundred times; the run is otherwise identical.
+	Progress func(done, total sim.Time)
 }
 
 // checkAll makes every run check invariants after every event; this
@@ -82,7 +85,20 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 	}
 	sc.arm(0)
 	end := sim.Time(s.Duration)
-	c.E.RunUntil(end)
+	if opt.Progress == nil {
+		c.E.RunUntil(end)
+	} else {
+		// Running to the end in steps is the same run: nothing is scheduled
+		// between them.
+		step := max(end/200, sim.Time(sim.Second))
+		for t := min(step, end); ; t = min(t+step, end) {
+			c.E.RunUntil(t)
+			opt.Progress(t, end)
+			if t == end {
+				break
+			}
+		}
+	}
 	c.E.SetHook(nil)
 	for i := sc.cur; i >= 0 && i < len(s.Steps); i++ {
 		sc.fired = append(sc.fired, Fired{Step: i, At: end, Text: "not reached before run.duration: " + s.Steps[i].Describe(), Skipped: true})

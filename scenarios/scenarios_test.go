@@ -359,3 +359,20 @@ func FuzzSet(f *testing.F) {
 		}
 	})
 }
+
+// Reporting progress does not change the run.
+func TestProgressKeepsTheRun(t *testing.T) {
+	s, err := Load("acks1-leader-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	withProgress, _ := Run(s, Options{Progress: func(done, total sim.Time) { calls++ }})
+	if calls < 2 || plain.Verdict.TraceHash != withProgress.Verdict.TraceHash {
+		t.Fatalf("%d progress calls; hashes %s and %s", calls, plain.Verdict.TraceHash, withProgress.Verdict.TraceHash)
+	}
+}

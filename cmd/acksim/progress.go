@@ -6,6 +6,8 @@ import (
 	"os"
 	"time"
 
+	"acksim/sim"
+
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -62,5 +64,22 @@ func (p *progress) finish(interrupted bool) {
 		fmt.Fprintln(p.w)
 	default:
 		p.bar.Finish()
+	}
+}
+
+// runProgress shows a long run's progress on a terminal: simulated seconds
+// of the faulty phase done (recovery follows).
+func runProgress(w io.Writer) func(done, total sim.Time) {
+	var bar *progressbar.ProgressBar
+	return func(done, total sim.Time) {
+		if bar == nil {
+			bar = progressbar.NewOptions64(int64(total/sim.Time(sim.Millisecond)), progressbar.OptionSetWriter(w), progressbar.OptionSetDescription("run (simulated ms)"),
+				progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+				progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
+		}
+		bar.Set64(int64(done / sim.Time(sim.Millisecond)))
+		if done == total {
+			bar.Finish()
+		}
 	}
 }

@@ -152,6 +152,9 @@ red).`,
 				}
 			}
 			opt := scenarios.Options{RecordMessages: f.html != "", CheckEveryEvent: f.checkEvery}
+			if cost := r.Cost(s); cost.Events > 20_000_000 && isTerminal(cmd.ErrOrStderr()) {
+				opt.Progress = runProgress(cmd.ErrOrStderr()) // a long run (several seconds)
+			}
 			var tmp *os.File
 			var bw *bufio.Writer
 			var jt *sim.JSONTracer
