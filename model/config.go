@@ -46,6 +46,9 @@ type Features struct {
 	// IdempotentInFlight is the most requests in flight an idempotent
 	// producer may have: 1 in 0.11, 5 from 1.0 (KAFKA-5494).
 	IdempotentInFlight int
+	// EpochBump: the idempotent producer recovers from a sequence gap by
+	// bumping its epoch (KIP-360, 2.5).
+	EpochBump bool
 }
 
 // Defaults are the configuration defaults of a version.
@@ -79,19 +82,19 @@ var profiles = []Profile{
 		Defaults: Defaults{ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second}},
 	{Name: "2.8", Rules: Rules{EpochTruncation: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second}},
 	{Name: "3.6", Rules: Rules{EpochTruncation: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
 	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
 	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second}},
 }
@@ -212,6 +215,9 @@ type ProducerConfig struct {
 	BufferMemory    int64        // buffer.memory, bytes
 	MaxBlock        sim.Duration // max.block.ms
 	Partitioner     string       // "sticky" or "round-robin" for records without keys
+	// EpochBump: on a sequence gap the idempotent producer bumps its epoch
+	// and retries (KIP-360, 2.5+); before, it fails the batch.
+	EpochBump bool
 }
 
 // Workload says what a producer sends.
@@ -274,7 +280,7 @@ func DefaultProducer(p Profile) ProducerConfig {
 		Acks: d.Acks, Retries: d.Retries, RetryBackoff: 100 * sim.Millisecond,
 		DeliveryTimeout: dt, RequestTimeout: 30 * sim.Second, MaxInFlight: 5,
 		Idempotence: d.Idempotence, BatchSize: 16384, Linger: d.LingerMs, BufferMemory: 32 << 20,
-		MaxBlock: 60 * sim.Second, Partitioner: "sticky",
+		MaxBlock: 60 * sim.Second, Partitioner: "sticky", EpochBump: p.Features.EpochBump,
 	}
 }
 

@@ -26,6 +26,7 @@ type prodBatch struct {
 	corr         int64
 	broker       int
 	sentAt       sim.Time // when the request in flight was sent
+	order        int64    // creation order among the producer's batches
 }
 
 // Producer is a Kafka producer client with its application: the workload
@@ -55,7 +56,8 @@ type Producer struct {
 	metaWait  bool
 	rng       *rand.Rand
 	corr      int64
-	made      int // application records generated
+	made      int   // application records generated
+	made2     int64 // batches created (prodBatch.order)
 	done      bool
 	sticky    int
 	rr        int
@@ -291,7 +293,8 @@ func (p *Producer) enqueue(id history.RecordID, key int) {
 		q[n-1].bytes += size
 		return
 	}
-	b := &prodBatch{producer: p.Idx, tp: tp, bytes: size, created: p.h.E.Now(), seq: -1, pid: -1}
+	p.made2++
+	b := &prodBatch{producer: p.Idx, tp: tp, bytes: size, created: p.h.E.Now(), seq: -1, pid: -1, order: p.made2}
 	b.one[0] = id
 	b.records = b.one[:1:1] // one allocation for the common one-record batch
 	p.queues[tp] = append(q, b)
@@ -464,6 +467,27 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	if err == ErrNotLeader || err == ErrDisconnected || err == ErrRequestTimedOut {
 		p.refreshMetadata()
 	}
+	if err == ErrOutOfOrderSequence && p.Cfg.Idempotence {
+		switch {
+		case !p.Cfg.EpochBump:
+			// Before KIP-360 (2.5) a sequence gap fails the batch and the
+			// producer starts over with a new producer id.
+			p.fail(b)
+			return
+		case b.pid != p.pid:
+			// Sent under an epoch since bumped: numbered again when resent
+			// (sequenceHasBeenReset).
+			b.seq, b.pid = -1, -1
+		case b.seq == p.lastAcked[b.tp]+1:
+			// KIP-360: the batch right after the last acknowledged one is
+			// refused, so the broker lost what came before it (a
+			// truncation, an unclean election): bump the epoch, restart the
+			// sequences and retry (TransactionManager.canRetry,
+			// requestEpochBumpForPartition).
+			p.bumpEpoch()
+			b.seq, b.pid = -1, -1
+		}
+	}
 	if !err.Retriable() || b.attempts > p.Cfg.Retries || now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
 		p.fail(b)
 		return
@@ -471,10 +495,17 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	b.retryAt = now.Add(p.Cfg.RetryBackoff)
 	// RecordAccumulator.reenqueue puts a retried batch at the front; with
 	// idempotence, batches are kept in sequence order (insertInSequenceOrder).
+	// A batch whose sequence an epoch bump reset keeps the order it was
+	// made in (startSequencesAtBeginning renumbers in that order).
 	q := p.queues[b.tp]
 	i := 0
-	if p.Cfg.Idempotence {
+	switch {
+	case p.Cfg.Idempotence && b.seq >= 0:
 		for i < len(q) && q[i].seq >= 0 && q[i].seq < b.seq {
+			i++
+		}
+	case p.Cfg.Idempotence:
+		for i < len(q) && q[i].order < b.order {
 			i++
 		}
 	}
@@ -502,20 +533,28 @@ func (p *Producer) fail(b *prodBatch) {
 	}
 	resolved := b.pid == p.pid && b.seq >= 0 && b.lastSeq() <= p.lastAcked[b.tp]
 	if p.Cfg.Idempotence && b.seq >= 0 && !resolved {
-		p.pid = h.nextPID()
-		for tp := range p.nextSeq {
-			p.nextSeq[tp] = 0
-			p.lastAcked[tp] = -1
-			for _, qb := range p.queues[tp] {
-				qb.seq, qb.pid = -1, -1
-			}
-		}
+		p.bumpEpoch()
 	}
 	if p.WL.OnError == "resend" && !h.stopping && p.up {
 		// The application sends the same message again, as a new record.
 		for _, id := range b.records {
 			h.obs.resent(id)
 			p.enqueue(id, h.obs.key(id))
+		}
+	}
+}
+
+// bumpEpoch starts a new producer epoch, modelled as a new producer id:
+// sequences restart at 0 on every partition and every queued batch is
+// numbered again when sent (TransactionManager.bumpIdempotentProducerEpoch
+// and startSequencesAtBeginning).
+func (p *Producer) bumpEpoch() {
+	p.pid = p.h.nextPID()
+	for tp := range p.nextSeq {
+		p.nextSeq[tp] = 0
+		p.lastAcked[tp] = -1
+		for _, qb := range p.queues[tp] {
+			qb.seq, qb.pid = -1, -1
 		}
 	}
 }

@@ -376,3 +376,37 @@ func TestProgressKeepsTheRun(t *testing.T) {
 		t.Fatalf("%d progress calls; hashes %s and %s", calls, plain.Verdict.TraceHash, withProgress.Verdict.TraceHash)
 	}
 }
+
+// KIP-360 (issue 12, item 5): after an unclean election truncated
+// acknowledged sequences, a 2.5+ idempotent producer bumps its epoch and its
+// records are acknowledged within seconds; before 2.5 the batch fails at
+// once. (It used to retry the same sequence until delivery.timeout.ms: the
+// last acknowledgements came two minutes late, or never.)
+func TestIdempotentProducerEpochBump(t *testing.T) {
+	s, err := Load("isr-shrink-unclean-election")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Verdict
+	if v.Records.Unknown != 0 || v.Records.Acked != v.Records.Sent || v.LatencyMs.P999 > 30_000 {
+		t.Fatalf("3.9: records %+v, p99.9 %.0f ms", v.Records, v.LatencyMs.P999)
+	}
+	old, _ := Load("isr-shrink-unclean-election")
+	for _, kv := range []string{"kafka=0.11", "enable.idempotence=true", "retries=5", "max.in.flight.requests.per.connection=1", "acks=all"} {
+		if err := old.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err = Run(old, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v = res.Verdict
+	if v.Records.Unknown+v.Records.NotWritten == 0 || v.LatencyMs.P999 > 30_000 {
+		t.Fatalf("0.11: records %+v, p99.9 %.0f ms: want the gapped batch failed at once", v.Records, v.LatencyMs.P999)
+	}
+}

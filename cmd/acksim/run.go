@@ -159,17 +159,17 @@ red).`,
 			var bw *bufio.Writer
 			var jt *sim.JSONTracer
 			if f.trace != "" {
+				// Ctrl-C or SIGTERM during a long traced run removes the
+				// temporary trace (a defer does not run when a signal kills
+				// the process); the handler is in place before the file is.
+				sig := make(chan os.Signal, 1)
+				signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+				defer func() { signal.Stop(sig); close(sig) }()
 				tmp, err = os.CreateTemp(filepath.Dir(f.trace), "."+filepath.Base(f.trace)+".tmp-*")
 				if err != nil {
 					return &exitError{exitBadInput, fmt.Sprintf("--trace %s: %v", f.trace, err)}
 				}
 				defer os.Remove(tmp.Name())
-				// Ctrl-C or SIGTERM during a long traced run removes the
-				// temporary trace (a defer does not run when a signal kills
-				// the process).
-				sig := make(chan os.Signal, 1)
-				signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-				defer func() { signal.Stop(sig); close(sig) }()
 				go func(name string) {
 					if _, ok := <-sig; ok {
 						os.Remove(name)
