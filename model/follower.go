@@ -102,19 +102,21 @@ func (r *Replica) onFetchResp(m *fetchResp) {
 		r.retryFetch()
 		return
 	}
-	r.appendFetched(m, 0)
+	r.appendFetched(m)
 }
 
-// appendFetched appends a fetch response's batches from index i. The count
-// flush runs inside the follower's append too; the fetcher waits for it.
-func (r *Replica) appendFetched(m *fetchResp, i int) {
+// appendFetched appends a fetch response's batches in one call, as
+// UnifiedLog.appendAsFollower appends a partition's whole response, and
+// flushes once after it when log.flush.interval.messages is reached
+// (UnifiedLog.append: unflushedMessages >= flushInterval); the fetcher waits
+// for the flush.
+func (r *Replica) appendFetched(m *fetchResp) {
 	b := r.b
 	if r.fetch.session != m.session || r.role != following {
 		b.h.pool.putFetchResp(m)
 		return
 	}
-	for ; i < len(m.batches); i++ {
-		bt := m.batches[i]
+	for _, bt := range m.batches {
 		if bt.Base != r.Log.LEO() {
 			if bt.Base < r.Log.LEO() && bt.End() > r.Log.LEO() {
 				b.h.trunc.straddles(r, bt)
@@ -125,13 +127,22 @@ func (r *Replica) appendFetched(m *fetchResp, i int) {
 		}
 		r.trackPID(bt)
 		r.Log.append(bt, b.h.E.Now())
-		if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
-			next := i + 1
-			r.fsync(func() { r.appendFetched(m, next) })
-			return
-		}
 	}
-	// Follower HW = min(own LEO, leader HW in the response).
+	if n := r.cfg().FlushIntervalMessages; n > 0 && r.Log.unflushed >= n {
+		r.fsync(func() { r.fetched(m) })
+		return
+	}
+	r.fetched(m)
+}
+
+// fetched ends a fetch: the follower's HW is min(own LEO, the leader's HW
+// in the response), and the next fetch goes out.
+func (r *Replica) fetched(m *fetchResp) {
+	b := r.b
+	if r.fetch.session != m.session || r.role != following {
+		b.h.pool.putFetchResp(m)
+		return
+	}
 	r.HW = max(r.HW, min(r.Log.LEO(), m.hw))
 	b.h.pool.putFetchResp(m)
 	r.sendFetch()

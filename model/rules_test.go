@@ -435,3 +435,38 @@ func restartUnregistered(c *model.Cluster) int {
 	c.Net.Heal()
 	return l
 }
+
+type kindCounter map[string]int
+
+func (k kindCounter) Trace(l *sim.Line) {
+	if l.Kind == "fetch-response" && !strings.Contains(l.Text, "records=0") {
+		k[l.Node+" fetch-response"]++
+	}
+	if l.Kind == "fsync-done" {
+		k[l.Node+" fsync"]++
+	}
+}
+
+// log.flush.interval.messages on a follower: one flush per fetch response,
+// as UnifiedLog.appendAsFollower appends the whole response in one call
+// (issue 12, item 2), not one per batch.
+func TestFollowerFlushesOncePerFetch(t *testing.T) {
+	s := spec("3.9", -1, 2)
+	s.Broker.FlushIntervalMessages = 1
+	s.Producers[0].WL = model.Workload{Duration: 10 * sim.Second, Rate: 1000, RecordSize: 100, OnError: "give-up"}
+	c := model.New(s)
+	k := kindCounter{}
+	c.E.SetTracer(k)
+	c.Start()
+	runFor(c, 10*sim.Second)
+	l := c.Leader(0)
+	for _, id := range c.BrokerIDs() {
+		if id == l {
+			continue
+		}
+		node := fmt.Sprintf("broker-%d", id)
+		if f, r := k[node+" fsync"], k[node+" fetch-response"]; f == 0 || f > r {
+			t.Errorf("follower %d: %d fsyncs for %d fetch responses with records", id, f, r)
+		}
+	}
+}
