@@ -117,7 +117,7 @@ func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
 		// The process is dead but the OS answers: a TCP RST tells clients at
 		// once (NetworkClient marks the node disconnected). After a power
 		// loss or across a partition there is no such signal.
-		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch) && b.h.producerNode[ev.A] {
+		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch || b.h.isConnect(ev.Kind)) && b.h.producerNode[ev.A] {
 			b.h.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
 		}
 		return
@@ -179,6 +179,11 @@ func (b *Broker) onFsyncDone(ev *sim.Event) {
 func (b *Broker) onMessage(ev *sim.Event) {
 	k := &b.h.k
 	from := sim.NodeID(ev.A)
+	if b.h.isConnect(ev.Kind) {
+		// A live process accepts the connection.
+		b.send(from, b.h.conn.resp, nil)
+		return
+	}
 	switch ev.Kind {
 	case k.produce:
 		m := ev.P.(*produceReq)

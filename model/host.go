@@ -38,6 +38,12 @@ type host struct {
 	gen, pid int64
 	// stopping: producers generate no new records (recovery has begun).
 	stopping bool
+	// conn holds the kinds of a client's connection setup, registered the
+	// first time a client reconnects (so runs without one keep their trace).
+	conn struct {
+		known               bool
+		req, resp, tTimeout sim.KindID
+	}
 	// leadershipChanged runs after a replica becomes leader (the cluster
 	// checks its invariants there).
 	leadershipChanged func()
@@ -74,3 +80,15 @@ func (h *host) markBrokerTimers(kinds ...sim.KindID) {
 func (h *host) isBrokerTimer(kind sim.KindID) bool {
 	return int(kind) < len(h.brokerTimer) && h.brokerTimer[kind]
 }
+
+// connKinds registers, on first use, the kinds of a client's connection
+// setup: the request, the broker's answer, and the client's timeout.
+func (h *host) connKinds() {
+	if !h.conn.known {
+		h.conn.known = true
+		h.conn.req, h.conn.resp, h.conn.tTimeout = h.E.Kind("connect"), h.E.Kind("connect-response"), h.E.Kind("timer.connect-timeout")
+	}
+}
+
+// isConnect reports whether kind is a client's connection request.
+func (h *host) isConnect(kind sim.KindID) bool { return h.conn.known && kind == h.conn.req }

@@ -68,6 +68,11 @@ type Producer struct {
 	// then (reconnect.backoff.ms 50 ms, doubling to reconnect.backoff.max.ms 1 s).
 	downUntil []sim.Time
 	refusals  []int
+	// conn is the state of the connection to each broker: up until a
+	// broker refuses it, then set up again before anything is sent there
+	// (NetworkClient.ready: a batch is drained only to a node whose
+	// connection is ready).
+	conn      []connState
 	blocked   *blockedSend // the application's send() waiting for buffer space
 	lastMeta  sim.Time
 	metaTimer sim.Timer
@@ -113,6 +118,7 @@ func (p *Producer) start() {
 	p.perBroker = make([]int, p.h.brokers()+1)
 	p.downUntil = make([]sim.Time, p.h.brokers()+1)
 	p.refusals = make([]int, p.h.brokers()+1)
+	p.conn = make([]connState, p.h.brokers()+1)
 	p.leaders = make([]int, n)
 	for i := range p.leaders {
 		p.leaders[i] = -1
@@ -196,12 +202,83 @@ func (p *Producer) Handle(e *sim.Engine, ev *sim.Event) {
 		p.h.pool.putProduceResp(m)
 	case k.rst:
 		id := ev.P.(*rst).broker
-		backoff := min(sim.Second, 50*sim.Millisecond<<min(p.refusals[id], 5))
-		p.refusals[id]++
-		p.downUntil[id] = e.Now().Add(backoff)
-		p.refreshMetadata()
+		p.refused(id)
 		p.disconnect(id)
+	default:
+		p.onConnect(ev)
 	}
+}
+
+// connState is a client's connection to one broker.
+type connState uint8
+
+const (
+	connUp         connState = iota // ready: batches may be drained to it
+	connDown                        // refused or timed out: set up again before use
+	connConnecting                  // a connection attempt is under way
+)
+
+// refused: broker id refused the connection (its process is dead) or the
+// attempt timed out; the next attempt waits reconnect.backoff.ms (50 ms,
+// doubling to reconnect.backoff.max.ms, 1 s), and metadata is refreshed.
+func (p *Producer) refused(id int) {
+	backoff := min(sim.Second, 50*sim.Millisecond<<min(p.refusals[id], 5))
+	p.refusals[id]++
+	p.downUntil[id] = p.h.E.Now().Add(backoff)
+	p.conn[id] = connDown
+	p.refreshMetadata()
+}
+
+// connect starts setting up the connection to broker id when the backoff
+// allows; until it is up nothing is drained there, so an acks=0 batch is
+// never counted as sent to a broker that cannot take it.
+func (p *Producer) connect(id int) {
+	h := p.h
+	now := h.E.Now()
+	if p.conn[id] != connDown {
+		return
+	}
+	if now < p.downUntil[id] {
+		p.scheduleWake(p.downUntil[id])
+		return
+	}
+	h.connKinds()
+	p.conn[id] = connConnecting
+	h.Net.Send(p.Node, h.node(id), h.conn.req, nil)
+	// socket.connection.setup.timeout.ms (10 s, KIP-601): a host that does
+	// not answer (powered off, cut off) fails the attempt.
+	p.timer(h.conn.tTimeout, now.Add(10*sim.Second), int64(id), nil)
+}
+
+// onConnect handles a connection answer or the setup timeout.
+func (p *Producer) onConnect(ev *sim.Event) {
+	h := p.h
+	if !h.conn.known {
+		return
+	}
+	switch ev.Kind {
+	case h.conn.resp:
+		id := p.brokerOf(sim.NodeID(ev.A))
+		if id > 0 && p.conn[id] == connConnecting {
+			p.conn[id], p.refusals[id] = connUp, 0
+			p.drain()
+		}
+	case h.conn.tTimeout:
+		if id := int(ev.A); ev.B == p.inc && p.conn[id] == connConnecting {
+			p.refused(id)
+			p.drain()
+		}
+	}
+}
+
+// brokerOf is the broker id at node n (0 if none).
+func (p *Producer) brokerOf(n sim.NodeID) int {
+	for id := 1; id <= p.h.brokers(); id++ {
+		if p.h.node(id) == n {
+			return id
+		}
+	}
+	return 0
 }
 
 func (p *Producer) generate() {
@@ -351,8 +428,8 @@ func (p *Producer) drain() {
 			if p.perBroker[leader] >= p.Cfg.MaxInFlight {
 				break
 			}
-			if now < p.downUntil[leader] {
-				p.scheduleWake(p.downUntil[leader])
+			if p.conn[leader] != connUp {
+				p.connect(leader)
 				break
 			}
 			p.queues[tp] = popFront(q)
