@@ -67,8 +67,13 @@ func Verdict(res *scenarios.Result, replay string) string {
 	a := v.Anomalies
 	if a.LostWrite > 0 {
 		fmt.Fprintf(&b, "LOST        %d acknowledged record(s) are gone (lost-write)\n", a.LostWrite)
+	} else if v.Stranded > 0 {
+		fmt.Fprintf(&b, "lost        none: every acknowledged record is in the final log or still on a replica\n")
 	} else {
 		fmt.Fprintf(&b, "lost        none: every acknowledged record is in the final log\n")
+	}
+	if v.Stranded > 0 {
+		fmt.Fprintf(&b, "stranded    %d acknowledged record(s) on a partition that ended offline, held by a replica that may not lead (not lost; see why)\n", v.Stranded)
 	}
 	var other []string
 	for _, x := range []struct {

@@ -234,3 +234,27 @@ func TestExplanationWithRemovalBeforeAck(t *testing.T) {
 		t.Fatalf("story:\n%s", story)
 	}
 }
+
+// A partition that ended offline: acknowledged records a replica still
+// holds are stranded, not lost; those no replica holds are lost.
+func TestStrandedNotLost(t *testing.T) {
+	h := cleanRun(6)
+	p := &h.Partitions[0]
+	p.Leader, p.Committed, p.HW = -1, nil, 0
+	// Broker 1 keeps records 1..4; the others lost everything.
+	p.Replicas[0].Batches = p.Replicas[0].Batches[:2] // batches of two records
+	for i := 1; i < len(p.Replicas); i++ {
+		p.Replicas[i].Batches = nil
+	}
+	v := Run(h)
+	if v.Stranded != 4 || v.Anomalies.LostWrite != 2 {
+		t.Fatalf("stranded %d lost %d, want 4 and 2", v.Stranded, v.Anomalies.LostWrite)
+	}
+	found := false
+	for _, e := range v.Explanations {
+		found = found || e.Anomaly == "stranded" && e.Count == 4
+	}
+	if !found {
+		t.Fatalf("no explanation of the stranded records: %+v", v.Explanations)
+	}
+}

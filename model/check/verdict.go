@@ -36,21 +36,24 @@ type Latency struct {
 
 // Verdict is the result of one run. Field names are stable (JSON API).
 type Verdict struct {
-	Scenario         string             `json:"scenario"`
-	Seed             uint64             `json:"seed"`
-	Kafka            string             `json:"kafka"`
-	Records          Counts             `json:"records"`
-	Anomalies        Anomalies          `json:"anomalies"`
-	UnavailableMs    float64            `json:"unavailable_ms"`
-	AtRiskMs         float64            `json:"at_risk_ms"`
-	LatencyMs        Latency            `json:"latency_ms"`
-	UncleanElections int                `json:"unclean_elections"`
-	Converged        bool               `json:"converged"`
-	SimulatedMs      float64            `json:"simulated_ms"`
-	Steps            uint64             `json:"steps"`
-	Explanations     []Explanation      `json:"explanations"`
-	TraceHash        string             `json:"trace_hash"`
-	Lost             []history.RecordID `json:"-"`
+	Scenario         string    `json:"scenario"`
+	Seed             uint64    `json:"seed"`
+	Kafka            string    `json:"kafka"`
+	Records          Counts    `json:"records"`
+	Anomalies        Anomalies `json:"anomalies"`
+	UnavailableMs    float64   `json:"unavailable_ms"`
+	AtRiskMs         float64   `json:"at_risk_ms"`
+	LatencyMs        Latency   `json:"latency_ms"`
+	UncleanElections int       `json:"unclean_elections"`
+	// Stranded counts acknowledged records of partitions that ended
+	// offline which a replica still holds: out of reach, not lost.
+	Stranded     int                `json:"stranded"`
+	Converged    bool               `json:"converged"`
+	SimulatedMs  float64            `json:"simulated_ms"`
+	Steps        uint64             `json:"steps"`
+	Explanations []Explanation      `json:"explanations"`
+	TraceHash    string             `json:"trace_hash"`
+	Lost         []history.RecordID `json:"-"`
 }
 
 // Run applies every checker to h.
@@ -68,7 +71,13 @@ func Run(h *history.Run) *Verdict {
 		}
 	}
 	ix := indexCommitted(h)
-	lost := LostWrites(h, ix)
+	stranded := Stranded(h, ix)
+	lost := LostWrites(h, ix, stranded)
+	for _, s := range stranded {
+		if s {
+			v.Stranded++
+		}
+	}
 	dups, extra := Duplicates(h, ix)
 	v.Lost = lost
 	v.Anomalies = Anomalies{
@@ -87,6 +96,7 @@ func Run(h *history.Run) *Verdict {
 	v.AtRiskMs = h.AtRisk.Milliseconds()
 	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies)
 	v.Explanations = append(explainLost(h, lost), explainDuplicates(h, ix, dups)...)
+	v.Explanations = append(v.Explanations, explainStranded(h, stranded)...)
 	if v.Anomalies.ConsumerLoss > 0 || v.Anomalies.ConsumerDuplicate > 0 {
 		v.Explanations = append(v.Explanations, explainConsumer(h, v)...)
 	}
@@ -98,6 +108,8 @@ func (v *Verdict) Get(name string) (float64, bool) {
 	switch name {
 	case "lost_write":
 		return float64(v.Anomalies.LostWrite), true
+	case "stranded":
+		return float64(v.Stranded), true
 	case "unacked_lost":
 		return float64(v.Anomalies.UnackedLost), true
 	case "duplicate":
@@ -133,6 +145,6 @@ func (v *Verdict) Get(name string) (float64, bool) {
 }
 
 // Fields lists the names Get accepts.
-var Fields = []string{"lost_write", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
+var Fields = []string{"lost_write", "stranded", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
 	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "at_risk_ms",
 	"unclean_elections", "p99_ms"}
