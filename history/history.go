@@ -66,6 +66,9 @@ type Record struct {
 	AckAcks   int8
 	AckEpoch  int32
 	AckAt     sim.Time
+	// Ended is when the producer gave up on the record (not written or
+	// unknown); 0 while pending or when acknowledged.
+	Ended sim.Time
 	// AckQuorum indexes Run.Quorums: the replicas whose copies counted
 	// when the record was acknowledged (Kafka: the ISR; Raft: the voters);
 	// -1 none.
@@ -139,7 +142,9 @@ type Run struct {
 	Commits          []Commit
 	Events           []Event
 	Removals         []Removal
-	Unavailable      []sim.Duration
+	Offline          []sim.Duration // per partition: time the controller named no live leader (or acks=all was refused)
+	UnderMinISR      []sim.Duration // per partition: time the ISR was below min.insync.replicas
+	ProduceErrors    map[string]int // produce error responses and client-side failures, by error code
 	AtRisk           sim.Duration
 	UncleanElections int
 	TopicName        string

@@ -309,8 +309,11 @@ func (c *Cluster) monitor() {
 	for tp := range c.Partitions {
 		leader := c.d.leader(tp)
 		ok := leader >= 0 && c.brokers[leader].up && !c.brokers[leader].paused
-		if ok && needMinISR && len(c.d.quorum(tp)) < c.h.minISR() {
-			ok = false
+		if len(c.d.quorum(tp)) < c.h.minISR() {
+			o.underMinISR[tp] += monitorTick
+			if needMinISR {
+				ok = false
+			}
 		}
 		if !ok {
 			o.unavailable[tp] += monitorTick
@@ -482,7 +485,7 @@ func (c *Cluster) History(converged bool) *history.Run {
 	o := c.h.obs
 	l := &o.ledger
 	h := &history.Run{Records: l.recs, Quorums: l.quorums, Why: l.why, Latencies: l.latencies, Processed: l.processed,
-		Commits: l.commits, Events: o.events, Removals: o.removed, Unavailable: o.unavailable,
+		Commits: l.commits, Events: o.events, Removals: o.removed, Offline: o.unavailable, UnderMinISR: o.underMinISR, ProduceErrors: o.errors,
 		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Design: c.design(), Converged: converged, End: c.E.Now()}
 	for tp := range c.Partitions {
 		leader := c.d.leader(tp)

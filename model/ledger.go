@@ -75,12 +75,12 @@ func (l *Ledger) ack(b *prodBatch, base int64, now sim.Time) {
 	}
 }
 
-func (l *Ledger) finish(id history.RecordID, o history.Outcome, why string) {
+func (l *Ledger) finish(id history.RecordID, o history.Outcome, why string, now sim.Time) {
 	rec := &l.recs[id-1]
 	if rec.Outcome == history.OutcomeAcked {
 		return
 	}
-	rec.Outcome = o
+	rec.Outcome, rec.Ended = o, now
 	if l.why == nil {
 		l.why = map[history.RecordID]string{}
 	}
@@ -90,7 +90,7 @@ func (l *Ledger) finish(id history.RecordID, o history.Outcome, why string) {
 func (l *Ledger) resent(id history.RecordID) {
 	rec := &l.recs[id-1]
 	if rec.Outcome != history.OutcomeAcked {
-		rec.Outcome = history.OutcomePending
+		rec.Outcome, rec.Ended = history.OutcomePending, 0
 	}
 	rec.Sends++
 }

@@ -408,6 +408,7 @@ func (p *Producer) drain() {
 			if now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
 				p.queues[tp] = popFront(q)
 				b.lastErr = ErrDeliveryTimeout
+				p.h.obs.produceError(ErrDeliveryTimeout)
 				p.fail(b)
 				continue
 			}
@@ -538,6 +539,7 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	h := p.h
 	now := h.E.Now()
 	b.lastErr = err
+	p.h.obs.produceError(err)
 	if err.Ambiguous() {
 		b.maybeWritten = true
 	}

@@ -28,13 +28,16 @@ type recorder struct {
 	topic     string
 
 	// Monitors, sampled every monitorTick (see Cluster.monitor).
-	unavailable []sim.Duration // per partition
+	unavailable []sim.Duration // per partition: offline (see Cluster.monitor)
+	underMinISR []sim.Duration // per partition
 	atRisk      sim.Duration
-	ackedEnd    []int64 // per partition: end of the highest acknowledged offset
+	errors      map[string]int // produce errors by code
+	ackedEnd    []int64        // per partition: end of the highest acknowledged offset
 }
 
 func newRecorder(e *sim.Engine, topic string, partitions int) *recorder {
-	return &recorder{e: e, topic: topic, unavailable: make([]sim.Duration, partitions), ackedEnd: make([]int64, partitions)}
+	return &recorder{e: e, topic: topic, unavailable: make([]sim.Duration, partitions), underMinISR: make([]sim.Duration, partitions),
+		ackedEnd: make([]int64, partitions), errors: map[string]int{}}
 }
 
 func (o *recorder) tpName(tp int) string { return fmt.Sprintf("%s-%d", o.topic, tp) }
@@ -99,7 +102,7 @@ func (o *recorder) attempted(b *prodBatch) { o.ledger.attempt(b) }
 
 // finished records a record's end without an ack.
 func (o *recorder) finished(id history.RecordID, out history.Outcome, why string) {
-	o.ledger.finish(id, out, why)
+	o.ledger.finish(id, out, why, o.e.Now())
 }
 
 func (o *recorder) resent(id history.RecordID) { o.ledger.resent(id) }
@@ -109,3 +112,7 @@ func (o *recorder) processed(p history.Processed) { o.ledger.process(p) }
 func (o *recorder) committed(c history.Commit) { o.ledger.commit(c) }
 
 func (o *recorder) uncleanElection() { o.unclean++ }
+
+// produceError counts a produce error a producer met (a response's error
+// code, or a client-side failure such as a lost connection).
+func (o *recorder) produceError(err ErrCode) { o.errors[err.String()]++ }

@@ -4,6 +4,8 @@ package reports
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"acksim/history"
@@ -90,7 +92,17 @@ func Verdict(res *scenarios.Result, replay string) string {
 		fmt.Fprintf(&b, "anomalies   %s\n", strings.Join(other, ", "))
 	}
 	fmt.Fprintf(&b, "latency     p50 %s, p99 %s, p99.9 %s (send to ack)\n", ms(v.LatencyMs.P50), ms(v.LatencyMs.P99), ms(v.LatencyMs.P999))
-	fmt.Fprintf(&b, "unavailable %s (longest per partition); acked data on no disk for %s\n", ms(v.UnavailableMs), ms(v.AtRiskMs))
+	fmt.Fprintf(&b, "unavailable %s (longest wait with no acknowledgement); offline %s (no live leader, per the controller); acked data on no disk for %s\n", ms(v.UnavailableMs), ms(v.OfflineMs), ms(v.AtRiskMs))
+	if v.UnderMinISRMs > 0 {
+		fmt.Fprintf(&b, "under min ISR %s (longest per partition)\n", ms(v.UnderMinISRMs))
+	}
+	if len(v.ProduceErrors) > 0 {
+		var errs []string
+		for _, k := range slices.Sorted(maps.Keys(v.ProduceErrors)) {
+			errs = append(errs, fmt.Sprintf("%s %d", k, v.ProduceErrors[k]))
+		}
+		fmt.Fprintf(&b, "errors      %s (produce responses and client-side failures)\n", strings.Join(errs, ", "))
+	}
 	if len(v.Explanations) > 0 {
 		b.WriteString("\nwhy\n")
 		for _, e := range v.Explanations {

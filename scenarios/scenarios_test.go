@@ -410,3 +410,24 @@ func TestIdempotentProducerEpochBump(t *testing.T) {
 		t.Fatalf("0.11: records %+v, p99.9 %.0f ms: want the gapped batch failed at once", v.Records, v.LatencyMs.P999)
 	}
 }
+
+// Availability as the producer sees it (issue 12, item 7): a leader cut off
+// from everyone is still the controller's leader until it is fenced, but the
+// producer gets no acknowledgement the whole time; unavailable_ms says so,
+// offline_ms keeps the controller's view, and the produce errors are counted.
+func TestUnavailableAsTheProducerSeesIt(t *testing.T) {
+	doc := "name: zombie\nproducers:\n  - name: p1\n    config: {acks: all}\n    workload: {rate: 500}\nrun: {duration: 20s}\nfaults:\n  - at: 3s\n    action: isolate\n    target: leader\n  - at: 8s\n    action: heal\n"
+	s, err := Parse("zombie.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := res.Verdict
+	if v.UnavailableMs < 4000 || v.UnavailableMs < v.OfflineMs+3000 || len(v.ProduceErrors) == 0 {
+		t.Fatalf("unavailable %.0f ms, offline %.0f ms, errors %v: want the producer's 5 s without acknowledgements, more than the controller's view", v.UnavailableMs, v.OfflineMs, v.ProduceErrors)
+	}
+	t.Logf("unavailable %.0f ms, offline %.0f ms, errors %v", v.UnavailableMs, v.OfflineMs, v.ProduceErrors)
+}

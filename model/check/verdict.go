@@ -36,15 +36,25 @@ type Latency struct {
 
 // Verdict is the result of one run. Field names are stable (JSON API).
 type Verdict struct {
-	Scenario         string    `json:"scenario"`
-	Seed             uint64    `json:"seed"`
-	Kafka            string    `json:"kafka"`
-	Records          Counts    `json:"records"`
-	Anomalies        Anomalies `json:"anomalies"`
-	UnavailableMs    float64   `json:"unavailable_ms"`
-	AtRiskMs         float64   `json:"at_risk_ms"`
-	LatencyMs        Latency   `json:"latency_ms"`
-	UncleanElections int       `json:"unclean_elections"`
+	Scenario  string    `json:"scenario"`
+	Seed      uint64    `json:"seed"`
+	Kafka     string    `json:"kafka"`
+	Records   Counts    `json:"records"`
+	Anomalies Anomalies `json:"anomalies"`
+	// UnavailableMs is availability as a producer sees it: the longest
+	// stretch in which records waited and none was acknowledged.
+	UnavailableMs float64 `json:"unavailable_ms"`
+	// OfflineMs is the controller's view: the longest time (summed per
+	// partition) it named no live leader, or refused acks=all writes.
+	OfflineMs float64 `json:"offline_ms"`
+	// UnderMinISRMs: the longest time (per partition) the ISR was below
+	// min.insync.replicas.
+	UnderMinISRMs float64 `json:"under_min_isr_ms"`
+	// ProduceErrors counts the produce errors producers met, by code.
+	ProduceErrors    map[string]int `json:"produce_errors"`
+	AtRiskMs         float64        `json:"at_risk_ms"`
+	LatencyMs        Latency        `json:"latency_ms"`
+	UncleanElections int            `json:"unclean_elections"`
 	// Stranded counts acknowledged records of partitions that ended
 	// offline which a replica still holds: out of reach, not lost.
 	Stranded     int                `json:"stranded"`
@@ -90,8 +100,13 @@ func Run(h *history.Run) *Verdict {
 		Divergence:        Divergence(h),
 		InconsistentRead:  InconsistentReads(h),
 	}
-	if len(h.Unavailable) > 0 {
-		v.UnavailableMs = slices.Max(h.Unavailable).Milliseconds()
+	v.UnavailableMs = Unavailable(h).Milliseconds()
+	v.ProduceErrors = h.ProduceErrors
+	if len(h.UnderMinISR) > 0 {
+		v.UnderMinISRMs = slices.Max(h.UnderMinISR).Milliseconds()
+	}
+	if len(h.Offline) > 0 {
+		v.OfflineMs = slices.Max(h.Offline).Milliseconds()
 	}
 	v.AtRiskMs = h.AtRisk.Milliseconds()
 	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies)
@@ -134,6 +149,10 @@ func (v *Verdict) Get(name string) (float64, bool) {
 		return float64(v.Records.Unknown), true
 	case "unavailable_ms":
 		return v.UnavailableMs, true
+	case "offline_ms":
+		return v.OfflineMs, true
+	case "under_min_isr_ms":
+		return v.UnderMinISRMs, true
 	case "at_risk_ms":
 		return v.AtRiskMs, true
 	case "unclean_elections":
@@ -146,5 +165,5 @@ func (v *Verdict) Get(name string) (float64, bool) {
 
 // Fields lists the names Get accepts.
 var Fields = []string{"lost_write", "stranded", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
-	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "at_risk_ms",
+	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "offline_ms", "under_min_isr_ms", "at_risk_ms",
 	"unclean_elections", "p99_ms"}
