@@ -163,6 +163,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		ccs[i] = model.DefaultConsumer(prof)
 	}
 	minISRLine, minISRField := 0, ""
+	flushMsSet := false
 	for _, st := range s.Settings {
 		set := findSetting(st.Scope, st.Key)
 		var targets []*target
@@ -211,9 +212,13 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		if st.Key == "min.insync.replicas" {
 			minISRLine, minISRField = st.Line, st.Field
 		}
-		if st.Key == "log.flush.interval.ms" && spec.Broker.FlushSchedulerInterval == 0 {
-			r.Warnings = append(r.Warnings, "log.flush.interval.ms has no effect while log.flush.scheduler.interval.ms is never (Kafka's default since 0.8.1): set both")
+		if st.Key == "log.flush.interval.ms" {
+			flushMsSet = true
 		}
+	}
+	// Checked once every setting is in, whatever their order.
+	if flushMsSet && spec.Broker.FlushSchedulerInterval == 0 {
+		r.Warnings = append(r.Warnings, "log.flush.interval.ms has no effect while log.flush.scheduler.interval.ms is never (Kafka's default since 0.8.1): set both")
 	}
 	if spec.Broker.MinISR > s.RF {
 		file := s.File
@@ -250,6 +255,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 				errs = append(errs, at)
 			} else {
 				pc.Idempotence = false
+				r.Warnings = append(r.Warnings, fmt.Sprintf("%s: idempotence (the profile's default) is off, as the Kafka client turns it off silently: it needs %s", f, conflict))
 			}
 		}
 		if pc.DeliveryTimeout < pc.Linger+pc.RequestTimeout {

@@ -431,3 +431,38 @@ func TestUnavailableAsTheProducerSeesIt(t *testing.T) {
 	}
 	t.Logf("unavailable %.0f ms, offline %.0f ms, errors %v", v.UnavailableMs, v.OfflineMs, v.ProduceErrors)
 }
+
+// Warnings say what a user should know, and only that (issue 12, "also"):
+// log.flush.interval.ms without a flush scheduler, whatever the order of
+// the settings; idempotence turned off silently by acks, retries or
+// in-flight settings.
+func TestWarnings(t *testing.T) {
+	warns := func(name string, sets ...string) string {
+		s, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range sets {
+			if err := s.Set(kv); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := s.Resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(r.Warnings, "\n")
+	}
+	if w := warns("cluster-power-loss-flush-interval"); w != "" {
+		t.Errorf("both flush settings set, yet: %s", w)
+	}
+	if w := warns("healthy-cluster", "log.flush.interval.ms=1000"); !strings.Contains(w, "log.flush.scheduler.interval.ms") {
+		t.Errorf("no warning for log.flush.interval.ms alone: %q", w)
+	}
+	if w := warns("healthy-cluster", "acks=1"); !strings.Contains(w, "idempotence") {
+		t.Errorf("no warning when acks=1 turns idempotence off: %q", w)
+	}
+	if w := warns("healthy-cluster"); w != "" {
+		t.Errorf("healthy-cluster warns: %s", w)
+	}
+}
