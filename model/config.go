@@ -26,6 +26,9 @@ type Rules struct {
 	EpochTruncation bool // KIP-101 (0.11): followers truncate by leader epoch, not to their HW
 	StrictMinISRHW  bool // KAFKA-15583 (3.7): the HW does not advance while |ISR| < min.insync.replicas
 	ELR             bool // KIP-966 (4.1 default): eligible leader replicas
+	// IneligibleStaleEpoch: KIP-903 (3.5, KRaft): an ISR expansion naming a
+	// broker epoch that is not the broker's current one is refused.
+	IneligibleStaleEpoch bool
 }
 
 // truncation is the truncation rule the broker follows.
@@ -85,15 +88,15 @@ var profiles = []Profile{
 		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second}},
-	{Name: "3.6", Rules: Rules{EpochTruncation: true},
+	{Name: "3.6", Rules: Rules{EpochTruncation: true, IneligibleStaleEpoch: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
-	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true},
+	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, IneligibleStaleEpoch: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
-	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true},
+	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true, IneligibleStaleEpoch: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second}},

@@ -177,10 +177,20 @@ func (ctl *Controller) onAlterPartition(m *alterPartition) *alterPartitionResp {
 	case m.partitionEpoch != p.partitionEpoch:
 		resp.err = ErrInvalidUpdate
 	default:
-		for _, id := range m.isr {
-			if !slices.Contains(p.isr, id) && !ctl.live(id) {
-				// KIP-841/903: a fenced broker cannot join the ISR.
+		for i, id := range m.isr {
+			if slices.Contains(p.isr, id) {
+				continue
+			}
+			switch {
+			case !ctl.live(id):
+				// KIP-841: a fenced broker cannot join the ISR.
 				resp.err = ErrInvalidUpdate
+			case h.spec.Broker.IneligibleStaleEpoch && i < len(m.brokerEpochs) && m.brokerEpochs[i] != ctl.brokers[id].epoch:
+				// KIP-903 (3.5): the leader heard from an older incarnation
+				// of the broker (one that may have lost its disk since):
+				// INELIGIBLE_REPLICA (ReplicationControlManager,
+				// validateIsrChanges with the broker epochs).
+				resp.err = ErrIneligibleReplica
 			}
 		}
 	}

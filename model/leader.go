@@ -10,6 +10,7 @@ import (
 // followerProgress is what a leader knows of a follower.
 // Source: kafka.cluster.Replica (updateFetchState, lastCaughtUpTimeMs).
 type followerProgress struct {
+	brokerEpoch        int64 // of the incarnation whose fetch this is (KIP-903)
 	leo                int64
 	lastCaughtUp       sim.Time
 	lastFetchTime      sim.Time
@@ -207,7 +208,7 @@ func (r *Replica) serveFetch(from sim.NodeID, m *fetchReq) {
 			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, session: m.session})
 			return
 		}
-		r.updateFollower(m.replica, m.offset)
+		r.updateFollower(m.replica, m.offset, m.brokerEpoch)
 	} else if m.offset > r.HW || m.offset < 0 {
 		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, hw: r.HW, leo: r.Log.LEO(), session: m.session})
 		return
@@ -299,9 +300,10 @@ func (r *Replica) wakeParked() {
 // Source: Replica.updateFetchState: lastCaughtUpTime becomes the fetch time
 // if the fetch reached the leader's LEO, or the previous fetch time if it
 // reached the LEO the leader had then.
-func (r *Replica) updateFollower(id int, offset int64) {
+func (r *Replica) updateFollower(id int, offset int64, brokerEpoch int64) {
 	now := r.b.h.E.Now()
 	f := &r.lead.fol[id]
+	f.brokerEpoch = brokerEpoch
 	leo := r.Log.LEO()
 	if offset >= leo {
 		f.lastCaughtUp = now
@@ -347,7 +349,16 @@ func (r *Replica) proposeISR(isr []int) {
 	slices.Sort(isr)
 	r.lead.pendingISR = isr
 	b := r.b
-	b.send(b.h.ctlNode, b.h.k.alterPartition, &alterPartition{tp: r.TP, leader: b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: isr})
+	// KIP-903: the request names each member with the broker epoch of the
+	// incarnation the leader heard from (its own for itself).
+	epochs := make([]int64, len(isr))
+	for i, id := range isr {
+		epochs[i] = r.lead.fol[id].brokerEpoch
+		if id == b.ID {
+			epochs[i] = b.brokerEpoch
+		}
+	}
+	b.send(b.h.ctlNode, b.h.k.alterPartition, &alterPartition{tp: r.TP, leader: b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: isr, brokerEpochs: epochs})
 	b.h.E.Cancel(r.lead.alterTimer)
 	// AlterPartitionManager resends after a failed or unanswered request; a
 	// request lost on the way is given up after 5 s (an assumed client

@@ -24,12 +24,13 @@ const (
 	ErrDisconnected // client side: connection lost or request timed out on the client
 	ErrDeliveryTimeout
 	ErrInvalidUpdate
+	ErrIneligibleReplica
 )
 
 var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS",
 	"NOT_ENOUGH_REPLICAS_AFTER_APPEND", "REQUEST_TIMED_OUT", "OUT_OF_ORDER_SEQUENCE_NUMBER",
 	"FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH", "OFFSET_OUT_OF_RANGE", "NETWORK_EXCEPTION",
-	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION"}
+	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA"}
 
 func (e ErrCode) String() string { return errNames[e] }
 
@@ -184,6 +185,7 @@ type alterPartition struct {
 	epoch          int32
 	partitionEpoch int32
 	isr            []int
+	brokerEpochs   []int64 // each member's broker epoch, as the leader knows it (KIP-903)
 }
 
 func (m *alterPartition) Describe() string {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"acksim/history"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,5 +115,52 @@ func TestInvariantsFire(t *testing.T) {
 			}()
 			c.E.RunSteps(1) // checked after the next event
 		})
+	}
+}
+
+// KIP-903: the controller refuses an ISR expansion naming a broker epoch
+// that is not the broker's current one (a fetch made by an incarnation
+// that may have lost its disk since), with INELIGIBLE_REPLICA; without the
+// rule (before 3.5, ZooKeeper) it accepts it.
+func TestISRExpansionWithStaleBrokerEpoch(t *testing.T) {
+	for _, rule := range []bool{true, false} {
+		s := baseSpec("3.9")
+		s.Broker.IneligibleStaleEpoch = rule
+		c := New(s)
+		c.Start()
+		c.E.RunUntil(sim.Time(sim.Second))
+		p := c.ctl.parts[0]
+		l := p.leader
+		f := p.replicas[1]
+		if f == l {
+			f = p.replicas[0]
+		}
+		stale := c.ctl.brokers[f].epoch
+		c.BrokerByID(f).DiskLoss()
+		c.BrokerByID(f).Restart()
+		c.E.RunUntil(sim.Time(2 * sim.Second)) // registered again and unfenced
+		// Whatever the catch-up did since, take f out of the ISR so that the
+		// request below adds it.
+		np := c.ctl.parts[0].clone()
+		np.isr = remove(np.isr, f)
+		np.partitionEpoch++
+		c.ctl.parts[0] = np
+		p = np
+		if slices.Contains(p.isr, f) || c.ctl.brokers[f].epoch == stale || !c.ctl.live(f) {
+			t.Fatalf("setup: isr %v, epoch %d (stale %d), live %v", p.isr, c.ctl.brokers[f].epoch, stale, c.ctl.live(f))
+		}
+		isr := append(slices.Clone(p.isr), f)
+		slices.Sort(isr)
+		epochs := make([]int64, len(isr))
+		for i, id := range isr {
+			epochs[i] = c.ctl.brokers[id].epoch
+			if id == f {
+				epochs[i] = stale
+			}
+		}
+		resp := c.ctl.onAlterPartition(&alterPartition{tp: 0, leader: l, epoch: p.epoch, partitionEpoch: p.partitionEpoch, isr: isr, brokerEpochs: epochs})
+		if want := map[bool]ErrCode{true: ErrIneligibleReplica, false: ErrNone}[rule]; resp.err != want {
+			t.Errorf("rule %v: got %s, want %s", rule, resp.err, want)
+		}
 	}
 }

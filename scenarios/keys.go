@@ -233,6 +233,7 @@ var settings = []setting{
 			return true, ""
 		}},
 	boolKey("acksim.strict.min.isr.hw", scopeBroker, func(t *target) *bool { return &t.b.StrictMinISRHW }),
+	boolKey("acksim.isr.broker.epochs", scopeBroker, func(t *target) *bool { return &t.b.IneligibleStaleEpoch }),
 
 	// The Raft design (cluster.replication: raft), under Redpanda's names.
 	boolKey("write.caching", scopeBroker, func(t *target) *bool { return &t.b.Raft.WriteCaching }),
@@ -345,7 +346,7 @@ var designOf = map[string]string{
 	"replica.fetch.wait.max.ms": "kafka", "replica.fetch.backoff.ms": "kafka", "replica.socket.timeout.ms": "kafka",
 	"log.flush.interval.messages": "kafka", "log.flush.interval.ms": "kafka", "log.flush.scheduler.interval.ms": "kafka",
 	"replica.high.watermark.checkpoint.interval.ms": "kafka", "eligible.leader.replicas.enable": "kafka",
-	"acksim.truncation": "kafka", "acksim.strict.min.isr.hw": "kafka",
+	"acksim.truncation": "kafka", "acksim.strict.min.isr.hw": "kafka", "acksim.isr.broker.epochs": "kafka",
 	"write.caching": "raft", "flush.ms": "raft", "flush.bytes": "raft", "election_timeout_ms": "raft",
 	"raft_heartbeat_interval_ms": "raft", "acksim.raft.prevote": "raft", "acksim.raft.vote.fsync": "raft",
 }
