@@ -43,13 +43,14 @@ const (
 	ProducerRestart // a producer process started again
 	ConsumerCrash   // a consumer process died
 	ConsumerRestart // a consumer process started again
+	Halt            // a broker stopped itself (pre-0.11: truncation not allowed)
 	numKinds
 )
 
 var kindNames = [numKinds]string{"", "crash", "power-loss", "disk-loss", "restart", "shutdown", "pause",
 	"resume", "slow-disk", "partition", "heal", "isolate", "drop-responses", "fault-timeout", "stuck",
 	"fence", "unfence", "elect", "isr", "offline", "truncated", "lost", "recovery", "group",
-	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart"}
+	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt"}
 
 // NumKinds is the number of kinds (for tables indexed by Kind).
 const NumKinds = int(numKinds)
@@ -79,7 +80,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 // record tell whatever partition it is on.
 func (k Kind) Fault() bool {
 	switch k {
-	case Crash, PowerLoss, DiskLoss, Partition, Isolate, Pause, Shutdown, Fence, DropResponses:
+	case Crash, PowerLoss, DiskLoss, Partition, Isolate, Pause, Shutdown, Fence, DropResponses, Halt:
 		return true
 	}
 	return false
@@ -90,7 +91,9 @@ func (k Kind) Fault() bool {
 func (k Kind) PartitionChange() bool { return k == Elect || k == ISR || k == Offline }
 
 // Down reports whether the kind takes a broker down (until Restart).
-func (k Kind) Down() bool { return k == Crash || k == PowerLoss || k == DiskLoss || k == Shutdown }
+func (k Kind) Down() bool {
+	return k == Crash || k == PowerLoss || k == DiskLoss || k == Shutdown || k == Halt
+}
 
 // Removal reports whether the kind removes records from a log.
 func (k Kind) Removal() bool { return k == Truncated || k == Lost }

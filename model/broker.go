@@ -387,6 +387,27 @@ func (b *Broker) Crash() {
 	}
 }
 
+// halt is the broker exiting on its own (Runtime.halt): the process stops,
+// the OS and page cache stay, peers see the sockets close; the recovery
+// phase restarts it like any stopped broker.
+func (b *Broker) halt(why string) {
+	if !b.up {
+		return
+	}
+	b.stopProcess()
+	b.lastClean = false
+	b.h.obs.emit(b.ID, -1, history.Halt, "%s", why)
+	h := b.h
+	for _, n := range h.clientNodes {
+		h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
+	}
+	for _, n := range h.brokerNodes[1:] {
+		if n != b.Node {
+			h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
+		}
+	}
+}
+
 // PowerLoss: the process and the OS die; the page cache is gone, each log is
 // cut back to its durable prefix.
 func (b *Broker) PowerLoss() {

@@ -93,10 +93,10 @@ func (r *Replica) onFetchResp(m *fetchResp) {
 	}
 	r.answered()
 	if m.err != ErrNone {
+		err, leaderLEO := m.err, m.leo
 		b.h.pool.putFetchResp(m)
-		if m.err == ErrOffsetOutOfRange {
-			// The leader's log ends below ours (pre-0.11 paths): truncate to it.
-			r.becomeFollower()
+		if err == ErrOffsetOutOfRange {
+			b.h.trunc.outOfRange(r, leaderLEO)
 			return
 		}
 		r.retryFetch()

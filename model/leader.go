@@ -205,7 +205,7 @@ func (r *Replica) serveFetch(from sim.NodeID, m *fetchReq) {
 			return
 		}
 		if m.offset > r.Log.LEO() {
-			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, session: m.session})
+			b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, hw: r.HW, leo: r.Log.LEO(), session: m.session})
 			return
 		}
 		r.updateFollower(m.replica, m.offset, m.brokerEpoch)

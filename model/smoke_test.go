@@ -164,3 +164,37 @@ func TestISRExpansionWithStaleBrokerEpoch(t *testing.T) {
 		}
 	}
 }
+
+// Before 0.11, OFFSET_OUT_OF_RANGE (the leader's log ends below the
+// follower's) truncates the follower to the leader's log end when unclean
+// election is allowed, and halts its broker otherwise
+// (ReplicaFetcherThread.handleOffsetOutOfRange, 0.8 to 0.10).
+func TestPre011OffsetOutOfRange(t *testing.T) {
+	for _, unclean := range []bool{true, false} {
+		s := baseSpec("0.10")
+		s.Broker.UncleanElection = unclean
+		c := New(s)
+		c.Start()
+		c.E.RunUntil(sim.Time(sim.Second))
+		l := c.Leader(0)
+		var f *Broker
+		for _, id := range c.Replicas(0) {
+			if id != l {
+				f = c.BrokerByID(id)
+				break
+			}
+		}
+		r := f.Replica(0)
+		leo := r.Log.LEO()
+		if leo < 10 {
+			t.Fatalf("setup: follower LEO %d", leo)
+		}
+		c.h.trunc.outOfRange(r, leo-5)
+		switch {
+		case unclean && (r.Log.LEO() != leo-5 || !f.Up()):
+			t.Errorf("unclean allowed: LEO %d (want %d), up %v", r.Log.LEO(), leo-5, f.Up())
+		case !unclean && (f.Up() || r.Log.LEO() != leo):
+			t.Errorf("unclean off: up %v (want halted), LEO %d (want %d, untouched)", f.Up(), r.Log.LEO(), leo)
+		}
+	}
+}

@@ -23,6 +23,9 @@ type truncationRule interface {
 	// prefixHolds says whether a follower that finished truncating holds
 	// nothing past its leader's LEO in the leader's epoch (an invariant).
 	prefixHolds() bool
+	// outOfRange handles OFFSET_OUT_OF_RANGE: the follower fetched past the
+	// end of the leader's log, which ends at leaderLEO.
+	outOfRange(r *Replica, leaderLEO int64)
 }
 
 // hwTruncation is the rule before 0.11: a new follower truncates to its own
@@ -54,6 +57,26 @@ func (hwTruncation) straddles(r *Replica, bt *history.Batch) {
 }
 
 func (hwTruncation) prefixHolds() bool { return false }
+
+// outOfRange, before 0.11 (ReplicaFetcherThread.handleOffsetOutOfRange):
+// the leader's log ends below the follower's, so the follower holds
+// records the leader does not. With unclean election allowed it truncates
+// to the leader's log end and goes on; otherwise it halts its broker
+// ("Halting because log truncation is not allowed"), which stays down
+// until someone restarts it.
+func (hwTruncation) outOfRange(r *Replica, leaderLEO int64) {
+	b := r.b
+	if leaderLEO >= r.Log.LEO() {
+		r.sendFetch() // the fetch offset was stale: fetch again from our LEO
+		return
+	}
+	if r.cfg().UncleanElection {
+		r.truncate(leaderLEO, fmt.Sprintf("to the log end of leader broker %d: OFFSET_OUT_OF_RANGE, unclean election allowed (pre-0.11 rule)", r.leader))
+		r.sendFetch()
+		return
+	}
+	b.halt(fmt.Sprintf("broker %d halted: the log of leader broker %d ends at %d, below its own %d of %s, and unclean election is off (pre-0.11 ReplicaFetcherThread)", b.ID, r.leader, leaderLEO, r.Log.LEO(), b.h.tpName(r.TP)))
+}
 
 // epochTruncation is KIP-101 (0.11): a new follower asks the leader where
 // its latest epoch ends (OffsetsForLeaderEpoch) and truncates there.
@@ -92,3 +115,6 @@ func (epochTruncation) straddles(r *Replica, bt *history.Batch) {
 }
 
 func (epochTruncation) prefixHolds() bool { return true }
+
+// outOfRange from 0.11: truncate again by leader epoch.
+func (epochTruncation) outOfRange(r *Replica, leaderLEO int64) { r.becomeFollower() }

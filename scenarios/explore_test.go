@@ -304,33 +304,51 @@ func TestIdempotentResolvedSequenceIsNotResent(t *testing.T) {
 	}
 }
 
-// Kafka 0.8 truncates a follower to its high watermark, which need not be a
-// boundary of the new leader's batches: the logs diverge, the follower
-// cannot append the leader's batch over its own log end, and its fetcher
-// fails the partition (the replica is stuck; what KIP-101 fixed). Found by
-// a sweep with per-event invariants, where it tripped the model's
-// epoch-truncation assertions.
-func TestPre011DivergedFollowerIsStuck(t *testing.T) {
-	s, err := Load("testdata/pre011-diverged-follower.yaml")
+// Kafka 0.8 to 0.10 truncates a follower to its high watermark, which need
+// not be a boundary of the new leader's batches: the logs diverge, the
+// follower cannot append the leader's batch over its own log end, and its
+// fetcher fails the partition (the replica is stuck; what KIP-101 fixed).
+// And a follower whose log ends past the new leader's gets
+// OFFSET_OUT_OF_RANGE: with unclean election off it halts its broker
+// (ReplicaFetcherThread.handleOffsetOutOfRange). Neither converges; neither
+// trips the model's invariants.
+func TestPre011DivergedFollower(t *testing.T) {
+	count := func(res *Result, k history.Kind) int {
+		n := 0
+		for _, e := range res.History.Events {
+			if e.Kind == k {
+				n++
+			}
+		}
+		return n
+	}
+	s, err := Load("isr-shrink-unclean-election")
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.Kafka = "0.10"
 	res, err := Run(s, Options{CheckEveryEvent: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	stuck := 0
-	for _, e := range res.History.Events {
-		if e.Kind == history.Stuck {
-			stuck++
-		}
-	}
+	stuck := count(res, history.Stuck)
 	if stuck == 0 || res.Verdict.Converged {
 		t.Fatalf("stuck replicas %d, converged %v: want a stuck follower that keeps the partition from converging", stuck, res.Verdict.Converged)
 	}
 	// Noted once per stuck follower, not at every failed retry.
 	if followers := len(res.History.Partitions[0].Replicas) - 1; stuck > followers {
 		t.Errorf("%d stuck notes for %d followers", stuck, followers)
+	}
+	s, err = Load("testdata/pre011-diverged-follower.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = Run(s, Options{CheckEveryEvent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if halts := count(res, history.Halt); halts == 0 || res.Verdict.Converged {
+		t.Fatalf("halts %d, converged %v: want followers halting on OFFSET_OUT_OF_RANGE", halts, res.Verdict.Converged)
 	}
 }
 
