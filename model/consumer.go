@@ -25,6 +25,7 @@ type Consumer struct {
 	leaders    []int
 	rr         int
 	fetchWait  bool
+	fetching   bool // a fetch request is out (fetchWait also covers backoff waits)
 	commitWait bool
 	// waiting identifies the one outstanding operation (fetch, sync commit or
 	// retry wait); responses and guard timers of any other are stale.
@@ -103,7 +104,13 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		if ev.A != m.waiting {
 			return // a guard for an operation that already completed
 		}
-		m.fetchWait, m.commitWait = false, false
+		if m.fetching {
+			// The fetch got no answer in time: the leader may be gone
+			// (powered off, cut off); refresh the metadata before the next
+			// poll (Fetcher: a disconnection or timeout requests an update).
+			h.Net.Send(m.Node, h.ctlNode, k.metadataReq, &metadataReq{})
+		}
+		m.fetchWait, m.commitWait, m.fetching = false, false, false
 		m.poll()
 	case k.fetchResp:
 		m.onFetch(ev.P.(*fetchResp))
@@ -151,6 +158,7 @@ func (m *Consumer) poll() {
 		return
 	}
 	m.waiting = h.nextGen()
+	m.fetching = true
 	h.Net.Send(m.Node, h.node(leader), h.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting})
 	m.timer(h.k.tPoll, 5*sim.Second, m.waiting) // request timeout guard
 }
@@ -158,7 +166,7 @@ func (m *Consumer) poll() {
 // wait pauses the poll loop for d (a retry backoff), as the one outstanding
 // operation.
 func (m *Consumer) wait(d sim.Duration) {
-	m.fetchWait = true
+	m.fetchWait, m.fetching = true, false
 	m.waiting = m.h.nextGen()
 	m.timer(m.h.k.tPoll, d, m.waiting)
 }
@@ -169,7 +177,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 		return // the answer to a fetch we gave up on
 	}
 	i := m.idx(r.tp)
-	m.fetchWait = false
+	m.fetchWait, m.fetching = false, false
 	if i < 0 {
 		m.poll()
 		return

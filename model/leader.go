@@ -209,7 +209,11 @@ func (r *Replica) serveFetch(from sim.NodeID, m *fetchReq) {
 			return
 		}
 		r.updateFollower(m.replica, m.offset, m.brokerEpoch)
-	} else if m.offset > r.HW || m.offset < 0 {
+	} else if m.offset > r.Log.LEO() || m.offset < 0 {
+		// A consumer's fetch is out of range only past the log end (or
+		// below its start); between the HW and the log end it waits and is
+		// answered empty (Partition.fetchRecords, UnifiedLog.read with the
+		// HW as the upper bound).
 		b.send(from, k.fetchResp, &fetchResp{tp: m.tp, err: ErrOffsetOutOfRange, hw: r.HW, leo: r.Log.LEO(), session: m.session})
 		return
 	}

@@ -868,7 +868,7 @@ func (r *raftReplica) serveFetch(from sim.NodeID, m *fetchReq) {
 	switch {
 	case r.role != raftLeader:
 		r.b.send(from, h.k.fetchResp, &fetchResp{tp: r.tp, err: ErrNotLeader, session: m.session})
-	case m.offset > r.hw || m.offset < 0:
+	case m.offset > r.log_.LEO() || m.offset < 0:
 		r.b.send(from, h.k.fetchResp, &fetchResp{tp: r.tp, err: ErrOffsetOutOfRange, hw: r.hw, leo: r.log_.LEO(), session: m.session})
 	case m.offset < r.hw:
 		r.answerFetch(from, m)

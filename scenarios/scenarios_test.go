@@ -466,3 +466,40 @@ func TestWarnings(t *testing.T) {
 		t.Errorf("healthy-cluster warns: %s", w)
 	}
 }
+
+// Consumers follow leadership (issue 12, item 3): when its fetches to a
+// powered-off leader go unanswered, a consumer refreshes its metadata and
+// reads from the new leader, before the recovery phase restarts anything.
+func TestConsumerFollowsNewLeader(t *testing.T) {
+	doc := `name: follow
+cluster: {config: {min.insync.replicas: 2}}
+producers:
+  - name: p1
+    config: {acks: all}
+    workload: {rate: 200}
+consumers:
+  - name: c1
+run: {duration: 25s}
+faults:
+  - at: 3s
+    action: power-loss
+    target: leader
+`
+	s, err := Parse("follow.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := 0
+	for _, p := range res.History.Processed {
+		if p.At > sim.Time(14*sim.Second) && p.At < sim.Time(25*sim.Second) {
+			late++
+		}
+	}
+	if late == 0 {
+		t.Fatalf("the consumer processed nothing between the election and the end of the faulty phase")
+	}
+}
