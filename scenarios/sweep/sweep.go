@@ -367,15 +367,36 @@ func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, kv := range append(append([]string(nil), s.Set...), c.Settings...) {
-		if err := sc.Set(kv); err != nil {
-			return nil, err
-		}
+	if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
+		return nil, err
 	}
 	sc.Expect = nil
 	sc.Seed = sim.TrialSeed(s.Seed, uint64(t))
 	sc.Steps = s.schedule(sc, t)
 	return sc, nil
+}
+
+// SetAxis is the grid key whose values are groups of settings, applied
+// together: a cell of `set: ["replication=raft write.caching=true"]` sets
+// both. It is how one grid compares designs whose settings do not mix
+// (Kafka's min.insync.replicas has no meaning on Raft).
+const SetAxis = "set"
+
+// applySettings applies key=value settings to sc; a value of the set axis
+// is split into its settings (separated by spaces).
+func applySettings(sc *scenarios.Scenario, kvs []string) error {
+	for _, kv := range kvs {
+		if group, ok := strings.CutPrefix(kv, SetAxis+"="); ok {
+			if err := applySettings(sc, strings.Fields(group)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := sc.Set(kv); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Check resolves every cell's scenario (base, set, the cell's settings)
@@ -433,10 +454,8 @@ func (s *Spec) bases(cells []Cell) ([]*scenarios.Scenario, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, kv := range append(append([]string(nil), s.Set...), c.Settings...) {
-			if err := sc.Set(kv); err != nil {
-				return nil, err
-			}
+		if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
+			return nil, err
 		}
 		sc.Expect = nil
 		if _, err := sc.Resolve(); err != nil {

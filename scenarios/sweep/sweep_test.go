@@ -273,3 +273,36 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The set axis applies a group of settings together, so one grid can put
+// designs whose settings do not mix side by side.
+func TestSetAxisGroupsSettings(t *testing.T) {
+	s, err := Parse("d.yaml", []byte("name: d\nbase: raft-healthy-cluster\ntrials: 2\ngrid:\n  set: [\"replication=kafka min.insync.replicas=2\", \"replication=raft write.caching=true\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	cells := s.Cells()
+	if len(cells) != 2 {
+		t.Fatalf("%d cells", len(cells))
+	}
+	for i, want := range []string{"kafka", "raft"} {
+		sc, err := s.TrialScenario(cells[i], 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := sc.Resolve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Spec.Replication != want || (want == "raft") != r.Spec.Broker.Raft.WriteCaching || (want == "kafka") != (r.Spec.Broker.MinISR == 2) {
+			t.Errorf("cell %d: replication %s, write caching %v, min ISR %d", i, r.Spec.Replication, r.Spec.Broker.Raft.WriteCaching, r.Spec.Broker.MinISR)
+		}
+	}
+	bad, _ := Parse("d.yaml", []byte("name: d\nbase: raft-healthy-cluster\ntrials: 2\ngrid:\n  set: [\"replication=raft min.insync.replicas=2\"]\n"))
+	if err := bad.Check(); err == nil || !strings.Contains(err.Error(), "min.insync.replicas") {
+		t.Errorf("a Kafka setting on Raft in a set group: %v", err)
+	}
+}
