@@ -31,7 +31,7 @@ const (
 	Fence     // the controller fenced a broker
 	Unfence   // the controller unfenced a broker
 	Elect     // a leader was elected
-	ISR       // an ISR (quorum) change was accepted
+	ISR       // an ISR (quorum) change was accepted (or, for KIP-903, refused)
 	Offline   // a partition has no eligible leader
 	Truncated // a replica truncated its log
 	Lost      // a replica's storage lost records (power or disk loss)
@@ -44,13 +44,14 @@ const (
 	ConsumerCrash   // a consumer process died
 	ConsumerRestart // a consumer process started again
 	Halt            // a broker stopped itself (pre-0.11: truncation not allowed)
+	Delay           // links became slow (a delay fault) or fast again
 	numKinds
 )
 
 var kindNames = [numKinds]string{"", "crash", "power-loss", "disk-loss", "restart", "shutdown", "pause",
 	"resume", "slow-disk", "partition", "heal", "isolate", "drop-responses", "fault-timeout", "stuck",
 	"fence", "unfence", "elect", "isr", "offline", "truncated", "lost", "recovery", "group",
-	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt"}
+	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay"}
 
 // NumKinds is the number of kinds (for tables indexed by Kind).
 const NumKinds = int(numKinds)
@@ -80,7 +81,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 // record tell whatever partition it is on.
 func (k Kind) Fault() bool {
 	switch k {
-	case Crash, PowerLoss, DiskLoss, Partition, Isolate, Pause, Shutdown, Fence, DropResponses, Halt:
+	case Crash, PowerLoss, DiskLoss, Partition, Isolate, Pause, Shutdown, Fence, DropResponses, Halt, Delay:
 		return true
 	}
 	return false

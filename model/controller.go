@@ -191,6 +191,8 @@ func (ctl *Controller) onAlterPartition(m *alterPartition) *alterPartitionResp {
 				// INELIGIBLE_REPLICA (ReplicationControlManager,
 				// validateIsrChanges with the broker epochs).
 				resp.err = ErrIneligibleReplica
+				h.obs.emit(m.leader, m.tp, history.ISR, "controller refused to add broker %d to the ISR of %s: INELIGIBLE_REPLICA (the leader heard broker epoch %d; the broker's is %d)",
+					id, h.tpName(m.tp), m.brokerEpochs[i], ctl.brokers[id].epoch)
 			}
 		}
 	}

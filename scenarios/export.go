@@ -93,6 +93,9 @@ func StepNode(st Step) *yaml.Node {
 	if st.OneWay {
 		put(m, "one-way", scalar("true"))
 	}
+	if st.Extra > 0 {
+		put(m, "extra", scalar(st.Extra.String()))
+	}
 	if st.For > 0 {
 		put(m, "for", scalar(st.For.String()))
 	}

@@ -108,7 +108,53 @@ var actions = []action{
 			}
 			sc.c.Note(-1, history.Partition, "network partitioned: "+text)
 		}},
-	{name: "heal", fields: "", target: noTarget, effect: "restore every link",
+	{name: "delay", fields: "`groups`, `extra`, `for`, optional `one-way`", target: groupsTarget,
+		effect: "messages on links between groups take `extra` longer for `for` (late, never lost; each link stays FIFO, so later messages queue behind them); `one-way: true` slows only links from the first group",
+		needs: func(st *Step) (string, string) {
+			switch {
+			case len(st.Groups) < 2:
+				return ".groups", "delay needs at least two groups, e.g. groups: [[3], [leader]]"
+			case st.Extra <= 0:
+				return ".extra", "delay needs the added one-way latency, e.g. extra: 10s"
+			case st.For <= 0:
+				return ".for", "delay needs how long links stay slow, e.g. for: 1s"
+			}
+			return "", ""
+		},
+		onStep: func(sc *script, st *Step, text string) {
+			type pair struct{ from, to sim.NodeID }
+			var links []pair
+			groups := make([][]sim.NodeID, len(st.Groups))
+			for i, g := range st.Groups {
+				groups[i] = sc.nodes(g, st.Partition)
+			}
+			for gi, g := range groups {
+				for gj, h := range groups {
+					if gi == gj || (st.OneWay && gi != 0) {
+						continue
+					}
+					for _, a := range g {
+						for _, b := range h {
+							if a != b {
+								links = append(links, pair{a, b})
+							}
+						}
+					}
+				}
+			}
+			c := sc.c
+			for _, l := range links {
+				c.Net.Delay(l.from, l.to, st.Extra)
+			}
+			c.Note(-1, history.Delay, "links slowed: "+text)
+			c.E.After(st.For, sim.Event{H: c.E.Register(sim.HandlerFunc(func(*sim.Engine, *sim.Event) {
+				for _, l := range links {
+					c.Net.Delay(l.from, l.to, 0)
+				}
+				c.Note(-1, history.Delay, "links fast again (messages already on them still arrive late)")
+			}))})
+		}},
+	{name: "heal", fields: "", target: noTarget, effect: "restore every link (and end every delay)",
 		onStep: func(sc *script, _ *Step, _ string) {
 			sc.c.Net.Heal()
 			sc.c.Note(-1, history.Heal, "network healed")
@@ -338,6 +384,15 @@ var faultKinds = []faultKind{
 		steps: crashThenRestart("consumer-crash", "consumer-restart"), needs: "consumers", check: true, sweep: 9, per: "consumer"},
 	{name: "cluster-power-loss", help: "every broker loses power at once, restarts after `for`", targets: func(*Scenario) []string { return []string{"all"} },
 		units: brokerUnits, steps: downThenRestart("power-loss"), powerLoss: true, sweep: 3, per: "cluster"},
+	{name: "link-delay", help: "messages to and from the leader (or the followers) take `for` longer, for `for`", targets: sides,
+		units: noUnits, steps: func(target string, dur sim.Duration, _ bool) (*Step, *Step) {
+			other := "followers"
+			if target == "followers" {
+				other = "leader"
+			}
+			rest := append(atomTarget(other), Atom{Kind: "controller"}, Atom{Kind: "clients"})
+			return &Step{Action: "delay", Groups: []Target{atomTarget(target), rest}, Extra: dur, For: dur}, nil
+		}, check: true, sweep: 10, per: "cluster"},
 }
 
 // FaultKind describes a drawn fault kind for another package.
@@ -449,7 +504,7 @@ func SweepSteps(name string, sc *Scenario, rng *rand.Rand, broker string, dur si
 		switch name {
 		case "cluster-power-loss":
 			target = "all"
-		case "partition":
+		case "partition", "link-delay":
 			target = "leader"
 		case "drop-responses":
 			target = sc.Producers[0].Name

@@ -409,7 +409,7 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 
 func actionNames() string { return strings.Join(ActionNames(), ", ") }
 
-var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way"}
+var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way", "extra"}
 
 func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 	field := fmt.Sprintf("faults[%d]", i)
@@ -447,6 +447,8 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 			w.list(v, f, func(j int, g *yaml.Node) { st.Groups = append(st.Groups, w.target(g, fmt.Sprintf("%s[%d]", f, j))) })
 		case "one-way":
 			st.OneWay = w.bool(v, f)
+		case "extra":
+			st.Extra = w.dur(v, f)
 		}
 	})
 	if triggers != 1 {

@@ -82,8 +82,9 @@ type Step struct {
 	Partition int
 	For       sim.Duration // pause, slow-disk, drop-responses: how long (0 = until healed/resumed)
 	Factor    float64      // slow-disk
-	Groups    []Target     // partition
-	OneWay    bool         // partition: cut only from the first group to the others
+	Groups    []Target     // partition, delay
+	OneWay    bool         // partition, delay: only links from the first group to the others
+	Extra     sim.Duration // delay: added one-way latency
 }
 
 // Trigger says when a step fires.
@@ -157,7 +158,7 @@ func (s Step) Describe() string {
 	}
 	what := s.Action
 	switch s.Action {
-	case "partition":
+	case "partition", "delay":
 		var gs []string
 		for _, g := range s.Groups {
 			gs = append(gs, "{"+g.String()+"}")
@@ -167,6 +168,9 @@ func (s Step) Describe() string {
 			sep = " -/-> "
 		}
 		what = "partition the network " + strings.Join(gs, sep)
+		if s.Action == "delay" {
+			what = fmt.Sprintf("delay by %s the links %s", s.Extra, strings.Join(gs, strings.ReplaceAll(sep, "/", "")))
+		}
 	case "heal":
 		what = "heal the network"
 	default:

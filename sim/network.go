@@ -10,10 +10,11 @@ type LinkConfig struct {
 }
 
 type link struct {
-	cfg  LinkConfig
-	cut  bool
-	gen  uint32 // bumped at every cut: messages of an older gen are dropped on arrival
-	last Time   // arrival time of the latest message: delivery is FIFO per link
+	cfg   LinkConfig
+	cut   bool
+	gen   uint32   // bumped at every cut: messages of an older gen are dropped on arrival
+	last  Time     // arrival time of the latest message: delivery is FIFO per link
+	extra Duration // added one-way latency of a delay fault (0: none)
 }
 
 type netNode struct {
@@ -118,7 +119,7 @@ func (nw *Network) Send(from, to NodeID, kind KindID, p any) bool {
 		nw.e.Note(from, nw.drop, int64(to), int64(kind), "")
 		return false
 	}
-	at := nw.e.now.Add(l.cfg.Latency)
+	at := nw.e.now.Add(l.cfg.Latency + l.extra)
 	if l.cfg.Jitter > 0 {
 		at = at.Add(Jitter(nw.rng, l.cfg.Jitter))
 	}
@@ -212,13 +213,20 @@ func (nw *Network) PartitionOneWay(src, dst []NodeID) {
 	}
 }
 
+// Delay adds extra one-way latency to the link from -> to for messages sent
+// from now on (0 ends the delay). Messages are late, not lost, and the link
+// stays FIFO: a message sent after the delay ends still arrives after the
+// delayed ones before it, as on one TCP connection.
+func (nw *Network) Delay(from, to NodeID, extra Duration) { nw.link(from, to).extra = extra }
+
 // Restore brings back the directed link from -> to.
 func (nw *Network) Restore(from, to NodeID) { nw.link(from, to).cut = false }
 
-// Heal restores every link.
+// Heal restores every link and ends every delay.
 func (nw *Network) Heal() {
 	for i := range nw.links {
 		nw.links[i].cut = false
+		nw.links[i].extra = 0
 	}
 }
 

@@ -67,6 +67,23 @@ func TestLinkIsFIFOUnderJitter(t *testing.T) {
 	}
 }
 
+// A delayed link delivers late, keeps FIFO order (a message sent after the
+// delay ended waits behind the delayed one), and other links overtake it.
+func TestLinkDelay(t *testing.T) {
+	e, nw, box, k := newNet(t, LinkConfig{Latency: Millisecond})
+	nw.Delay(1, 2, 3*Second)
+	nw.Send(1, 2, k, &payload{1}) // arrives at 3.001 s
+	nw.Delay(1, 2, 0)
+	e.RunUntil(Time(Second))
+	nw.Send(1, 2, k, &payload{2}) // behind #1: also at 3.001 s
+	nw.Send(3, 2, k, &payload{3}) // another link: at 1.001 s
+	e.Run()
+	want := []msg{{3, Time(Second + Millisecond), 3}, {1, Time(3*Second + Millisecond), 1}, {1, Time(3*Second + Millisecond), 2}}
+	if diff := cmp.Diff(want, box[1].got); diff != "" {
+		t.Fatal(diff)
+	}
+}
+
 func TestMessageDrop(t *testing.T) {
 	e, nw, box, k := newNet(t, LinkConfig{Latency: Millisecond, Drop: 0.5})
 	for i := 0; i < 1000; i++ {
