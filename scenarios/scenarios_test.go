@@ -121,6 +121,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown profile", base + "kafka: \"5.0\"\n", []string{"t.yaml:8:", "kafka", `"5.0"`, "0.8, 0.10, 0.11, 2.8, 3.6, 3.9, 4.1"}},
 		{"missing broker", base + "faults:\n  - at: 1s\n    action: crash\n    target: 7\n", []string{"t.yaml:9:", "faults[0].target", `"7"`, "brokers are 1..3"}},
 		{"unknown action", base + "faults:\n  - at: 1s\n    action: explode\n    target: 1\n", []string{"t.yaml:10:", "faults[0].action", `"explode"`, "unknown action"}},
+		{"delay without extra", base + "faults:\n  - at: 1s\n    action: delay\n    groups: [[1], [2]]\n    for: 1s\n", []string{"t.yaml:9:", "faults[0].extra", "added one-way latency"}},
+		{"delay without for", base + "faults:\n  - at: 1s\n    action: delay\n    groups: [[1], [2]]\n    extra: 1s\n", []string{"t.yaml:9:", "faults[0].for", "how long"}},
 		{"two triggers", base + "faults:\n  - at: 1s\n    after: 1s\n    action: heal\n", []string{"t.yaml:9:", "exactly one trigger"}},
 		{"idempotence conflict", base + "    config: {acks: 1, enable.idempotence: true}\n", []string{"enable.idempotence", "requires acks=all"}},
 		{"idempotence before 0.11", base + "    config: {enable.idempotence: true}\nkafka: \"0.10\"\n", []string{"enable.idempotence", "does not exist before Kafka 0.11"}},
