@@ -65,12 +65,41 @@ func targetNode(t Target) *yaml.Node {
 	return seq
 }
 
+// condNode renders a when condition as YAML.
+func condNode(c Cond) *yaml.Node {
+	m := mapping()
+	m.Style = yaml.FlowStyle
+	switch c.Kind {
+	case "acked", "isr.size":
+		put(m, c.Kind, scalar(strconv.FormatInt(c.N, 10)))
+	case "leader.changed":
+		put(m, c.Kind, scalar("true"))
+	case "elected":
+		put(m, c.Kind, scalar(strconv.Itoa(c.Broker)))
+	case "leo", "hw":
+		at := mapping()
+		at.Style = yaml.FlowStyle
+		put(at, "broker", scalar(strconv.Itoa(c.Broker)))
+		put(at, "offset", scalar(strconv.FormatInt(c.N, 10)))
+		put(m, c.Kind, at)
+	}
+	return m
+}
+
 // StepNode renders a step as YAML.
 func StepNode(st Step) *yaml.Node {
 	m := mapping()
 	switch st.Trigger.Kind {
 	case "at", "after":
 		put(m, st.Trigger.Kind, scalar(st.Trigger.At.String()))
+	case "when":
+		put(m, "when", condNode(st.Trigger.Cond))
+		if st.Trigger.Wait > 0 {
+			put(m, "after", scalar(st.Trigger.Wait.String()))
+		}
+		if st.Trigger.Timeout > 0 {
+			put(m, "timeout", scalar(st.Trigger.Timeout.String()))
+		}
 	}
 	put(m, "action", scalar(st.Action))
 	if len(st.Target) > 0 {

@@ -415,6 +415,7 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 	field := fmt.Sprintf("faults[%d]", i)
 	st := Step{Line: n.Line}
 	triggers := 0
+	var after *yaml.Node
 	var actionNode *yaml.Node
 	w.fields(n, field, stepFields, func(k string, v *yaml.Node) {
 		f := field + "." + k
@@ -423,6 +424,9 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 			triggers++
 			st.Trigger.Kind = k
 			st.Trigger.At = w.dur(v, f)
+			if k == "after" {
+				after = v
+			}
 		case "when":
 			triggers++
 			st.Trigger.Kind = "when"
@@ -451,8 +455,13 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 			st.Extra = w.dur(v, f)
 		}
 	})
+	if after != nil && st.Trigger.Cond.Kind != "" && triggers == 2 {
+		// when + after: wait after the condition held, then act.
+		triggers, st.Trigger.Kind = 1, "when"
+		st.Trigger.Wait, st.Trigger.At = st.Trigger.At, 0
+	}
 	if triggers != 1 {
-		w.fail(n, field, "", fmt.Sprintf("needs exactly one trigger (at, after or when); found %d", triggers))
+		w.fail(n, field, "", fmt.Sprintf("needs exactly one trigger (at, after or when, or when with after); found %d", triggers))
 	}
 	if actionNode == nil {
 		w.fail(n, field+".action", "", "is required; one of: "+actionNames())

@@ -135,17 +135,20 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 
 // script steps through the fault script: one step armed at a time.
 type script struct {
-	s     *Scenario
-	c     *model.Cluster
-	h     sim.HandlerID
-	kind  sim.KindID
-	cur   int // the armed step
-	base  int // leader when a leader.changed trigger was armed
-	fired []Fired
+	s    *Scenario
+	c    *model.Cluster
+	h    sim.HandlerID
+	kind sim.KindID
+	cur  int // the armed step
+	// waiting: the armed `when` step's condition held and its `after`
+	// wait runs (its timeout no longer applies).
+	waiting bool
+	base    int // leader when a leader.changed trigger was armed
+	fired   []Fired
 }
 
 func (sc *script) arm(i int) {
-	sc.cur = i
+	sc.cur, sc.waiting = i, false
 	if i >= len(sc.s.Steps) {
 		return
 	}
@@ -162,6 +165,13 @@ func (sc *script) arm(i int) {
 		e.SetHook(func() {
 			if sc.cur == i && sc.holds(st) {
 				e.SetHook(nil)
+				if st.Trigger.Wait > 0 {
+					// when + after: the condition held; act later (a
+					// timeout no longer applies).
+					sc.waiting = true
+					e.After(st.Trigger.Wait, sim.Event{H: sc.h, Kind: sc.kind, A: int64(i), B: 2})
+					return
+				}
 				sc.fire(i)
 			}
 		})
@@ -175,7 +185,7 @@ func (sc *script) arm(i int) {
 // Handle fires a timed step, or gives up on a `when` step that timed out.
 func (sc *script) Handle(e *sim.Engine, ev *sim.Event) {
 	i := int(ev.A)
-	if sc.cur != i {
+	if sc.cur != i || (ev.B == 1 && sc.waiting) {
 		return
 	}
 	if ev.B == 1 {

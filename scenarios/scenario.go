@@ -93,6 +93,7 @@ type Trigger struct {
 	At      sim.Duration // at: absolute time; after: delay since the previous step
 	Cond    Cond
 	Timeout sim.Duration // when: give up after this (0: never)
+	Wait    sim.Duration // when: act this long after the condition held (after: with when:)
 }
 
 // Cond is a condition for a `when` trigger.
@@ -155,6 +156,9 @@ func (s Step) Describe() string {
 		when = s.Trigger.At.String() + " later"
 	case "when":
 		when = "when " + s.Trigger.Cond.String()
+		if s.Trigger.Wait > 0 {
+			when += ", " + s.Trigger.Wait.String() + " later"
+		}
 	}
 	what := s.Action
 	switch s.Action {

@@ -12,9 +12,11 @@ import (
 	"strings"
 	"testing"
 
+	"acksim/history"
 	"acksim/sim"
 
 	"github.com/google/go-cmp/cmp"
+	"go.yaml.in/yaml/v3"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -503,5 +505,46 @@ faults:
 	}
 	if late == 0 {
 		t.Fatalf("the consumer processed nothing between the election and the end of the faulty phase")
+	}
+}
+
+// A step relative to a trigger (issue 13): `when` with `after` acts that
+// long after the condition held, and a timeout no longer applies once it
+// held. The step is exported and parsed back unchanged.
+func TestWhenThenAfter(t *testing.T) {
+	doc := "name: wait\nproducers:\n  - name: p1\n    workload: {rate: 500}\nrun: {duration: 20s}\nfaults:\n" +
+		"  - at: 2s\n    action: crash\n    target: 3\n" +
+		"  - when: {isr.size: 2}\n    after: 5s\n    timeout: 12s\n    action: crash\n    target: leader\n"
+	s, err := Parse("wait.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shrunk sim.Time = -1
+	for _, e := range res.History.Events {
+		if e.Kind == history.ISR && strings.Contains(e.Text, "shrank to [1 2]") && shrunk < 0 {
+			shrunk = e.At
+		}
+	}
+	if len(res.Fired) != 2 || res.Fired[1].Skipped || shrunk < 0 {
+		t.Fatalf("fired %+v, ISR shrank at %v", res.Fired, shrunk)
+	}
+	if got := res.Fired[1].At.Sub(shrunk); got != 5*sim.Second {
+		t.Errorf("the step acted %v after the ISR shrank, want 5s (%+v)", got, res.Fired[1])
+	}
+	out, err := yaml.Marshal(StepNode(s.Steps[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse("back.yaml", []byte("name: back\nproducers: [{name: p1}]\nfaults:\n  - "+strings.ReplaceAll(strings.TrimSpace(string(out)), "\n", "\n    ")+"\n"))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	back.Steps[0].Line = s.Steps[1].Line
+	if diff := cmp.Diff(s.Steps[1], back.Steps[0]); diff != "" {
+		t.Errorf("export round trip (-want +got):\n%s\n%s", diff, out)
 	}
 }
