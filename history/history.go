@@ -150,6 +150,7 @@ type Run struct {
 	TopicName        string
 	Design           string // the replication design: "kafka" or "raft"
 	Converged        bool
+	Gone             []int // brokers a permanent fault took (never restarted)
 	End              sim.Time
 }
 

@@ -45,13 +45,14 @@ const (
 	ConsumerRestart // a consumer process started again
 	Halt            // a broker stopped itself (pre-0.11: truncation not allowed)
 	Delay           // links became slow (a delay fault) or fast again
+	Gone            // a broker will never come back (a permanent fault)
 	numKinds
 )
 
 var kindNames = [numKinds]string{"", "crash", "power-loss", "disk-loss", "restart", "shutdown", "pause",
 	"resume", "slow-disk", "partition", "heal", "isolate", "drop-responses", "fault-timeout", "stuck",
 	"fence", "unfence", "elect", "isr", "offline", "truncated", "lost", "recovery", "group",
-	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay"}
+	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay", "gone"}
 
 // NumKinds is the number of kinds (for tables indexed by Kind).
 const NumKinds = int(numKinds)

@@ -28,6 +28,7 @@ type Broker struct {
 	lastClean     bool // the last shutdown was a controlled one
 	registerClean bool // what the pending registration reports (clean shutdown before it)
 	shuttingDown  bool
+	gone          bool // a permanent fault: it never runs again (not even in recovery)
 
 	reps       []hosted // indexed by partition; nil if not a replica
 	slowUntil  sim.Time
@@ -437,14 +438,28 @@ func (b *Broker) machineDies(kind history.Kind, text, why string, disk bool) {
 	}
 }
 
-// Restart starts a stopped broker.
+// Restart starts a stopped broker (never one a permanent fault took).
 func (b *Broker) Restart() {
-	if b.up {
+	if b.up || b.gone {
 		return
 	}
 	b.h.obs.emit(b.ID, -1, history.Restart, "broker %d restarted", b.ID)
 	b.startProcess(b.lastClean, false)
 }
+
+// Retire makes the broker's fault permanent: it is stopped and never
+// restarted, by the script or by the recovery phase (the machine is
+// decommissioned; its replicas are not reassigned).
+func (b *Broker) Retire() {
+	if b.up || b.gone {
+		return
+	}
+	b.gone = true
+	b.h.obs.emit(b.ID, -1, history.Gone, "broker %d is gone for good (a permanent fault)", b.ID)
+}
+
+// Gone reports whether a permanent fault took the broker.
+func (b *Broker) Gone() bool { return b.gone }
 
 // Shutdown is a controlled shutdown: the controller moves leadership away,
 // then the broker flushes every log and stops.

@@ -455,7 +455,7 @@ func (c *Cluster) BeginRecovery() {
 // and committed up to the HW.
 func (c *Cluster) Converged() bool {
 	for _, b := range c.brokers[1:] {
-		if !b.up || b.paused {
+		if (!b.up && !b.gone) || b.paused {
 			return false
 		}
 	}
@@ -489,8 +489,14 @@ func (c *Cluster) History(converged bool) *history.Run {
 		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Design: c.design(), Converged: converged, End: c.E.Now()}
 	for tp := range c.Partitions {
 		leader := c.d.leader(tp)
+		if leader >= 0 && c.brokers[leader].gone {
+			leader = -1
+		}
 		pf := history.PartitionFinal{TP: tp, Leader: leader, Group: c.ctl.group.committed[tp]}
 		for _, id := range c.d.replicas(tp) {
+			if c.brokers[id].gone {
+				continue // its storage is out of reach for good
+			}
 			r := c.brokers[id].reps[tp]
 			pf.Replicas = append(pf.Replicas, history.ReplicaFinal{Broker: id, HW: r.highWatermark(), Batches: r.log().Batches()})
 		}
@@ -504,6 +510,11 @@ func (c *Cluster) History(converged bool) *history.Run {
 			}
 		}
 		h.Partitions = append(h.Partitions, pf)
+	}
+	for _, b := range c.brokers[1:] {
+		if b.gone {
+			h.Gone = append(h.Gone, b.ID)
+		}
 	}
 	return h
 }

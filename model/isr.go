@@ -61,14 +61,27 @@ func (d *isrDesign) settled(tp int) (bool, int64) {
 		return false, 0
 	}
 	lr := d.rep(p.leader, tp)
-	if lr.role != leading || lr.HW != lr.Log.LEO() || len(p.isr) != len(p.replicas) {
+	if lr.role != leading || lr.HW != lr.Log.LEO() {
 		return false, 0
 	}
+	// Every replica a permanent fault did not take is in the ISR, and
+	// only those.
+	n := 0
 	for _, id := range p.replicas {
 		r := d.rep(id, tp)
+		if r.b.gone {
+			if slices.Contains(p.isr, id) {
+				return false, 0
+			}
+			continue
+		}
+		n++
 		if r.Log.LEO() != lr.Log.LEO() || r.HW != lr.HW {
 			return false, 0
 		}
+	}
+	if len(p.isr) != n {
+		return false, 0
 	}
 	return true, lr.HW
 }

@@ -95,6 +95,9 @@ func (d *raftDesign) settled(tp int) (bool, int64) {
 	}
 	for _, id := range d.placement[tp] {
 		r := d.rep(id, tp)
+		if r.b.gone {
+			continue // a permanent fault took it
+		}
 		if len(r.log_.entries) != n || r.commit != n || (n > 0 && r.log_.entries[n-1].b != lr.log_.entries[n-1].b) {
 			return false, 0
 		}

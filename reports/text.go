@@ -77,6 +77,9 @@ func Verdict(res *scenarios.Result, replay string) string {
 	if v.Stranded > 0 {
 		fmt.Fprintf(&b, "stranded    %d acknowledged record(s) on a partition that ended offline, held by a replica that may not lead (not lost; see why)\n", v.Stranded)
 	}
+	if len(v.Gone) > 0 {
+		fmt.Fprintf(&b, "gone        broker(s) %s never came back (a permanent fault); recovery settled on the rest\n", joinInts(v.Gone))
+	}
 	var other []string
 	for _, x := range []struct {
 		n    int
@@ -166,4 +169,12 @@ func Timeline(h *history.Run, around sim.Duration) string {
 		fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", e.At.Short(), br, e.Kind, e.Text)
 	}
 	return b.String()
+}
+
+func joinInts(ids []int) string {
+	var s []string
+	for _, id := range ids {
+		s = append(s, fmt.Sprint(id))
+	}
+	return strings.Join(s, ", ")
 }

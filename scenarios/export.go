@@ -122,6 +122,9 @@ func StepNode(st Step) *yaml.Node {
 	if st.OneWay {
 		put(m, "one-way", scalar("true"))
 	}
+	if st.Permanent {
+		put(m, "permanent", scalar("true"))
+	}
 	if st.Extra > 0 {
 		put(m, "extra", scalar(st.Extra.String()))
 	}

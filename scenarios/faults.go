@@ -44,12 +44,16 @@ type action struct {
 	onStep   func(sc *script, st *Step, text string)
 }
 
+// permanentActions are the actions `permanent: true` applies to: the
+// broker is not restarted, by a later step or by the recovery phase.
+var permanentActions = []string{"crash", "power-loss", "disk-loss"}
+
 // actions lists the fault-script actions (docs order).
 var actions = []action{
-	{name: "crash", fields: "target", target: brokerTarget,
+	{name: "crash", fields: "target, optional `permanent`", target: brokerTarget,
 		effect:   "kill -9: the process dies; the OS keeps the page cache and writes it back; peers see the sockets close",
 		onBroker: func(sc *script, _ *Step, id int) { sc.c.BrokerByID(id).Crash() }},
-	{name: "power-loss", fields: "target", target: brokerTarget,
+	{name: "power-loss", fields: "target, optional `permanent`", target: brokerTarget,
 		effect:   "the machine loses power: unflushed page cache is gone; no signal to peers",
 		onBroker: func(sc *script, _ *Step, id int) { sc.c.BrokerByID(id).PowerLoss() }},
 	{name: "restart", fields: "target", target: brokerTarget,
@@ -58,8 +62,8 @@ var actions = []action{
 	{name: "shutdown", fields: "target", target: brokerTarget,
 		effect:   "controlled shutdown: leadership moves away, logs are flushed, the broker stops cleanly",
 		onBroker: func(sc *script, _ *Step, id int) { sc.c.BrokerByID(id).Shutdown() }},
-	{name: "disk-loss", fields: "target", target: brokerTarget,
-		effect:   "the broker dies and its log directory is gone (it restarts empty in recovery)",
+	{name: "disk-loss", fields: "target, optional `permanent`", target: brokerTarget,
+		effect:   "the broker dies and its log directory is gone (it restarts empty in recovery); `permanent: true` (also on crash and power-loss): it never comes back, and recovery settles on the other brokers",
 		onBroker: func(sc *script, _ *Step, id int) { sc.c.BrokerByID(id).DiskLoss() }},
 	{name: "pause", fields: "target, optional `for`", target: brokerTarget,
 		effect: "a GC or VM stall: no timers, messages wait; resumes after `for` (or on resume, or in recovery)",
@@ -393,6 +397,19 @@ var faultKinds = []faultKind{
 			rest := append(atomTarget(other), Atom{Kind: "controller"}, Atom{Kind: "clients"})
 			return &Step{Action: "delay", Groups: []Target{atomTarget(target), rest}, Extra: dur, For: dur}, nil
 		}, check: true, sweep: 10, per: "cluster"},
+	{name: "permanent-disk-loss", help: "a broker dies with its log directory and never comes back (recovery settles on the rest)",
+		targets: func(s *Scenario) []string {
+			out := []string{"leader"}
+			for id := 1; id <= s.Brokers; id++ {
+				out = append(out, fmt.Sprint(id))
+			}
+			return out
+		},
+		units: func(*Scenario, string) int { return 1 }, steps: func(target string, _ sim.Duration, _ bool) (*Step, *Step) {
+			st := step("disk-loss", target)
+			st.Permanent = true
+			return st, nil
+		}, check: true, sweep: 11, per: "broker"},
 }
 
 // FaultKind describes a drawn fault kind for another package.

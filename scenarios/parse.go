@@ -409,13 +409,13 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 
 func actionNames() string { return strings.Join(ActionNames(), ", ") }
 
-var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way", "extra"}
+var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way", "extra", "permanent"}
 
 func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 	field := fmt.Sprintf("faults[%d]", i)
 	st := Step{Line: n.Line}
 	triggers := 0
-	var after *yaml.Node
+	var after, permanent *yaml.Node
 	var actionNode *yaml.Node
 	w.fields(n, field, stepFields, func(k string, v *yaml.Node) {
 		f := field + "." + k
@@ -453,6 +453,11 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 			st.OneWay = w.bool(v, f)
 		case "extra":
 			st.Extra = w.dur(v, f)
+		case "permanent":
+			st.Permanent = w.bool(v, f)
+			if st.Permanent {
+				permanent = v
+			}
 		}
 	})
 	if after != nil && st.Trigger.Cond.Kind != "" && triggers == 2 {
@@ -465,6 +470,9 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 	}
 	if actionNode == nil {
 		w.fail(n, field+".action", "", "is required; one of: "+actionNames())
+	}
+	if permanent != nil && !slices.Contains(permanentActions, st.Action) {
+		w.fail(permanent, field+".permanent", "true", "only "+strings.Join(permanentActions, ", ")+" can be permanent, not "+st.Action)
 	}
 	if a := lookupAction(st.Action); a != nil {
 		if a.needs != nil {

@@ -317,6 +317,9 @@ func (sc *script) fire(i int) {
 	if a.onBroker != nil {
 		for _, id := range ids {
 			a.onBroker(sc, &st, id)
+			if st.Permanent {
+				c.BrokerByID(id).Retire()
+			}
 		}
 	}
 	if a.onStep != nil {

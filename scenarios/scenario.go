@@ -85,6 +85,7 @@ type Step struct {
 	Groups    []Target     // partition, delay
 	OneWay    bool         // partition, delay: only links from the first group to the others
 	Extra     sim.Duration // delay: added one-way latency
+	Permanent bool         // crash, power-loss, disk-loss: the broker never comes back
 }
 
 // Trigger says when a step fires.
@@ -187,6 +188,9 @@ func (s Step) Describe() string {
 	}
 	if s.Factor > 0 {
 		what += fmt.Sprintf(" (x%g)", s.Factor)
+	}
+	if s.Permanent {
+		what += " (permanent)"
 	}
 	return when + ": " + what
 }

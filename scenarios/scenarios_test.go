@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,6 +126,7 @@ func TestParseErrors(t *testing.T) {
 		{"unknown action", base + "faults:\n  - at: 1s\n    action: explode\n    target: 1\n", []string{"t.yaml:10:", "faults[0].action", `"explode"`, "unknown action"}},
 		{"delay without extra", base + "faults:\n  - at: 1s\n    action: delay\n    groups: [[1], [2]]\n    for: 1s\n", []string{"t.yaml:9:", "faults[0].extra", "added one-way latency"}},
 		{"delay without for", base + "faults:\n  - at: 1s\n    action: delay\n    groups: [[1], [2]]\n    extra: 1s\n", []string{"t.yaml:9:", "faults[0].for", "how long"}},
+		{"permanent pause", base + "faults:\n  - at: 1s\n    action: pause\n    target: 1\n    permanent: true\n", []string{"t.yaml:12:", "faults[0].permanent", "only crash, power-loss, disk-loss can be permanent"}},
 		{"two triggers", base + "faults:\n  - at: 1s\n    after: 1s\n    action: heal\n", []string{"t.yaml:9:", "exactly one trigger"}},
 		{"idempotence conflict", base + "    config: {acks: 1, enable.idempotence: true}\n", []string{"enable.idempotence", "requires acks=all"}},
 		{"idempotence before 0.11", base + "    config: {enable.idempotence: true}\nkafka: \"0.10\"\n", []string{"enable.idempotence", "does not exist before Kafka 0.11"}},
@@ -546,5 +548,40 @@ func TestWhenThenAfter(t *testing.T) {
 	back.Steps[0].Line = s.Steps[1].Line
 	if diff := cmp.Diff(s.Steps[1], back.Steps[0]); diff != "" {
 		t.Errorf("export round trip (-want +got):\n%s\n%s", diff, out)
+	}
+}
+
+// A permanent fault (issue 13): the broker is not restarted, by a later
+// step or by recovery; recovery settles on the other brokers, and the
+// verdict names the broker that never came back. Both designs.
+func TestPermanentFault(t *testing.T) {
+	doc := "name: perm\nproducers:\n  - name: p1\n    config: {acks: all}\n    workload: {rate: 500}\nrun: {duration: 10s}\nfaults:\n" +
+		"  - at: 3s\n    action: disk-loss\n    target: leader\n    permanent: true\n  - at: 6s\n    action: restart\n    target: all\n"
+	for _, design := range []string{"kafka", "raft"} {
+		s, err := Parse("perm.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("replication=" + design); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		if !v.Converged || !slices.Equal(v.Gone, []int{1}) || v.Anomalies.LostWrite != 0 || v.Records.Acked == 0 {
+			t.Errorf("%s: converged %v, gone %v, lost %d, acked %d: want converged without broker 1, nothing lost", design, v.Converged, v.Gone, v.Anomalies.LostWrite, v.Records.Acked)
+		}
+		for _, e := range res.History.Events {
+			if e.Kind == history.Restart && e.Broker == 1 {
+				t.Errorf("%s: broker 1 restarted at %v", design, e.At)
+			}
+		}
+		for _, p := range res.History.Partitions {
+			if p.Leader == 1 || len(p.Replicas) != 2 {
+				t.Errorf("%s: final partition %d led by %d with %d replicas", design, p.TP, p.Leader, len(p.Replicas))
+			}
+		}
 	}
 }

@@ -57,8 +57,11 @@ type Verdict struct {
 	UncleanElections int            `json:"unclean_elections"`
 	// Stranded counts acknowledged records of partitions that ended
 	// offline which a replica still holds: out of reach, not lost.
-	Stranded     int                `json:"stranded"`
-	Converged    bool               `json:"converged"`
+	Stranded  int  `json:"stranded"`
+	Converged bool `json:"converged"`
+	// Gone lists the brokers a permanent fault took: recovery converged
+	// without them.
+	Gone         []int              `json:"gone,omitempty"`
 	SimulatedMs  float64            `json:"simulated_ms"`
 	Steps        uint64             `json:"steps"`
 	Explanations []Explanation      `json:"explanations"`
@@ -68,7 +71,7 @@ type Verdict struct {
 
 // Run applies every checker to h.
 func Run(h *history.Run) *Verdict {
-	v := &Verdict{Converged: h.Converged, UncleanElections: h.UncleanElections, SimulatedMs: sim.Duration(h.End).Milliseconds()}
+	v := &Verdict{Converged: h.Converged, Gone: h.Gone, UncleanElections: h.UncleanElections, SimulatedMs: sim.Duration(h.End).Milliseconds()}
 	for i := range h.Records {
 		v.Records.Sent++
 		switch h.Records[i].Outcome {
