@@ -37,22 +37,23 @@ const (
 	Lost      // a replica's storage lost records (power or disk loss)
 	Recovery  // the recovery phase began
 	// Clients.
-	Group           // the group coordinator removed a member
-	OffsetReset     // a consumer applied auto.offset.reset
-	ProducerCrash   // a producer process died
-	ProducerRestart // a producer process started again
-	ConsumerCrash   // a consumer process died
-	ConsumerRestart // a consumer process started again
-	Halt            // a broker stopped itself (pre-0.11: truncation not allowed)
-	Delay           // links became slow (a delay fault) or fast again
-	Gone            // a broker will never come back (a permanent fault)
+	Group            // the group coordinator removed a member
+	OffsetReset      // a consumer applied auto.offset.reset
+	ProducerCrash    // a producer process died
+	ProducerRestart  // a producer process started again
+	ConsumerCrash    // a consumer process died
+	ConsumerRestart  // a consumer process started again
+	Halt             // a broker stopped itself (pre-0.11: truncation not allowed)
+	Delay            // links became slow (a delay fault) or fast again
+	Gone             // a broker will never come back (a permanent fault)
+	ControllerOutage // the controller quorum became unreachable, or came back
 	numKinds
 )
 
 var kindNames = [numKinds]string{"", "crash", "power-loss", "disk-loss", "restart", "shutdown", "pause",
 	"resume", "slow-disk", "partition", "heal", "isolate", "drop-responses", "fault-timeout", "stuck",
 	"fence", "unfence", "elect", "isr", "offline", "truncated", "lost", "recovery", "group",
-	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay", "gone"}
+	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay", "gone", "controller-outage"}
 
 // NumKinds is the number of kinds (for tables indexed by Kind).
 const NumKinds = int(numKinds)
@@ -82,7 +83,7 @@ func (k *Kind) UnmarshalText(b []byte) error {
 // record tell whatever partition it is on.
 func (k Kind) Fault() bool {
 	switch k {
-	case Crash, PowerLoss, DiskLoss, Partition, Isolate, Pause, Shutdown, Fence, DropResponses, Halt, Delay:
+	case Crash, PowerLoss, DiskLoss, Partition, Isolate, Pause, Shutdown, Fence, DropResponses, Halt, Delay, ControllerOutage:
 		return true
 	}
 	return false

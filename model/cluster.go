@@ -422,6 +422,10 @@ func (c *Cluster) Note(broker int, kind history.Kind, text string) {
 
 // ---- recovery ----
 
+// ControllerOutage makes the controller quorum unreachable (down true) or
+// brings it back.
+func (c *Cluster) ControllerOutage(down bool) { c.ctl.outage(down) }
+
 // StopWorkload stops producers from generating new records.
 func (c *Cluster) StopWorkload() { c.h.stopping = true }
 
@@ -430,6 +434,7 @@ func (c *Cluster) StopWorkload() { c.h.stopping = true }
 func (c *Cluster) BeginRecovery() {
 	c.h.stopping = true
 	c.Net.Heal()
+	c.ctl.outage(false)
 	for _, b := range c.brokers[1:] {
 		b.slowUntil = 0
 		if b.paused {

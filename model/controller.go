@@ -23,6 +23,12 @@ type Controller struct {
 	// leaderOf answers metadata requests: the replication design's leader
 	// of a partition.
 	leaderOf func(tp int) int
+	// down: the controller quorum (ZooKeeper in ZooKeeper profiles) is
+	// unreachable: no registration, heartbeat, fencing, election or ISR
+	// change. Brokers keep serving with the metadata they have, and answer
+	// clients' metadata requests from their caches (modelled by the
+	// controller answering them with its last state).
+	down bool
 }
 
 func newController(h *host, consumers []*Consumer) *Controller {
@@ -78,6 +84,15 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 	h := ctl.h
 	k := &h.k
 	from := sim.NodeID(ev.A)
+	if ctl.down {
+		switch ev.Kind {
+		case k.heartbeat, k.register, k.shutdownReq, k.alterPartition:
+			return // unanswered: the broker retries or times out
+		case k.tSessionCheck:
+			h.E.After(250*sim.Millisecond, sim.Event{H: ctl.hid, Kind: k.tSessionCheck, Node: h.ctlNode})
+			return
+		}
+	}
 	switch ev.Kind {
 	case k.heartbeat:
 		ctl.onHeartbeat(from, ev.P.(*heartbeat))
@@ -103,6 +118,27 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 		}
 		h.E.After(250*sim.Millisecond, sim.Event{H: ctl.hid, Kind: k.tSessionCheck, Node: h.ctlNode})
 	}
+}
+
+// outage begins or ends a controller outage. When the quorum is back, every
+// registered broker's session counts from now, as a newly active KRaft
+// controller registers every broker with its heartbeat manager at the
+// current time (ClusterControlManager.activate, BrokerHeartbeatManager.touch):
+// brokers are not fenced for the heartbeats the outage swallowed.
+func (ctl *Controller) outage(down bool) {
+	h := ctl.h
+	if ctl.down == down {
+		return
+	}
+	ctl.down = down
+	if down {
+		h.obs.emit(-1, -1, history.ControllerOutage, "controller quorum unreachable: no fencing, elections or ISR changes")
+		return
+	}
+	for id := range ctl.brokers {
+		ctl.brokers[id].lastHB = h.E.Now()
+	}
+	h.obs.emit(-1, -1, history.ControllerOutage, "controller quorum back: broker sessions count from now")
 }
 
 // onHeartbeat keeps a broker's session alive, re-sends the partition states

@@ -158,6 +158,19 @@ var actions = []action{
 				c.Note(-1, history.Delay, "links fast again (messages already on them still arrive late)")
 			}))})
 		}},
+	{name: "controller-outage", fields: "`for`", target: noTarget,
+		effect: "the controller quorum (ZooKeeper in ZooKeeper profiles) is unreachable for `for`: no registration, fencing, election or ISR change; brokers keep serving with the metadata they have",
+		needs: func(st *Step) (string, string) {
+			if st.For <= 0 {
+				return ".for", "controller-outage needs how long, e.g. for: 30s"
+			}
+			return "", ""
+		},
+		onStep: func(sc *script, st *Step, _ string) {
+			c := sc.c
+			c.ControllerOutage(true)
+			c.E.After(st.For, sim.Event{H: c.E.Register(sim.HandlerFunc(func(*sim.Engine, *sim.Event) { c.ControllerOutage(false) }))})
+		}},
 	{name: "heal", fields: "", target: noTarget, effect: "restore every link (and end every delay)",
 		onStep: func(sc *script, _ *Step, _ string) {
 			sc.c.Net.Heal()
@@ -410,6 +423,10 @@ var faultKinds = []faultKind{
 			st.Permanent = true
 			return st, nil
 		}, check: true, sweep: 11, per: "broker"},
+	{name: "controller-outage", help: "the controller quorum is unreachable for `for`", targets: func(*Scenario) []string { return []string{""} },
+		units: noUnits, steps: func(_ string, dur sim.Duration, _ bool) (*Step, *Step) {
+			return &Step{Action: "controller-outage", For: dur}, nil
+		}, check: true, sweep: 12, per: "cluster"},
 }
 
 // FaultKind describes a drawn fault kind for another package.

@@ -585,3 +585,32 @@ func TestPermanentFault(t *testing.T) {
 		}
 	}
 }
+
+// A controller outage (issue 13): while the quorum is unreachable nothing
+// is fenced or elected, even with the leader dead; when it returns, broker
+// sessions count from then, so the dead leader is fenced one session
+// timeout later, not at once.
+func TestControllerOutage(t *testing.T) {
+	doc := "name: co\nproducers:\n  - name: p1\n    config: {acks: all}\n    workload: {rate: 500}\nrun: {duration: 30s}\nfaults:\n" +
+		"  - at: 2s\n    action: controller-outage\n    for: 10s\n  - at: 3s\n    action: crash\n    target: leader\n"
+	s, err := Parse("co.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var elected sim.Time = -1
+	for _, e := range res.History.Events {
+		if (e.Kind == history.Elect || e.Kind == history.Fence) && e.At < sim.Time(21*sim.Second) {
+			t.Errorf("at %v, during the outage or before a session timeout after it: %s", e.At, e.Text)
+		}
+		if e.Kind == history.Elect && elected < 0 {
+			elected = e.At
+		}
+	}
+	if elected < 0 || res.Verdict.Anomalies.LostWrite != 0 {
+		t.Errorf("first election at %v, lost %d: want an election after the outage, nothing lost", elected, res.Verdict.Anomalies.LostWrite)
+	}
+}
