@@ -319,8 +319,12 @@ func (b *Broker) startProcess(clean, boot bool) {
 	if !b.osUp {
 		b.osUp = true
 		b.osGen = h.nextGen()
-		if h.spec.OS.Writeback {
-			h.E.After(h.spec.OS.DirtyWriteback, sim.Event{H: b.hid, Kind: h.k.writeback, Node: b.Node, B: b.osGen})
+		if os := &h.spec.OS; os.Writeback {
+			first := os.DirtyWriteback
+			if !os.AlignedWriteback {
+				first = sim.Duration(1 + h.osRng.Int64N(int64(os.DirtyWriteback)))
+			}
+			h.E.After(first, sim.Event{H: b.hid, Kind: h.k.writeback, Node: b.Node, B: b.osGen})
 		}
 	}
 	for _, r := range b.reps {

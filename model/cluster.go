@@ -125,6 +125,7 @@ func New(s Spec) *Cluster {
 	}
 	h.obs = newRecorder(c.E, s.Topic, s.Partitions)
 	h.diskRng = streams.Stream("disk")
+	h.osRng = streams.Stream("os")
 	h.ctlNode = c.E.AddNode("controller")
 	c.brokers = make([]*Broker, s.Brokers+1)
 	h.brokerNodes = make([]sim.NodeID, s.Brokers+1)

@@ -26,6 +26,7 @@ type host struct {
 	trunc truncationRule
 
 	diskRng *rand.Rand
+	osRng   *rand.Rand // each machine's writeback phase
 	ctlNode sim.NodeID
 	// brokerNodes is the network node of each broker id (index 0 unused).
 	brokerNodes []sim.NodeID

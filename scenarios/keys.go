@@ -248,6 +248,17 @@ var settings = []setting{
 	intKey("vm.dirty_expire_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyExpire = sim.Duration(n) * 10 * sim.Millisecond }),
 	intKey("vm.dirty_writeback_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyWriteback = sim.Duration(n) * 10 * sim.Millisecond }),
 	boolKey("writeback", scopeOS, func(t *target) *bool { return &t.os.Writeback }),
+	{name: "writeback.phase", scope: scopeOS, help: "random or aligned", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "random":
+			t.os.AlignedWriteback = false
+		case "aligned":
+			t.os.AlignedWriteback = true
+		default:
+			return false, "random (each machine's flusher at its own phase, drawn from the seed) or aligned (every machine in lock step)"
+		}
+		return true, ""
+	}},
 	durKey("fsync", scopeDisk, func(t *target) *sim.Duration { return &t.disk.Fsync }),
 	durKey("fsync.jitter", scopeDisk, func(t *target) *sim.Duration { return &t.disk.FsyncJitter }),
 	durKey("latency", scopeNet, func(t *target) *sim.Duration { return &t.net.Latency }),

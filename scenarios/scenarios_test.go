@@ -614,3 +614,42 @@ func TestControllerOutage(t *testing.T) {
 		t.Errorf("first election at %v, lost %d: want an election after the outage, nothing lost", elected, res.Verdict.Anomalies.LostWrite)
 	}
 }
+
+// Each machine's writeback flusher runs at its own phase (issue 13,
+// KAFKA-3919): after a whole-cluster power loss the replicas' durable
+// prefixes differ by seconds of records, and a replica ahead of the new
+// leader truncates thousands of them; with writeback.phase: aligned they
+// differ by a few records.
+func TestWritebackPhase(t *testing.T) {
+	spread := func(phase string) (durable []int64, truncated int64) {
+		s, err := Load("cluster-power-loss-writeback-phase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("writeback.phase=" + phase); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res.History.Removals {
+			switch r.Verb {
+			case history.Lost:
+				durable = append(durable, r.From)
+			case history.Truncated:
+				truncated += r.To - r.From + 1
+			}
+		}
+		slices.Sort(durable)
+		return durable, truncated
+	}
+	d, tr := spread("random")
+	if len(d) != 3 || d[2]-d[0] < 1000 || tr < 1000 {
+		t.Errorf("random phases: durable prefixes %v, %d records truncated: want them seconds apart and a replica truncated", d, tr)
+	}
+	d, tr = spread("aligned")
+	if len(d) != 3 || d[2]-d[0] > 10 || tr > 10 {
+		t.Errorf("aligned: durable prefixes %v, %d records truncated: want them within a few records", d, tr)
+	}
+}
