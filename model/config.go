@@ -8,7 +8,11 @@
 // cancel. Each Kafka rule names its source in a comment.
 package model
 
-import "acksim/sim"
+import (
+	"slices"
+
+	"acksim/sim"
+)
 
 // Profile is a Kafka version profile (../shared/kafka-semantics.md §2), in
 // three parts: the rules the broker follows, the features the version has
@@ -52,6 +56,10 @@ type Features struct {
 	// EpochBump: the idempotent producer recovers from a sequence gap by
 	// bumping its epoch (KIP-360, 2.5).
 	EpochBump bool
+	// StrictIdempotence (4.0): a setting that rules idempotence out (more
+	// than 5 requests in flight) is a configuration error even when
+	// idempotence is the default, instead of turning it off quietly.
+	StrictIdempotence bool
 }
 
 // Defaults are the configuration defaults of a version.
@@ -107,23 +115,109 @@ const DefaultProfile = "3.9"
 
 const maxInt32 = 1<<31 - 1
 
-// LookupProfile returns the profile with that name.
+// release is a Kafka release a scenario may name (kafka: "x.y"): the
+// profile of its era and what the release changes in it. Sources: the
+// defaults-by-version table of ../shared/kafka-semantics.md §2.
+type release struct {
+	names  []string // "x.y", and for patch releases that differ "x.y.z"
+	base   string   // a profile of profiles
+	adjust func(p *Profile)
+}
+
+func inFlight5(p *Profile) { p.Features.IdempotentInFlight = 5 } // KAFKA-5494 (1.0)
+func deliveryTimeout(p *Profile) { // KIP-91 (2.1): retries MAX_INT bounded by delivery.timeout.ms
+	inFlight5(p)
+	p.Features.DeliveryTimeout, p.Defaults.Retries = true, maxInt32
+}
+func kafka30(p *Profile) { // KIP-679 (3.0): acks=all and idempotence by default; KIP-735: consumer session 45 s
+	p.Defaults.Acks, p.Defaults.Idempotence, p.Defaults.ConsumerSession = -1, true, 45*sim.Second
+}
+func kafka40(p *Profile) { // 4.0: linger.ms 5 (KIP-1030); idempotence no longer quietly off for in-flight > 5
+	p.Defaults.LingerMs = 5 * sim.Millisecond
+	p.Features.StrictIdempotence = true
+}
+
+// releases lists every release from 0.8.2 to 4.1 in version order.
+var releases = []release{
+	{names: []string{"0.8", "0.8.2"}, base: "0.8"},
+	// 0.9: the Java producer (acks=1 by default) replaces the Scala one.
+	{names: []string{"0.9"}, base: "0.8", adjust: func(p *Profile) { p.Defaults.Acks = 1 }},
+	{names: []string{"0.10", "0.10.0", "0.10.1", "0.10.2"}, base: "0.10"},
+	{names: []string{"0.11"}, base: "0.11"},
+	{names: []string{"1.0", "1.1", "2.0"}, base: "0.11", adjust: inFlight5},
+	{names: []string{"2.1", "2.2", "2.3", "2.4"}, base: "0.11", adjust: deliveryTimeout},
+	// 2.5: replica.lag.time.max.ms 30 s and ZooKeeper session 18 s
+	// (KIP-537), the producer's epoch bump (KIP-360).
+	{names: []string{"2.5", "2.6", "2.7", "2.8"}, base: "2.8"},
+	// 3.0.0 and 3.1.0 meant to enable idempotence by default and did not
+	// (KAFKA-13598, fixed in 3.0.1, 3.1.1 and 3.2.0).
+	{names: []string{"3.0.0", "3.1.0"}, base: "2.8", adjust: func(p *Profile) { kafka30(p); p.Defaults.Idempotence = false }},
+	{names: []string{"3.0", "3.1", "3.2"}, base: "2.8", adjust: kafka30},
+	// 3.3: KRaft ready for production; acksim runs 3.3 on in KRaft mode.
+	// KIP-903 came in 3.5.
+	{names: []string{"3.3", "3.4"}, base: "3.6", adjust: func(p *Profile) { p.Rules.IneligibleStaleEpoch = false }},
+	{names: []string{"3.5", "3.6"}, base: "3.6"},
+	// 3.7: the HW waits for min.insync.replicas (KAFKA-15583).
+	{names: []string{"3.7", "3.8", "3.9"}, base: "3.9"},
+	// 4.0: KRaft only; ELR available but off (KIP-966).
+	{names: []string{"4.0"}, base: "3.9", adjust: kafka40},
+	// 4.1: ELR on by default.
+	{names: []string{"4.1"}, base: "4.1", adjust: kafka40},
+}
+
+// LookupProfile returns the profile a release runs with, named after the
+// release.
 func LookupProfile(name string) (Profile, bool) {
-	for _, p := range profiles {
-		if p.Name == name {
-			return p, true
+	for _, r := range releases {
+		if !slices.Contains(r.names, name) {
+			continue
+		}
+		for _, p := range profiles {
+			if p.Name == r.base {
+				if r.adjust != nil {
+					r.adjust(&p)
+				}
+				p.Name = name
+				return p, true
+			}
 		}
 	}
 	return Profile{}, false
 }
 
-// ProfileNames returns the profile names in version order.
+// ProfileNames returns the releases a scenario may name, in version order.
 func ProfileNames() []string {
-	names := make([]string, 0, len(profiles))
-	for _, p := range profiles {
-		names = append(names, p.Name)
+	var names []string
+	for _, r := range releases {
+		names = append(names, r.names...)
 	}
 	return names
+}
+
+// RuleNames says which of acksim's version-dependent rules a profile
+// follows, for the verdict.
+func (p Profile) RuleNames() []string {
+	var out []string
+	add := func(on bool, name string) {
+		if on {
+			out = append(out, name)
+		}
+	}
+	if p.Features.KRaft {
+		out = append(out, "KRaft controller")
+	} else {
+		out = append(out, "ZooKeeper controller")
+	}
+	if p.Rules.EpochTruncation {
+		out = append(out, "leader-epoch truncation (KIP-101)")
+	} else {
+		out = append(out, "high-watermark truncation")
+	}
+	add(p.Rules.StrictMinISRHW, "HW waits for min.insync.replicas (KAFKA-15583)")
+	add(p.Rules.IneligibleStaleEpoch, "stale broker epochs refused (KIP-903)")
+	add(p.Rules.ELR, "eligible leader replicas (KIP-966)")
+	add(p.Features.EpochBump, "producer epoch bump (KIP-360)")
+	return out
 }
 
 // BrokerConfig holds broker and topic settings under Kafka's names.

@@ -51,6 +51,9 @@ func Verdict(res *scenarios.Result, replay string) string {
 		}
 	}
 	fmt.Fprintf(&b, "kafka %s, seed %d, %s simulated, %s; %d events, trace %s\n", v.Kafka, v.Seed, s.Duration, rec, v.Steps, v.TraceHash)
+	if len(v.Rules) > 0 {
+		fmt.Fprintf(&b, "rules: %s\n", strings.Join(v.Rules, ", "))
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}

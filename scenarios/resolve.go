@@ -250,7 +250,16 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			conflict = fmt.Sprintf("max.in.flight.requests.per.connection <= %d in Kafka %s (KAFKA-5494 raised it from 1 to 5 in 1.0)", prof.Features.IdempotentInFlight, prof.Name)
 		}
 		if pc.Idempotence && conflict != "" {
-			if psets[i]["enable.idempotence"] {
+			if prof.Features.StrictIdempotence && pc.MaxInFlight > 5 && !psets[i]["enable.idempotence"] {
+				// 4.0: ProducerConfig.postProcessAndValidateIdempotenceConfigs
+				// rejects in-flight > 5 with idempotence on, set or
+				// defaulted (3.0.1 to 3.9 turned defaulted idempotence off,
+				// KAFKA-13673).
+				at.Field = f + ".max.in.flight.requests.per.connection"
+				at.Value = fmt.Sprint(pc.MaxInFlight)
+				at.Allowed = fmt.Sprintf("at most 5 with idempotence, which Kafka %s enables by default and no longer turns off quietly; set enable.idempotence: false to send more", prof.Name)
+				errs = append(errs, at)
+			} else if psets[i]["enable.idempotence"] {
 				at.Value, at.Allowed = "true", "enable.idempotence=true requires "+conflict+" (Kafka ConfigException)"
 				errs = append(errs, at)
 			} else {

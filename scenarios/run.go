@@ -121,6 +121,9 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 	h := c.History(converged)
 	v := check.Run(h)
 	v.Scenario, v.Seed, v.Kafka = s.Name, s.Seed, s.Kafka
+	if prof, ok := model.LookupProfile(s.Kafka); ok && h.Design == "kafka" {
+		v.Rules = prof.RuleNames()
+	}
 	v.TraceHash = sim.HashString(c.E.Hash())
 	v.Steps = c.E.Steps()
 	res := &Result{Scenario: s, Spec: r.Spec, Verdict: v, History: h, Fired: sc.fired, Warnings: r.Warnings, Recording: c.Recording()}

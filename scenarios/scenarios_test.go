@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"acksim/history"
+	"acksim/model"
 	"acksim/sim"
 
 	"github.com/google/go-cmp/cmp"
@@ -121,7 +122,7 @@ func TestParseErrors(t *testing.T) {
 		{"minisr above rf", strings.Replace(base, "  replication.factor: 3\n", "  replication.factor: 3\n  config:\n    min.insync.replicas: 4\n", 1), []string{"t.yaml:6:", "min.insync.replicas", `"4"`, "cannot be larger than the replication factor (3)"}},
 		{"rf above brokers", strings.Replace(base, "replication.factor: 3", "replication.factor: 5", 1), []string{"t.yaml:4:", "cluster.replication.factor", `"5"`, "cannot be larger than cluster.brokers (3)"}},
 		{"bad duration", base + "run: {duration: 10 seconds}\n", []string{"t.yaml:8:", "run.duration", `"10 seconds"`, "duration such as 30s"}},
-		{"unknown profile", base + "kafka: \"5.0\"\n", []string{"t.yaml:8:", "kafka", `"5.0"`, "0.8, 0.10, 0.11, 2.8, 3.6, 3.9, 4.1"}},
+		{"unknown profile", base + "kafka: \"5.0\"\n", []string{"t.yaml:8:", "kafka", `"5.0"`, "0.8, 0.8.2, 0.9, 0.10", "2.5, 2.6", "3.0.0, 3.1.0", "4.0, 4.1"}},
 		{"missing broker", base + "faults:\n  - at: 1s\n    action: crash\n    target: 7\n", []string{"t.yaml:9:", "faults[0].target", `"7"`, "brokers are 1..3"}},
 		{"unknown action", base + "faults:\n  - at: 1s\n    action: explode\n    target: 1\n", []string{"t.yaml:10:", "faults[0].action", `"explode"`, "unknown action"}},
 		{"delay without extra", base + "faults:\n  - at: 1s\n    action: delay\n    groups: [[1], [2]]\n    for: 1s\n", []string{"t.yaml:9:", "faults[0].extra", "added one-way latency"}},
@@ -651,5 +652,81 @@ func TestWritebackPhase(t *testing.T) {
 	d, tr = spread("aligned")
 	if len(d) != 3 || d[2]-d[0] > 10 || tr > 10 {
 		t.Errorf("aligned: durable prefixes %v, %d records truncated: want them within a few records", d, tr)
+	}
+}
+
+// Every release from 0.8.2 to 4.1 runs with the rules and defaults it
+// really has (issue 13, versions; ../shared/kafka-semantics.md §2).
+func TestReleases(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		ok   func(p model.Profile) bool
+		want string
+	}{
+		{"0.8.2", func(p model.Profile) bool {
+			return p.Defaults.Acks == 0 && p.Defaults.UncleanElection && !p.Rules.EpochTruncation
+		}, "Scala producer acks=0, unclean on, HW truncation"},
+		{"0.9", func(p model.Profile) bool { return p.Defaults.Acks == 1 && !p.Features.Idempotence }, "Java producer acks=1, no idempotence"},
+		{"1.0", func(p model.Profile) bool { return p.Features.IdempotentInFlight == 5 && !p.Features.DeliveryTimeout }, "5 in flight, no delivery.timeout.ms"},
+		{"2.4", func(p model.Profile) bool {
+			return p.Features.DeliveryTimeout && p.Defaults.ReplicaLagTimeMax == 10*sim.Second && p.Defaults.SessionTimeout == 6*sim.Second && !p.Features.EpochBump
+		}, "KIP-91, lag 10 s, ZooKeeper session 6 s, no epoch bump"},
+		{"2.5", func(p model.Profile) bool {
+			return p.Defaults.ReplicaLagTimeMax == 30*sim.Second && p.Defaults.SessionTimeout == 18*sim.Second && p.Features.EpochBump
+		}, "KIP-537, KIP-360"},
+		{"3.0.0", func(p model.Profile) bool {
+			return p.Defaults.Acks == -1 && !p.Defaults.Idempotence && !p.Features.KRaft
+		}, "acks=all, idempotence not enabled (KAFKA-13598), ZooKeeper"},
+		{"3.0", func(p model.Profile) bool { return p.Defaults.Acks == -1 && p.Defaults.Idempotence }, "acks=all and idempotence"},
+		{"3.4", func(p model.Profile) bool { return p.Features.KRaft && !p.Rules.IneligibleStaleEpoch }, "KRaft without KIP-903"},
+		{"3.5", func(p model.Profile) bool { return p.Rules.IneligibleStaleEpoch && !p.Rules.StrictMinISRHW }, "KIP-903, not KAFKA-15583"},
+		{"3.7", func(p model.Profile) bool { return p.Rules.StrictMinISRHW && !p.Rules.ELR }, "KAFKA-15583"},
+		{"4.0", func(p model.Profile) bool {
+			return !p.Rules.ELR && p.Defaults.LingerMs == 5*sim.Millisecond && p.Features.StrictIdempotence
+		}, "ELR off, linger.ms 5, strict idempotence"},
+		{"4.1", func(p model.Profile) bool { return p.Rules.ELR && p.Features.StrictIdempotence }, "ELR on"},
+	} {
+		p, ok := model.LookupProfile(c.name)
+		if !ok || p.Name != c.name || !c.ok(p) {
+			t.Errorf("kafka %s: got %+v; want %s", c.name, p, c.want)
+		}
+	}
+	// KAFKA-13598 end to end: the same producer, idempotence left to the
+	// default, duplicates on retries in 3.0.0 and none in 3.0.1.
+	raw, err := catalogFS.ReadFile("catalog/retries-duplicate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := strings.Replace(string(raw), "      enable.idempotence: false\n", "", 1)
+	dups := map[string]int{}
+	for _, k := range []string{"3.0.0", "3.0"} {
+		s, err := Parse("r.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("kafka=" + k); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups[k] = res.Verdict.Anomalies.Duplicate
+	}
+	if dups["3.0.0"] == 0 || dups["3.0"] != 0 {
+		t.Errorf("duplicates %v: want some in 3.0.0 (idempotence not enabled) and none in 3.0", dups)
+	}
+	// 4.0: more than 5 in flight with idempotence by default is an error.
+	s, err := Parse("r.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, kv := range []string{"kafka=4.0", "max.in.flight.requests.per.connection=6"} {
+		if err := s.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "max.in.flight.requests.per.connection") {
+		t.Errorf("4.0 with 6 in flight: %v, want an error naming max.in.flight.requests.per.connection", err)
 	}
 }

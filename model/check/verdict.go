@@ -36,9 +36,12 @@ type Latency struct {
 
 // Verdict is the result of one run. Field names are stable (JSON API).
 type Verdict struct {
-	Scenario  string    `json:"scenario"`
-	Seed      uint64    `json:"seed"`
-	Kafka     string    `json:"kafka"`
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	Kafka    string `json:"kafka"`
+	// Rules are the version-dependent rules the release's profile
+	// followed (Kafka's ISR design only).
+	Rules     []string  `json:"rules,omitempty"`
 	Records   Counts    `json:"records"`
 	Anomalies Anomalies `json:"anomalies"`
 	// UnavailableMs is availability as a producer sees it: the longest
