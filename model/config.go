@@ -347,6 +347,10 @@ type ConsumerConfig struct {
 	ResetLatest        bool         // auto.offset.reset=latest (else earliest)
 	ProcessingTime     sim.Duration // per record
 	Async              bool         // hand records to a worker and poll on (auto-commit can overtake processing)
+	// CommitBefore (enable.auto.commit=false): the application commits the
+	// positions poll returned (commitSync) before it processes the records,
+	// at-most-once; otherwise it commits what it processed, after.
+	CommitBefore bool
 }
 
 // DefaultBroker returns broker defaults for a profile.

@@ -111,6 +111,7 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 			h.Net.Send(m.Node, h.ctlNode, k.metadataReq, &metadataReq{})
 		}
 		m.fetchWait, m.commitWait, m.fetching = false, false, false
+		m.startWork()
 		m.poll()
 	case k.fetchResp:
 		m.onFetch(ev.P.(*fetchResp))
@@ -126,6 +127,7 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		if r.sync && m.commitWait {
 			m.commitWait = false
 			m.waiting = m.h.nextGen()
+			m.startWork() // committed before processing: now process
 			m.poll()
 		}
 	}
@@ -216,12 +218,21 @@ func (m *Consumer) onFetch(r *fetchResp) {
 			m.pos[i] = off + 1
 		}
 	}
-	if !m.working && len(m.work) > 0 {
-		m.working = true
-		m.timer(h.k.tProcess, m.Cfg.ProcessingTime, 0)
+	if m.Cfg.CommitBefore && len(m.work) > 0 && !m.working {
+		m.commit(true) // commitSync of what poll returned, then process: at-most-once
+		return
 	}
+	m.startWork()
 	if m.Cfg.Async || len(m.work) == 0 {
 		m.poll()
+	}
+}
+
+// startWork starts processing the queued records, if not already.
+func (m *Consumer) startWork() {
+	if !m.working && len(m.work) > 0 {
+		m.working = true
+		m.timer(m.h.k.tProcess, m.Cfg.ProcessingTime, 0)
 	}
 }
 
@@ -242,20 +253,20 @@ func (m *Consumer) processOne() {
 		return
 	}
 	m.working = false
-	if !m.Cfg.AutoCommit {
+	if !m.Cfg.AutoCommit && !m.Cfg.CommitBefore {
 		m.commit(true) // commitSync after processing: at-least-once
 		return
 	}
 	m.poll()
 }
 
-// commit sends the group's offsets: auto-commit commits the fetch position
-// (what poll returned, processed or not); manual commit after processing
-// commits what was processed.
+// commit sends the group's offsets: auto-commit and a commit before
+// processing commit the fetch position (what poll returned, processed or
+// not); a commit after processing commits what was processed.
 func (m *Consumer) commit(sync bool) {
 	h := m.h
 	offs := m.pos
-	if !m.Cfg.AutoCommit {
+	if !m.Cfg.AutoCommit && !m.Cfg.CommitBefore {
 		offs = m.done
 	}
 	m.lastCommit = h.E.Now()

@@ -388,7 +388,7 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 			w.settings(s, v, field+".config", scopeConsumer, i)
 		case "processing":
 			pf := field + ".processing"
-			w.fields(v, pf, []string{"mode", "time.per.record"}, func(k string, x *yaml.Node) {
+			w.fields(v, pf, []string{"mode", "time.per.record", "commit"}, func(k string, x *yaml.Node) {
 				switch k {
 				case "mode":
 					switch m := w.str(x, pf+".mode"); m {
@@ -400,6 +400,15 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 					}
 				case "time.per.record":
 					c.ProcessingTime = w.dur(x, pf+".time.per.record")
+				case "commit":
+					switch m := w.str(x, pf+".commit"); m {
+					case "after":
+					case "before":
+						c.CommitBefore = true
+						c.commitLine = x.Line
+					default:
+						w.fail(x, pf+".commit", m, "must be after (commitSync of what was processed: at-least-once) or before (commitSync of what poll returned, then process: at-most-once)")
+					}
 				}
 			})
 		}

@@ -286,6 +286,11 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		cc := ccs[i]
 		cc.Async = cd.Async
 		cc.ProcessingTime = cd.ProcessingTime
+		cc.CommitBefore = cd.CommitBefore
+		if cd.CommitBefore && cc.AutoCommit {
+			errs = append(errs, &Error{File: s.File, Line: cd.commitLine, Field: fmt.Sprintf("consumers[%d].processing.commit", i), Value: "before",
+				Allowed: "the application commits only with enable.auto.commit: false (auto-commit already commits what poll returned)"})
+		}
 		spec.Consumers = append(spec.Consumers, model.ConsumerSpec{Name: cd.Name, Cfg: cc})
 	}
 	errs = append(errs, s.checkSteps()...)

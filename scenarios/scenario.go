@@ -69,8 +69,10 @@ type ProducerDef struct {
 type ConsumerDef struct {
 	Name           string
 	Async          bool
+	CommitBefore   bool // processing.commit: before
 	ProcessingTime sim.Duration
 	Line           int
+	commitLine     int // line of processing.commit (errors)
 }
 
 // Step is one fault-script step: a trigger and an action.
