@@ -334,7 +334,12 @@ type Workload struct {
 	Keys       int          // 0: no keys; K: keys uniform over K
 	RecordSize int          // bytes
 	OnError    string       // "give-up" or "resend"
-	Start      sim.Duration // first record at this time
+	// OnRestart: "resend-unacked": after a producer restart the
+	// application sends again every record it had not seen acknowledged
+	// (the at-least-once pattern), under the new producer id, so the
+	// broker cannot recognise the ones that were written. "" does nothing.
+	OnRestart string
+	Start     sim.Duration // first record at this time
 }
 
 // ConsumerConfig holds consumer settings under Kafka's names.

@@ -51,6 +51,7 @@ type Producer struct {
 	lastAcked []int32
 	queues    [][]*prodBatch // per partition, in send order; the last may still fill
 	inflight  []*prodBatch
+	unacked   []history.RecordID // at a crash, for workload.on.restart: resend-unacked
 	perBroker []int
 	leaders   []int
 	metaWait  bool
@@ -664,6 +665,17 @@ func (p *Producer) Crash() {
 			}
 		}
 	}
+	if p.WL.OnRestart == "resend-unacked" {
+		for _, b := range p.inflight {
+			p.unacked = append(p.unacked, b.records...)
+		}
+		for _, q := range p.queues {
+			for _, b := range q {
+				p.unacked = append(p.unacked, b.records...)
+			}
+		}
+		slices.Sort(p.unacked)
+	}
 	p.inflight, p.queues = nil, nil
 	h.obs.emit(-1, -1, history.ProducerCrash, "producer %s crashed", p.Name)
 }
@@ -673,6 +685,14 @@ func (p *Producer) Restart() {
 	if p.up {
 		return
 	}
-	p.h.obs.emit(-1, -1, history.ProducerRestart, "producer %s restarted", p.Name)
+	h := p.h
+	h.obs.emit(-1, -1, history.ProducerRestart, "producer %s restarted", p.Name)
 	p.start()
+	// workload.on.restart: resend-unacked: the application sends again, as
+	// new records of the new producer, what it never saw acknowledged.
+	for _, id := range p.unacked {
+		h.obs.resent(id)
+		p.enqueue(id, h.obs.key(id))
+	}
+	p.unacked = nil
 }

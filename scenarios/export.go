@@ -178,6 +178,9 @@ func (s *Scenario) Export(raw []byte, name, title, description string, expect ma
 		put(wl, "rate", scalar(strconv.FormatFloat(p.Rate, 'g', -1, 64)))
 		put(wl, "keys", scalar(strconv.Itoa(p.Keys)))
 		put(wl, "on.error", scalar(p.OnError))
+		if p.OnRestart != "" {
+			put(wl, "on.restart", scalar(p.OnRestart))
+		}
 	}
 	// Settings from --set (no line) go where a file would put them.
 	for _, st := range s.Settings {

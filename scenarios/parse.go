@@ -337,7 +337,7 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 			w.settings(s, v, field+".config", scopeProducer, i)
 		case "workload":
 			wf := field + ".workload"
-			w.fields(v, wf, []string{"records", "duration", "rate", "arrival", "keys", "record.size", "on.error", "start"}, func(k string, x *yaml.Node) {
+			w.fields(v, wf, []string{"records", "duration", "rate", "arrival", "keys", "record.size", "on.error", "on.restart", "start"}, func(k string, x *yaml.Node) {
 				f := wf + "." + k
 				switch k {
 				case "records":
@@ -362,6 +362,11 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 					p.OnError = w.str(x, f)
 					if p.OnError != "give-up" && p.OnError != "resend" {
 						w.fail(x, f, p.OnError, "must be give-up or resend")
+					}
+				case "on.restart":
+					p.OnRestart = w.str(x, f)
+					if p.OnRestart != "nothing" && p.OnRestart != "resend-unacked" {
+						w.fail(x, f, p.OnRestart, "must be nothing or resend-unacked")
 					}
 				case "start":
 					p.Start = w.dur(x, f)

@@ -280,7 +280,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		}
 		spec.Producers = append(spec.Producers, model.ProducerSpec{Name: pd.Name, Cfg: *pc, WL: model.Workload{
 			Records: pd.Records, Duration: pd.Duration, Rate: pd.Rate, Poisson: pd.Poisson, Keys: pd.Keys,
-			RecordSize: pd.RecordSize, OnError: pd.OnError, Start: pd.Start}})
+			RecordSize: pd.RecordSize, OnError: pd.OnError, OnRestart: pd.OnRestart, Start: pd.Start}})
 	}
 	for i, cd := range s.Consumers {
 		cc := ccs[i]

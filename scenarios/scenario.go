@@ -61,6 +61,7 @@ type ProducerDef struct {
 	Keys       int
 	RecordSize int
 	OnError    string
+	OnRestart  string
 	Start      sim.Duration
 	Line       int
 }

@@ -129,6 +129,7 @@ func TestParseErrors(t *testing.T) {
 		{"delay without for", base + "faults:\n  - at: 1s\n    action: delay\n    groups: [[1], [2]]\n    extra: 1s\n", []string{"t.yaml:9:", "faults[0].for", "how long"}},
 		{"permanent pause", base + "faults:\n  - at: 1s\n    action: pause\n    target: 1\n    permanent: true\n", []string{"t.yaml:12:", "faults[0].permanent", "only crash, power-loss, disk-loss can be permanent"}},
 		{"commit before with auto-commit", base + "consumers:\n  - name: c1\n    processing: {commit: before}\n", []string{"t.yaml:10:", "consumers[0].processing.commit", "enable.auto.commit: false"}},
+		{"bad on.restart", strings.Replace(base, "{records: 10}", "{records: 10, on.restart: replay}", 1), []string{"t.yaml:7:", "workload.on.restart", `"replay"`, "nothing or resend-unacked"}},
 		{"two triggers", base + "faults:\n  - at: 1s\n    after: 1s\n    action: heal\n", []string{"t.yaml:9:", "exactly one trigger"}},
 		{"idempotence conflict", base + "    config: {acks: 1, enable.idempotence: true}\n", []string{"enable.idempotence", "requires acks=all"}},
 		{"idempotence before 0.11", base + "    config: {enable.idempotence: true}\nkafka: \"0.10\"\n", []string{"enable.idempotence", "does not exist before Kafka 0.11"}},

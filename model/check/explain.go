@@ -219,7 +219,7 @@ func explainDuplicates(h *history.Run, ix *committedIndex, dups []history.Record
 		var story []string
 		switch {
 		case r.Sends > 1:
-			story = append(story, fmt.Sprintf("the application sent the record %d times after send() failed; the earlier copy had been written (idempotence cannot help: each send is a new record)", r.Sends))
+			story = append(story, fmt.Sprintf("the application sent the record %d times (after send() failed, or again after a producer restart); the earlier copy had been written (idempotence cannot help: each send is a new record)", r.Sends))
 		default:
 			story = append(story, fmt.Sprintf("the producer sent it in %d requests: a request whose response was lost or late timed out, and the retry appended it again (no idempotence, or a new producer id)", r.Attempts))
 		}
