@@ -135,7 +135,7 @@ func (s *Scenario) errAt(field string, value any, allowed string) *Error {
 func (s *Scenario) Resolve() (*Resolved, error) {
 	prof, _ := model.LookupProfile(s.Kafka)
 	var errs Errors
-	r := &Resolved{}
+	r := &Resolved{Warnings: slices.Clone(s.warnings)}
 	replication := s.Replication
 	if replication == "" {
 		replication = "kafka"
@@ -162,7 +162,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	for i := range ccs {
 		ccs[i] = model.DefaultConsumer(prof)
 	}
-	minISRLine, minISRField := 0, ""
+	minISRLine, minISRField, minISRFile := 0, "", ""
 	flushMsSet := false
 	for _, st := range s.Settings {
 		set := findSetting(st.Scope, st.Key)
@@ -189,7 +189,10 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			targets = []*target{&base}
 		}
 		file := s.File
-		if st.Line == 0 {
+		switch {
+		case st.File != "":
+			file = st.File
+		case st.Line == 0:
 			file = "--set"
 		}
 		if len(targets) == 0 {
@@ -210,7 +213,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			}
 		}
 		if st.Key == "min.insync.replicas" {
-			minISRLine, minISRField = st.Line, st.Field
+			minISRLine, minISRField, minISRFile = st.Line, st.Field, st.File
 		}
 		if st.Key == "log.flush.interval.ms" {
 			flushMsSet = true
@@ -222,7 +225,10 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	}
 	if spec.Broker.MinISR > s.RF {
 		file := s.File
-		if minISRLine == 0 {
+		switch {
+		case minISRFile != "":
+			file = minISRFile
+		case minISRLine == 0:
 			file = "--set"
 		}
 		errs = append(errs, &Error{File: file, Line: minISRLine, Field: minISRField, Value: fmt.Sprint(spec.Broker.MinISR),

@@ -9,7 +9,8 @@ import (
 
 // Scenario is a parsed scenario file.
 type Scenario struct {
-	File        string // where it came from, for errors ("catalog:acks1-leader-crash" for built-ins)
+	File        string   // where it came from, for errors ("catalog:acks1-leader-crash" for built-ins)
+	warnings    []string // from properties files: keys acksim does not model
 	Name        string
 	Title       string
 	Description string
@@ -49,6 +50,7 @@ type Setting struct {
 	Value string
 	Line  int
 	Field string // where it was set, e.g. producers[0].config.acks
+	File  string // the properties file it came from ("": the scenario, or --set when Line is 0)
 }
 
 // ProducerDef is a producer and its workload.

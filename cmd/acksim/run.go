@@ -27,6 +27,7 @@ type runFlags struct {
 	seedSet    bool
 	kafka      string
 	sets       []string
+	props      []string
 	json       bool
 	trace      string
 	timeline   bool
@@ -47,6 +48,13 @@ func loadWithOverrides(arg string, f *runFlags) (*scenarios.Scenario, error) {
 			return nil, err
 		}
 	}
+	for _, p := range f.props {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, &scenarios.Error{File: p, Allowed: "cannot be read: " + err.Error()}
+		}
+		s.ApplyProperties(p, data) // unmodelled keys become the run's warnings
+	}
 	for _, kv := range f.sets {
 		if err := s.Set(kv); err != nil {
 			return nil, err
@@ -63,6 +71,9 @@ func replayLine(arg string, s *scenarios.Scenario, f *runFlags) string {
 	parts := []string{"acksim run", shellQuote(arg), fmt.Sprintf("--seed %d", s.Seed)}
 	if f.kafka != "" {
 		parts = append(parts, "--kafka "+shellQuote(f.kafka))
+	}
+	for _, p := range f.props {
+		parts = append(parts, "--properties "+shellQuote(p))
 	}
 	for _, kv := range f.sets {
 		parts = append(parts, "--set "+shellQuote(kv))
@@ -244,6 +255,7 @@ func scenarioFlags(fl *pflag.FlagSet, f *runFlags, seedHelp, jsonHelp string) {
 	fl.Uint64Var(&f.seed, "seed", 1, seedHelp)
 	fl.StringVar(&f.kafka, "kafka", "", "Kafka version profile: "+strings.Join(model.ProfileNames(), ", "))
 	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable), e.g. --set acks=all")
+	fl.StringArrayVar(&f.props, "properties", nil, "apply a Kafka properties file (server.properties, producer.properties, consumer.properties; repeatable, before --set); keys acksim does not model are listed as warnings")
 	fl.BoolVar(&f.json, "json", false, jsonHelp)
 	fl.BoolVar(&f.checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 	fl.StringVar(&f.maxMemory, "max-memory", "4GiB", "refuse a run estimated to need more memory than this (bytes, or with KiB, MiB, GiB)")
