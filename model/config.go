@@ -33,6 +33,11 @@ type Rules struct {
 	// IneligibleStaleEpoch: KIP-903 (3.5, KRaft): an ISR expansion naming a
 	// broker epoch that is not the broker's current one is refused.
 	IneligibleStaleEpoch bool
+	// LagMaxMessages is replica.lag.max.messages (0.8 only; 0: the rule
+	// does not exist): a follower more than this many messages behind the
+	// leader's log end leaves the ISR however recently it fetched. KIP-16
+	// removed it in 0.9: under a burst it dropped healthy followers.
+	LagMaxMessages int64
 }
 
 // truncation is the truncation rule the broker follows.
@@ -83,7 +88,7 @@ type Defaults struct {
 var profiles = []Profile{
 	// 0.8.2: the Scala producer defaulted to acks=0 (request.required.acks),
 	// unclean election on (KIP-106 changed it in 0.11), HW truncation.
-	{Name: "0.8", Features: Features{MinISR: true},
+	{Name: "0.8", Rules: Rules{LagMaxMessages: 4000}, Features: Features{MinISR: true},
 		Defaults: Defaults{UncleanElection: true, ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second,
 			HeartbeatInterval: 2 * sim.Second, Acks: 0, Retries: 0, ConsumerSession: 10 * sim.Second}},
 	{Name: "0.10", Features: Features{MinISR: true},
@@ -141,7 +146,7 @@ func kafka40(p *Profile) { // 4.0: linger.ms 5 (KIP-1030); idempotence no longer
 var releases = []release{
 	{names: []string{"0.8", "0.8.2"}, base: "0.8"},
 	// 0.9: the Java producer (acks=1 by default) replaces the Scala one.
-	{names: []string{"0.9"}, base: "0.8", adjust: func(p *Profile) { p.Defaults.Acks = 1 }},
+	{names: []string{"0.9"}, base: "0.8", adjust: func(p *Profile) { p.Defaults.Acks = 1; p.Rules.LagMaxMessages = 0 }},
 	{names: []string{"0.10", "0.10.0", "0.10.1", "0.10.2"}, base: "0.10"},
 	{names: []string{"0.11"}, base: "0.11"},
 	{names: []string{"1.0", "1.1", "2.0"}, base: "0.11", adjust: inFlight5},
@@ -217,6 +222,7 @@ func (p Profile) RuleNames() []string {
 	add(p.Rules.IneligibleStaleEpoch, "stale broker epochs refused (KIP-903)")
 	add(p.Rules.ELR, "eligible leader replicas (KIP-966)")
 	add(p.Features.EpochBump, "producer epoch bump (KIP-360)")
+	add(p.Rules.LagMaxMessages > 0, "followers lagging replica.lag.max.messages leave the ISR")
 	return out
 }
 

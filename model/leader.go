@@ -338,7 +338,10 @@ func (r *Replica) maybeShrinkISR() {
 	shrunk := false
 	for _, id := range r.lead.isr {
 		f := r.lead.fol[id]
-		if id != r.b.ID && f.leo < leo && now.Sub(f.lastCaughtUp) > r.cfg().ReplicaLagTimeMax {
+		// 0.8 also drops a follower more than replica.lag.max.messages
+		// behind (Partition.getOutOfSyncReplicas, keepInSyncMessages).
+		tooFar := r.cfg().LagMaxMessages > 0 && leo-f.leo > r.cfg().LagMaxMessages
+		if id != r.b.ID && f.leo < leo && (now.Sub(f.lastCaughtUp) > r.cfg().ReplicaLagTimeMax || tooFar) {
 			shrunk = true
 			continue
 		}

@@ -732,3 +732,39 @@ func TestReleases(t *testing.T) {
 		t.Errorf("4.0 with 6 in flight: %v, want an error naming max.in.flight.requests.per.connection", err)
 	}
 }
+
+// Kafka 0.8's replica.lag.max.messages (issue 13): a follower that is more
+// than 4000 messages behind when the ISR is checked (every 5 s here) leaves
+// the ISR though it fetched moments ago; from 0.9 (KIP-16) only the time
+// rule applies.
+func TestLagMaxMessages(t *testing.T) {
+	doc := "name: burst\nproducers:\n  - name: p1\n    config: {acks: 1}\n    workload: {rate: 20000}\nrun: {duration: 8s}\nfaults:\n" +
+		"  - at: 4600ms\n    action: pause\n    target: 2\n    for: 600ms\n"
+	shrank := map[string]bool{}
+	for _, k := range []string{"0.8", "0.9"} {
+		s, err := Parse("burst.yaml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("kafka=" + k); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.History.Events {
+			if e.Kind == history.ISR && strings.Contains(e.Text, "shrank") && e.At < sim.Time(8*sim.Second) {
+				shrank[k] = true
+			}
+		}
+	}
+	if !shrank["0.8"] || shrank["0.9"] {
+		t.Errorf("ISR shrank during the run: %v; want on 0.8 (message lag) and not on 0.9", shrank)
+	}
+	s, _ := Parse("burst.yaml", []byte(doc))
+	s.Set("replica.lag.max.messages=100")
+	if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "only in Kafka 0.8") {
+		t.Errorf("replica.lag.max.messages on 3.9: %v", err)
+	}
+}
