@@ -32,7 +32,7 @@ producer was told were safe, under which faults, and why.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersion(), newScenarios(), newRun(), newCheck(), newSweep(), newMerge(), newReport(), newDemo())
+	root.AddCommand(newVersion(), newScenarios(), newRun(), newCheck(), newCompare(), newSweep(), newMerge(), newReport(), newDemo())
 	return root
 }
 

@@ -1,0 +1,42 @@
+package scenarios
+
+import (
+	"slices"
+	"testing"
+)
+
+// compare finds what a version change does and which difference causes it
+// by applying each difference to the old version alone (issue 13).
+func TestCompareAttributes(t *testing.T) {
+	for _, c := range []struct {
+		scenario, a, b, field, cause string
+	}{
+		// KRaft detects a dead broker in 9 s, ZooKeeper in 18 s: the
+		// followers' power loss now comes after the election.
+		{"followers-power-loss-after-leader-crash", "kafka=2.8", "kafka=3.9", "lost_write", "zookeeper.session.timeout.ms=9s"},
+		{"stale-fetch-isr-expansion-kip903", "kafka=2.8", "kafka=3.9", "lost_write", "acksim.isr.broker.epochs=true"},
+		{"acksall-leader-crash", "kafka=2.8", "kafka=3.9", "duplicate", "enable.idempotence=true"},
+	} {
+		s, err := Load(c.scenario)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmp, err := Compare(s, []string{c.a}, []string{c.b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if anomalyCounts(cmp.A)[c.field] == anomalyCounts(cmp.B)[c.field] {
+			t.Errorf("%s: %s did not change (%v)", c.scenario, c.field, cmp.Changes)
+			continue
+		}
+		if !slices.Contains(cmp.Causes[c.field], c.cause) {
+			t.Errorf("%s: causes of %s %v (tried %v), want %s", c.scenario, c.field, cmp.Causes[c.field], cmp.Tried, c.cause)
+		}
+	}
+	// The same variant twice: nothing changes, nothing is tried.
+	s, _ := Load("acks1-leader-crash")
+	cmp, err := Compare(s, nil, []string{"kafka=3.9"})
+	if err != nil || len(cmp.Changes) != 0 || len(cmp.Tried) != 0 {
+		t.Errorf("3.9 against itself: %v, changes %v, tried %v", err, cmp.Changes, cmp.Tried)
+	}
+}
