@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -405,3 +406,31 @@ func SettingsReference() []string {
 	}
 	return out
 }
+
+// topicKeys maps, per replication design, each topic-level config name to
+// the broker setting it overrides. A topic's value beats the broker's
+// whatever the order they are given in (Kafka: LogConfig's topic
+// overrides of the broker defaults, e.g. flush.messages over
+// log.flush.interval.messages; Redpanda: topic properties over cluster
+// defaults).
+var topicKeys = map[string]map[string]string{
+	"kafka": {"flush.messages": "log.flush.interval.messages", "flush.ms": "log.flush.interval.ms",
+		"min.insync.replicas": "min.insync.replicas", "unclean.leader.election.enable": "unclean.leader.election.enable"},
+	"raft": {"write.caching": "write.caching", "flush.ms": "flush.ms", "flush.bytes": "flush.bytes"},
+}
+
+// topicKeyNames lists the topic-level names of every design, sorted.
+func topicKeyNames() string {
+	var out []string
+	for _, d := range []string{"kafka", "raft"} {
+		for k := range topicKeys[d] {
+			if !slices.Contains(out, k) {
+				out = append(out, k)
+			}
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+func isTopicKey(k string) bool { return topicKeys["kafka"][k] != "" || topicKeys["raft"][k] != "" }

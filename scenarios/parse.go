@@ -279,7 +279,7 @@ func Parse(file string, data []byte) (s *Scenario, err error) {
 }
 
 func (w *walker) cluster(s *Scenario, n *yaml.Node) {
-	w.fields(n, "cluster", []string{"brokers", "racks", "topic", "partitions", "replication.factor", "replication", "config", "os", "disk", "network"}, func(k string, v *yaml.Node) {
+	w.fields(n, "cluster", []string{"brokers", "racks", "topic", "partitions", "replication.factor", "replication", "config", "topic.config", "os", "disk", "network"}, func(k string, v *yaml.Node) {
 		f := "cluster." + k
 		s.lines[f] = v.Line
 		switch k {
@@ -302,6 +302,17 @@ func (w *walker) cluster(s *Scenario, n *yaml.Node) {
 			s.Replication = r
 		case "config":
 			w.settings(s, v, f, scopeBroker, -1)
+		case "topic.config":
+			w.fields(v, f, nil, func(k string, x *yaml.Node) {
+				kf := f + "." + k
+				if !isTopicKey(k) {
+					w.fail(x, kf, k, "unknown topic config; known: "+topicKeyNames())
+					return
+				}
+				if val, ok := w.scalar(x, kf); ok {
+					s.Settings = append(s.Settings, Setting{Scope: scopeBroker, Owner: -1, Key: k, Value: val, Line: x.Line, Field: kf, Topic: true})
+				}
+			})
 		case "os":
 			w.settings(s, v, f, scopeOS, -1)
 		case "disk":

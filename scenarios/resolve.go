@@ -109,6 +109,10 @@ func (s *Scenario) Set(kv string) error {
 		}
 		return nil
 	}
+	if rest, ok := strings.CutPrefix(k, "topic."); ok && isTopicKey(rest) {
+		s.Settings = append(s.Settings, Setting{Scope: scopeBroker, Owner: -1, Key: rest, Value: v, Field: k, Topic: true})
+		return nil
+	}
 	prefixes := map[string]scope{"broker.": scopeBroker, "producer.": scopeProducer, "consumer.": scopeConsumer,
 		"os.": scopeOS, "disk.": scopeDisk, "network.": scopeNet}
 	for p, sc := range prefixes {
@@ -164,7 +168,9 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	}
 	minISRLine, minISRField, minISRFile := 0, "", ""
 	flushMsSet := false
-	for _, st := range s.Settings {
+	settings, terrs := topicLast(s, replication)
+	errs = append(errs, terrs...)
+	for _, st := range settings {
 		set := findSetting(st.Scope, st.Key)
 		var targets []*target
 		base := target{prof: prof, b: &spec.Broker, os: &spec.OS, disk: &spec.Disk, net: &spec.Net, rf: s.RF}
@@ -371,4 +377,40 @@ func (s *Scenario) checkSteps() Errors {
 		}
 	}
 	return errs
+}
+
+// topicLast returns the settings with the topic-level ones translated to
+// the broker setting they override (per design) and moved after every
+// other, so that a topic's value wins whatever the order.
+func topicLast(s *Scenario, design string) ([]Setting, Errors) {
+	var out, topic []Setting
+	var errs Errors
+	for _, st := range s.Settings {
+		if !st.Topic {
+			out = append(out, st)
+			continue
+		}
+		key := topicKeys[design][st.Key]
+		if key == "" {
+			file := s.File
+			if st.Line == 0 {
+				file = "--set"
+			}
+			errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value,
+				Allowed: fmt.Sprintf("not a topic config of the %s design (cluster.replication); its topic configs: %s", design, strings.Join(sortedKeys(topicKeys[design]), ", "))})
+			continue
+		}
+		st.Key = key
+		topic = append(topic, st)
+	}
+	return append(out, topic...), errs
+}
+
+func sortedKeys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -51,6 +51,7 @@ type Setting struct {
 	Line  int
 	Field string // where it was set, e.g. producers[0].config.acks
 	File  string // the properties file it came from ("": the scenario, or --set when Line is 0)
+	Topic bool   // a topic-level config (cluster.topic.config, --set topic.KEY): beats the broker's
 }
 
 // ProducerDef is a producer and its workload.

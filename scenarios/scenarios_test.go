@@ -768,3 +768,34 @@ func TestLagMaxMessages(t *testing.T) {
 		t.Errorf("replica.lag.max.messages on 3.9: %v", err)
 	}
 }
+
+// Topic-level configs (issue 13) beat the broker's whatever the order:
+// flush.messages over log.flush.interval.messages, and so on; each design
+// has its own; --set topic.KEY sets one.
+func TestTopicConfigOverridesBroker(t *testing.T) {
+	doc := strings.Replace(base, "  replication.factor: 3\n", "  replication.factor: 3\n  topic.config:\n    flush.messages: 1\n    min.insync.replicas: 2\n  config:\n    log.flush.interval.messages: never\n    min.insync.replicas: 1\n", 1)
+	s, err := Parse("t.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Set("log.flush.interval.messages=never") // a later broker value still loses
+	r, err := s.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := r.Spec.Broker; b.FlushIntervalMessages != 1 || b.MinISR != 2 {
+		t.Errorf("flush every %d messages, min ISR %d: want the topic's 1 and 2", b.FlushIntervalMessages, b.MinISR)
+	}
+	s.Set("topic.flush.messages=5")
+	if r, err = s.Resolve(); err != nil || r.Spec.Broker.FlushIntervalMessages != 5 {
+		t.Errorf("--set topic.flush.messages=5: %v", err)
+	}
+	s.Set("replication=raft")
+	if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "not a topic config of the raft design") {
+		t.Errorf("flush.messages on raft: %v", err)
+	}
+	bad := strings.Replace(base, "  replication.factor: 3\n", "  replication.factor: 3\n  topic.config:\n    retention.ms: 1000\n", 1)
+	if _, err := Parse("t.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "t.yaml:6: cluster.topic.config.retention.ms") {
+		t.Errorf("unknown topic config: %v", err)
+	}
+}
