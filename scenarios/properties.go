@@ -15,6 +15,26 @@ import (
 // The format is java.util.Properties': key=value, key:value or key value;
 // # and ! start comments; a line ending in \ continues on the next.
 func (s *Scenario) ApplyProperties(file string, data []byte) (warnings []string) {
+	settings, warnings := ParseProperties(file, data)
+	s.Settings = append(s.Settings, settings...)
+	s.warnings = append(s.warnings, warnings...)
+	return warnings
+}
+
+// PropertiesSets returns a properties file's modelled keys as --set pairs
+// (for a sweep's spec, whose set list is saved with its results), and the
+// keys it ignores as warnings.
+func PropertiesSets(file string, data []byte) (sets, warnings []string) {
+	settings, warnings := ParseProperties(file, data)
+	for _, st := range settings {
+		sets = append(sets, st.Key+"="+st.Value)
+	}
+	return sets, warnings
+}
+
+// ParseProperties reads a properties file into settings (each naming its
+// file and line) and warnings for the keys acksim does not model.
+func ParseProperties(file string, data []byte) (settings []Setting, warnings []string) {
 	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
 	for i := 0; i < len(lines); i++ {
 		lineNo := i + 1
@@ -41,10 +61,9 @@ func (s *Scenario) ApplyProperties(file string, data []byte) (warnings []string)
 			warnings = append(warnings, fmt.Sprintf("%s:%d: %s: not modelled by acksim; ignored", file, lineNo, key))
 			continue
 		}
-		s.Settings = append(s.Settings, Setting{Scope: sc, Owner: -1, Key: key, Value: value, Line: lineNo, Field: key, File: file})
+		settings = append(settings, Setting{Scope: sc, Owner: -1, Key: key, Value: value, Line: lineNo, Field: key, File: file})
 	}
-	s.warnings = append(s.warnings, warnings...)
-	return warnings
+	return settings, warnings
 }
 
 // settingScope finds the scope of a config name, in the order --set

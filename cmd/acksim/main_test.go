@@ -426,3 +426,35 @@ func TestNoLeftoverFiles(t *testing.T) {
 		}
 	}
 }
+
+// --properties on run and sweep (issue 13): a server.properties applies
+// what acksim models, warns about the rest with file and line, and a bad
+// value is a file:line error with exit code 2. A sweep saves the applied
+// settings in its spec.yaml, so a resume sees them.
+func TestPropertiesFlag(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "server.properties"), []byte("broker.id=1\nmin.insync.replicas=2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "bad.properties"), []byte("# bad\nacks=7\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, code := acksim(t, dir, "run", "healthy-cluster", "--properties", "server.properties", "--set", "run.duration=2s")
+	if code != 0 || !strings.Contains(stdout, "warning: server.properties:1: broker.id: not modelled by acksim; ignored") ||
+		!strings.Contains(stdout, "--properties server.properties") {
+		t.Errorf("run: exit %d\n%s", code, stdout)
+	}
+	_, stderr, code := acksim(t, dir, "run", "healthy-cluster", "--properties", "bad.properties")
+	if code != 2 || !strings.Contains(stderr, `bad.properties:2: acks: "7"`) {
+		t.Errorf("bad value: exit %d, %s", code, stderr)
+	}
+	_, stderr, code = acksim(t, dir, "sweep", "--properties", "server.properties", "--trials", "1", "--out", "sw")
+	spec, err := os.ReadFile(filepath.Join(dir, "sw", "spec.yaml"))
+	if code != 0 || err != nil || !strings.Contains(string(spec), "- min.insync.replicas=2") || !strings.Contains(stderr, "server.properties:1: broker.id") {
+		t.Errorf("sweep: exit %d, %v, stderr %s\nspec.yaml:\n%s", code, err, stderr, spec)
+	}
+	_, stderr, code = acksim(t, dir, "sweep", "--properties", "bad.properties", "--trials", "1", "--out", "sw2")
+	if code != 2 || !strings.Contains(stderr, `bad.properties:2: acks`) {
+		t.Errorf("sweep, bad value: exit %d, %s", code, stderr)
+	}
+}

@@ -25,6 +25,7 @@ import (
 func newSweep() *cobra.Command {
 	var out, export, shardFlag string
 	var resume, checkEvery bool
+	var props []string
 	var workers, trials, shardsFlag int
 	var maxMemory string
 	var seed uint64
@@ -84,6 +85,30 @@ to 5s):
 				}
 				spec.Trials = trials
 			}
+			// --properties: checked against the base with file:line errors,
+			// then applied as the first of the spec's set pairs (saved in
+			// spec.yaml with the results, so resume and merge see them).
+			var propSets []string
+			for _, pf := range props {
+				data, rerr := os.ReadFile(pf)
+				if rerr != nil {
+					return &scenarios.Error{File: pf, Allowed: "cannot be read: " + rerr.Error()}
+				}
+				base, lerr := scenarios.Load(spec.Base)
+				if lerr != nil {
+					return lerr
+				}
+				for _, w := range base.ApplyProperties(pf, data) {
+					fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+				}
+				base.Expect = nil
+				if _, rerr := base.Resolve(); rerr != nil {
+					return rerr
+				}
+				sets, _ := scenarios.PropertiesSets(pf, data)
+				propSets = append(propSets, sets...)
+			}
+			spec.Set = append(propSets, spec.Set...)
 			if workers < 1 || workers > 1024 {
 				return &scenarios.Error{File: "--workers", Value: fmt.Sprint(workers), Allowed: "must be an integer from 1 to 1024"}
 			}
@@ -239,6 +264,7 @@ to 5s):
 	fl.StringVar(&shardFlag, "shard", "", "run one slice i/n of the trials (i from 0); results are combined with acksim merge")
 	fl.IntVar(&shardsFlag, "shards", 0, "run one of n slices, i taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
 	fl.BoolVar(&resume, "resume", false, "continue an interrupted sweep in --out: run only the trials not saved yet")
+	fl.StringArrayVar(&props, "properties", nil, "apply a Kafka properties file to the base scenario (repeatable, before the spec's set list); keys acksim does not model are listed as warnings")
 	fl.BoolVar(&checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 	return cmd
 }
