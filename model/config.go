@@ -38,6 +38,12 @@ type Rules struct {
 	// leader's log end leaves the ISR however recently it fetched. KIP-16
 	// removed it in 0.9: under a burst it dropped healthy followers.
 	LagMaxMessages int64
+	// BounceDetected: KIP-380 (2.2; KRaft always): a broker that restarts
+	// before its session expires registers with a new broker epoch, and
+	// the controller treats it as a new incarnation (it leaves the ISR).
+	// Before, the controller missed the bounce and the broker kept its ISR
+	// membership until the leader's lag check removed it.
+	BounceDetected bool
 }
 
 // truncation is the truncation rule the broker follows.
@@ -97,19 +103,19 @@ var profiles = []Profile{
 	{Name: "0.11", Rules: Rules{EpochTruncation: true}, Features: Features{Idempotence: true, MinISR: true, IdempotentInFlight: 1},
 		Defaults: Defaults{ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second}},
-	{Name: "2.8", Rules: Rules{EpochTruncation: true},
+	{Name: "2.8", Rules: Rules{EpochTruncation: true, BounceDetected: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second}},
-	{Name: "3.6", Rules: Rules{EpochTruncation: true, IneligibleStaleEpoch: true},
+	{Name: "3.6", Rules: Rules{EpochTruncation: true, IneligibleStaleEpoch: true, BounceDetected: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
-	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, IneligibleStaleEpoch: true},
+	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, IneligibleStaleEpoch: true, BounceDetected: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
-	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true, IneligibleStaleEpoch: true},
+	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true, IneligibleStaleEpoch: true, BounceDetected: true},
 		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second}},
@@ -150,7 +156,9 @@ var releases = []release{
 	{names: []string{"0.10", "0.10.0", "0.10.1", "0.10.2"}, base: "0.10"},
 	{names: []string{"0.11"}, base: "0.11"},
 	{names: []string{"1.0", "1.1", "2.0"}, base: "0.11", adjust: inFlight5},
-	{names: []string{"2.1", "2.2", "2.3", "2.4"}, base: "0.11", adjust: deliveryTimeout},
+	{names: []string{"2.1"}, base: "0.11", adjust: deliveryTimeout},
+	// 2.2: the controller detects a quick bounce by the broker epoch (KIP-380).
+	{names: []string{"2.2", "2.3", "2.4"}, base: "0.11", adjust: func(p *Profile) { deliveryTimeout(p); p.Rules.BounceDetected = true }},
 	// 2.5: replica.lag.time.max.ms 30 s and ZooKeeper session 18 s
 	// (KIP-537), the producer's epoch bump (KIP-360).
 	{names: []string{"2.5", "2.6", "2.7", "2.8"}, base: "2.8"},
@@ -223,6 +231,7 @@ func (p Profile) RuleNames() []string {
 	add(p.Rules.ELR, "eligible leader replicas (KIP-966)")
 	add(p.Features.EpochBump, "producer epoch bump (KIP-360)")
 	add(p.Rules.LagMaxMessages > 0, "followers lagging replica.lag.max.messages leave the ISR")
+	add(!p.Rules.BounceDetected, "a quick broker restart keeps its ISR membership (before KIP-380)")
 	return out
 }
 

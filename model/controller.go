@@ -176,7 +176,20 @@ func (ctl *Controller) onRegister(from sim.NodeID, m *register) {
 	b := &ctl.brokers[m.broker]
 	wasLive := b.registered && !b.fenced
 	b.registered, b.fenced, b.epoch, b.lastHB = true, true, ctl.nextBE, h.E.Now()
-	if wasLive {
+	leads := false
+	for _, p := range ctl.parts {
+		leads = leads || p.leader == m.broker
+	}
+	switch {
+	case wasLive && !h.spec.Broker.BounceDetected && !leads:
+		// Before KIP-380 (2.2) the controller misses a restart within the
+		// session timeout: the broker stays live and keeps its ISR
+		// membership (KIP-101's first data-loss scenario depends on it).
+		// acksim applies this to followers only: a leader that bounced got
+		// no new state from the controller and its partitions stalled,
+		// which acksim does not model (it treats that restart as seen).
+		b.fenced = false
+	case wasLive:
 		ctl.fence(m.broker, "re-registered with a new incarnation")
 	}
 	if !m.clean && h.spec.Broker.ELR {

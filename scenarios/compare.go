@@ -149,6 +149,7 @@ func differences(s, sa, sb *Scenario, a, b []string) (cands, untestable []string
 	add("acksim.strict.min.isr.hw", fmt.Sprint(pa.Rules.StrictMinISRHW), fmt.Sprint(pb.Rules.StrictMinISRHW), false)
 	add("acksim.isr.broker.epochs", fmt.Sprint(pa.Rules.IneligibleStaleEpoch), fmt.Sprint(pb.Rules.IneligibleStaleEpoch), false)
 	add("eligible.leader.replicas.enable", fmt.Sprint(pa.Rules.ELR), fmt.Sprint(pb.Rules.ELR), true)
+	add("acksim.restart.detected", fmt.Sprint(pa.Rules.BounceDetected), fmt.Sprint(pb.Rules.BounceDetected), false)
 	acks := map[int]string{0: "0", 1: "1", -1: "all"}
 	add("acks", acks[da.Acks], acks[db.Acks], true)
 	add("enable.idempotence", fmt.Sprint(da.Idempotence), fmt.Sprint(db.Idempotence), true)

@@ -235,6 +235,7 @@ var settings = []setting{
 		}},
 	boolKey("acksim.strict.min.isr.hw", scopeBroker, func(t *target) *bool { return &t.b.StrictMinISRHW }),
 	boolKey("acksim.isr.broker.epochs", scopeBroker, func(t *target) *bool { return &t.b.IneligibleStaleEpoch }),
+	boolKey("acksim.restart.detected", scopeBroker, func(t *target) *bool { return &t.b.BounceDetected }),
 	{name: "replica.lag.max.messages", scope: scopeBroker, help: "a positive integer (Kafka 0.8 only)", apply: func(t *target, v string) (bool, string) {
 		if t.prof.Rules.LagMaxMessages == 0 {
 			return false, "replica.lag.max.messages exists only in Kafka 0.8 (KIP-16 removed it in 0.9); profile " + t.prof.Name
@@ -367,7 +368,7 @@ var Replications = []string{"kafka", "raft"}
 var designOf = map[string]string{
 	"min.insync.replicas": "kafka", "unclean.leader.election.enable": "kafka", "replica.lag.time.max.ms": "kafka",
 	"replica.fetch.wait.max.ms": "kafka", "replica.fetch.backoff.ms": "kafka", "replica.socket.timeout.ms": "kafka",
-	"replica.lag.max.messages": "kafka", "log.flush.interval.messages": "kafka", "log.flush.interval.ms": "kafka", "log.flush.scheduler.interval.ms": "kafka",
+	"replica.lag.max.messages": "kafka", "acksim.restart.detected": "kafka", "log.flush.interval.messages": "kafka", "log.flush.interval.ms": "kafka", "log.flush.scheduler.interval.ms": "kafka",
 	"replica.high.watermark.checkpoint.interval.ms": "kafka", "eligible.leader.replicas.enable": "kafka",
 	"acksim.truncation": "kafka", "acksim.strict.min.isr.hw": "kafka", "acksim.isr.broker.epochs": "kafka",
 	"write.caching": "raft", "flush.ms": "raft", "flush.bytes": "raft", "election_timeout_ms": "raft",

@@ -799,3 +799,34 @@ func TestTopicConfigOverridesBroker(t *testing.T) {
 		t.Errorf("unknown topic config: %v", err)
 	}
 }
+
+// Before KIP-380 (2.2) the controller misses a restart within the session
+// timeout, and the restarted follower keeps its ISR seat: KIP-101's first
+// scenario loses the records it truncated. With the restart detected it
+// leaves the ISR, and the records are stranded on the old leader, not lost.
+func TestRestartWithinSession(t *testing.T) {
+	counts := map[string][2]int{}
+	for _, v := range []string{"false", "true"} {
+		s, err := Load("hw-truncation-quick-restart")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("acksim.restart.detected=" + v); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[v] = [2]int{res.Verdict.Anomalies.LostWrite, res.Verdict.Stranded}
+	}
+	if counts["false"][0] < 2000 || counts["true"][0] != 0 || counts["true"][1] == 0 {
+		t.Errorf("(lost, stranded) by restart detection: %v; want loss without it, stranded records and no loss with it", counts)
+	}
+	for _, k := range []string{"2.1", "2.2"} {
+		p, _ := model.LookupProfile(k)
+		if p.Rules.BounceDetected != (k == "2.2") {
+			t.Errorf("kafka %s: restart detection %v", k, p.Rules.BounceDetected)
+		}
+	}
+}
