@@ -249,21 +249,99 @@ func explainDuplicates(h *history.Run, ix *committedIndex, dups []history.Record
 }
 
 func explainConsumer(h *history.Run, v *Verdict) []Explanation {
-	var story []string
+	var events []string
 	for _, ev := range h.Events {
 		switch ev.Kind {
 		case history.ConsumerCrash, history.ConsumerRestart, history.Group, history.OffsetReset:
-			story = append(story, fmt.Sprintf("at %s %s", at(ev.At), ev.Text))
+			events = append(events, fmt.Sprintf("at %s %s", at(ev.At), ev.Text))
 		}
 	}
 	var out []Explanation
-	if v.Anomalies.ConsumerLoss > 0 {
-		out = append(out, Explanation{Anomaly: "consumer-loss", Count: v.Anomalies.ConsumerLoss, Records: "-",
-			Story: append([]string{"the group committed offsets past records its application never processed (auto-commit commits what poll returned, not what was processed)"}, story...)})
+	if lost := ConsumerLost(h); len(lost) > 0 {
+		first := lost[0]
+		story := []string{fmt.Sprintf("%d record(s) below the group's committed offset were never processed (the first: %s at offset %d of %s)",
+			len(lost), recName(h, first.id), first.off, h.TPName(first.tp))}
+		// The commit that first moved past it, and whether its member had
+		// processed it by then.
+		for _, c := range h.Commits {
+			if c.TP == first.tp && c.Offset > first.off {
+				story = append(story, fmt.Sprintf("at %s member %d committed offset %d of %s, past it, though no member had processed it (auto-commit, or a commit before processing, commits what poll returned)",
+					at(c.At), c.Member, c.Offset, h.TPName(c.TP)))
+				break
+			}
+		}
+		ids := make([]history.RecordID, len(lost))
+		for i, l := range lost {
+			ids[i] = l.id
+		}
+		out = append(out, Explanation{Anomaly: "consumer-loss", Partition: h.TPName(first.tp), Count: len(lost), Records: rangeName(h, ids),
+			Story: append(story, events...)})
 	}
 	if v.Anomalies.ConsumerDuplicate > 0 {
-		out = append(out, Explanation{Anomaly: "consumer-duplicate", Count: v.Anomalies.ConsumerDuplicate, Records: "-",
-			Story: append([]string{"records processed after the last commit were processed again by the member that resumed from the committed offset"}, story...)})
+		first := map[history.RecordID]history.Processed{}
+		var again []history.Processed
+		var ids []history.RecordID
+		for _, p := range h.Processed {
+			if _, ok := first[p.ID]; ok {
+				again = append(again, p)
+				ids = append(ids, p.ID)
+				continue
+			}
+			first[p.ID] = p
+		}
+		var story []string
+		if len(again) > 0 {
+			a := again[0]
+			f := first[a.ID]
+			committed := int64(-1)
+			for _, c := range h.Commits {
+				if c.TP == a.TP && c.At <= a.At && c.Offset > committed {
+					committed = c.Offset
+				}
+			}
+			story = append(story, fmt.Sprintf("%s (offset %d of %s) was processed by member %d at %s and again by member %d at %s: the group's committed offset was still %d when processing resumed, so everything processed after that commit was handed over again",
+				recName(h, a.ID), a.Offset, h.TPName(a.TP), f.Member, at(f.At), a.Member, at(a.At), committed))
+		}
+		slices.Sort(ids)
+		out = append(out, Explanation{Anomaly: "consumer-duplicate", Count: v.Anomalies.ConsumerDuplicate, Records: rangeName(h, slices.Compact(ids)),
+			Story: append(story, events...)})
+	}
+	return out
+}
+
+// explainReorders tells, per producer and partition, which records landed
+// after ones their producer sent later, and why: a request retried after
+// later ones were appended.
+func explainReorders(h *history.Run, ids []history.RecordID) []Explanation {
+	type key struct {
+		producer int16
+		tp       int32
+	}
+	groups := map[key][]history.RecordID{}
+	var order []key
+	for _, id := range ids {
+		r := &h.Records[id-1]
+		k := key{r.Producer, r.TP}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], id)
+	}
+	var out []Explanation
+	for _, k := range order {
+		g := groups[k]
+		r := &h.Records[g[0]-1]
+		story := []string{fmt.Sprintf("%d record(s) sit in %s after records their producer sent later (the first: %s, sent at %s)", len(g), h.TPName(int(k.tp)), recName(h, g[0]), at(r.Sent))}
+		if r.Attempts > 1 {
+			story = append(story, fmt.Sprintf("it took %d produce requests: the first failed or timed out, and requests sent after it (max.in.flight.requests.per.connection > 1 without idempotence) were appended before the retry", r.Attempts))
+		} else {
+			story = append(story, "a retried request carrying later records was appended first, or a truncation removed the first copy of an earlier batch and its retry landed later")
+		}
+		if why, ok := h.Why[g[0]]; ok {
+			story = append(story, "producer: "+why)
+		}
+		slices.Sort(g)
+		out = append(out, Explanation{Anomaly: "reorder", Partition: h.TPName(int(k.tp)), Count: len(g), Records: rangeName(h, g), Story: story})
 	}
 	return out
 }

@@ -95,12 +95,13 @@ func Run(h *history.Run) *Verdict {
 		}
 	}
 	dups, extra := Duplicates(h, ix)
+	reordered := Reordered(h)
 	v.Lost = lost
 	v.Anomalies = Anomalies{
 		LostWrite:         len(lost),
 		UnackedLost:       UnackedLost(h, ix),
 		Duplicate:         extra,
-		Reorder:           Reorders(h),
+		Reorder:           len(reordered),
 		ConsumerLoss:      ConsumerLoss(h),
 		ConsumerDuplicate: ConsumerDuplicates(h),
 		Divergence:        Divergence(h),
@@ -118,6 +119,7 @@ func Run(h *history.Run) *Verdict {
 	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies)
 	v.Explanations = append(explainLost(h, lost), explainDuplicates(h, ix, dups)...)
 	v.Explanations = append(v.Explanations, explainStranded(h, stranded)...)
+	v.Explanations = append(v.Explanations, explainReorders(h, reordered)...)
 	if v.Anomalies.ConsumerLoss > 0 || v.Anomalies.ConsumerDuplicate > 0 {
 		v.Explanations = append(v.Explanations, explainConsumer(h, v)...)
 	}
