@@ -145,6 +145,9 @@ func New(s Spec) *Cluster {
 	}
 	for i, cs := range s.Consumers {
 		m := &Consumer{h: h, Idx: i, Name: cs.Name, Node: c.E.AddNode(cs.Name), Cfg: cs.Cfg}
+		if s.Replication == "raft" {
+			m.Cfg.ValidatePosition = false // Kafka's OffsetsForLeaderEpoch; not served by the Raft design
+		}
 		c.consumers = append(c.consumers, m)
 		h.clientNodes = append(h.clientNodes, m.Node)
 	}

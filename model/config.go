@@ -365,8 +365,14 @@ type ConsumerConfig struct {
 	SessionTimeout     sim.Duration // session.timeout.ms
 	HeartbeatInterval  sim.Duration // heartbeat.interval.ms
 	ResetLatest        bool         // auto.offset.reset=latest (else earliest)
-	ProcessingTime     sim.Duration // per record
-	Async              bool         // hand records to a worker and poll on (auto-commit can overtake processing)
+	// ValidatePosition: KIP-320 (2.1 clients): after a leader change the
+	// consumer asks the new leader where the epoch of its last consumed
+	// record ends (OffsetsForLeaderEpoch) and, if the log was truncated
+	// under its position, moves back to that point instead of meeting
+	// OFFSET_OUT_OF_RANGE and applying auto.offset.reset.
+	ValidatePosition bool
+	ProcessingTime   sim.Duration // per record
+	Async            bool         // hand records to a worker and poll on (auto-commit can overtake processing)
 	// CommitBefore (enable.auto.commit=false): the application commits the
 	// positions poll returned (commitSync) before it processes the records,
 	// at-most-once; otherwise it commits what it processed, after.
@@ -418,6 +424,7 @@ func DefaultConsumer(p Profile) ConsumerConfig {
 	return ConsumerConfig{
 		AutoCommit: true, AutoCommitInterval: 5 * sim.Second, MaxPollRecords: 500,
 		SessionTimeout: p.Defaults.ConsumerSession, HeartbeatInterval: 3 * sim.Second, ResetLatest: true,
-		ProcessingTime: 100 * sim.Microsecond,
+		ValidatePosition: p.Features.DeliveryTimeout, // 2.1 clients: KIP-91 and KIP-320 came together
+		ProcessingTime:   100 * sim.Microsecond,
 	}
 }

@@ -14,15 +14,20 @@ type Consumer struct {
 	Node sim.NodeID
 	Cfg  ConsumerConfig
 
-	h          *host
-	hid        sim.HandlerID
-	up         bool
-	inc        int64
-	gen        int64 // group generation of the current assignment
-	tps        []int
-	pos        []int64 // next offset to fetch, per assigned partition
-	done       []int64 // next offset to process (processed position), per assigned partition
-	leaders    []int
+	h       *host
+	hid     sim.HandlerID
+	up      bool
+	inc     int64
+	gen     int64 // group generation of the current assignment
+	tps     []int
+	pos     []int64 // next offset to fetch, per assigned partition
+	done    []int64 // next offset to process (processed position), per assigned partition
+	leaders []int
+	// KIP-320: per assigned partition, the leader epoch of the last
+	// consumed record (-1: none yet) and whether the position must be
+	// validated against a new leader before the next fetch.
+	epochs     []int32
+	validate   []bool
 	rr         int
 	fetchWait  bool
 	fetching   bool // a fetch request is out (fetchWait also covers backoff waits)
@@ -89,6 +94,11 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		m.tps = a.tps
 		m.pos = make([]int64, len(a.tps))
 		m.done = make([]int64, len(a.tps))
+		m.epochs = make([]int32, len(a.tps))
+		m.validate = make([]bool, len(a.tps))
+		for i := range m.epochs {
+			m.epochs[i] = -1
+		}
 		for i, off := range a.committed {
 			if off < 0 {
 				off = 0 // no committed offset: start from the beginning
@@ -98,8 +108,16 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		m.work = slices.DeleteFunc(m.work, func(it item) bool { return !slices.Contains(m.tps, it.tp) })
 		m.poll()
 	case k.metadataResp:
-		copy(m.leaders, ev.P.(*metadataResp).leaders)
+		leaders := ev.P.(*metadataResp).leaders
+		for i, tp := range m.tps {
+			if m.Cfg.ValidatePosition && leaders[tp] >= 0 && leaders[tp] != m.leaders[tp] && m.epochs[i] >= 0 {
+				m.validate[i] = true // a new leader: validate the position first (KIP-320)
+			}
+		}
+		copy(m.leaders, leaders)
 		m.poll()
+	case k.epochResp:
+		m.onValidate(ev.P.(*epochResp))
 	case k.tPoll:
 		if ev.A != m.waiting {
 			return // a guard for an operation that already completed
@@ -161,6 +179,13 @@ func (m *Consumer) poll() {
 	}
 	m.waiting = h.nextGen()
 	m.fetching = true
+	if i := m.idx(tp); m.validate[i] {
+		// OffsetsForLeaderEpoch for the epoch of the last consumed record
+		// (Fetcher.validateOffsetsIfNeeded).
+		h.Net.Send(m.Node, h.node(leader), h.k.epochReq, &epochReq{tp: tp, epoch: m.epochs[i], current: -1, session: m.waiting})
+		m.timer(h.k.tPoll, 5*sim.Second, m.waiting)
+		return
+	}
 	h.Net.Send(m.Node, h.node(leader), h.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting})
 	m.timer(h.k.tPoll, 5*sim.Second, m.waiting) // request timeout guard
 }
@@ -216,6 +241,7 @@ func (m *Consumer) onFetch(r *fetchResp) {
 			}
 			m.work = append(m.work, item{tp: r.tp, off: off, id: id})
 			m.pos[i] = off + 1
+			m.epochs[i] = b.Epoch
 		}
 	}
 	if m.Cfg.CommitBefore && len(m.work) > 0 && !m.working {
@@ -226,6 +252,39 @@ func (m *Consumer) onFetch(r *fetchResp) {
 	if m.Cfg.Async || len(m.work) == 0 {
 		m.poll()
 	}
+}
+
+// onValidate applies the answer to a position validation (KIP-320): if
+// the new leader's log ends the epoch of the last consumed record below the
+// position, the log was truncated under it, and the consumer moves back to
+// that point (SubscriptionState.maybeCompleteValidation).
+func (m *Consumer) onValidate(r *epochResp) {
+	h := m.h
+	if !m.fetchWait || r.session != m.waiting {
+		return
+	}
+	m.fetchWait, m.fetching = false, false
+	i := m.idx(r.tp)
+	if i < 0 {
+		m.poll()
+		return
+	}
+	if r.err != ErrNone {
+		h.Net.Send(m.Node, h.ctlNode, h.k.metadataReq, &metadataReq{})
+		m.wait(100 * sim.Millisecond)
+		return
+	}
+	m.validate[i] = false
+	if r.end >= 0 && r.end < m.pos[i] {
+		h.obs.emit(-1, r.tp, history.OffsetReset, "consumer %s found %s truncated under its position: it moves back from %d to %d, where epoch %d ends on the new leader (KIP-320)",
+			m.Name, h.tpName(r.tp), m.pos[i], r.end, m.epochs[i])
+		m.pos[i] = r.end
+		if m.done[i] > r.end {
+			m.done[i] = r.end
+		}
+		m.work = slices.DeleteFunc(m.work, func(it item) bool { return it.tp == r.tp && it.off >= r.end })
+	}
+	m.poll()
 }
 
 // startWork starts processing the queued records, if not already.

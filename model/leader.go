@@ -394,7 +394,9 @@ func (r *Replica) onAlterResp(m *alterPartitionResp) {
 
 func (r *Replica) onEpochReq(from sim.NodeID, m *epochReq) {
 	b := r.b
-	if r.role != leading || m.current != r.epoch {
+	// A consumer's request names no current epoch (-1): it asks whoever
+	// leads (KIP-320 validation).
+	if r.role != leading || (m.current >= 0 && m.current != r.epoch) {
 		b.send(from, b.h.k.epochResp, &epochResp{tp: m.tp, err: ErrNotLeader, session: m.session})
 		return
 	}

@@ -342,6 +342,7 @@ var settings = []setting{
 
 	// Consumer configs.
 	boolKey("enable.auto.commit", scopeConsumer, func(t *target) *bool { return &t.c.AutoCommit }),
+	boolKey("acksim.consumer.validate.position", scopeConsumer, func(t *target) *bool { return &t.c.ValidatePosition }),
 	msKey("auto.commit.interval.ms", scopeConsumer, sim.Millisecond, func(t *target) *sim.Duration { return &t.c.AutoCommitInterval }),
 	intKey("max.poll.records", scopeConsumer, 1, 1<<20, func(t *target, n int64) { t.c.MaxPollRecords = int(n) }),
 	msKey("session.timeout.ms", scopeConsumer, sim.Millisecond, func(t *target) *sim.Duration { return &t.c.SessionTimeout }),

@@ -830,3 +830,34 @@ func TestRestartWithinSession(t *testing.T) {
 		}
 	}
 }
+
+// KIP-320 (issue 12, item 3): after an unclean election truncated the log
+// under a consumer, validation moves it back to the divergence point; a
+// pre-2.1 consumer goes on from its old position and silently skips the
+// new leader's records there.
+func TestConsumerPositionValidation(t *testing.T) {
+	loss := map[string]int{}
+	for _, v := range []string{"true", "false"} {
+		s, err := Load("consumer-unclean-election-validation")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("acksim.consumer.validate.position=" + v); err != nil {
+			t.Fatal(err)
+		}
+		res, err := Run(s, Options{CheckEveryEvent: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss[v] = res.Verdict.Anomalies.ConsumerLoss
+	}
+	if loss["true"] != 0 || loss["false"] < 1000 {
+		t.Errorf("consumer loss with and without validation: %v; want none with it and the new leader's records skipped without", loss)
+	}
+	for k, want := range map[string]bool{"2.0": false, "2.1": true} {
+		p, _ := model.LookupProfile(k)
+		if model.DefaultConsumer(p).ValidatePosition != want {
+			t.Errorf("kafka %s: validation %v", k, !want)
+		}
+	}
+}
