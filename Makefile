@@ -2,12 +2,17 @@
 GO ?= go
 BIN := bin/acksim
 
-.PHONY: all build run test bench fmt clean
+.PHONY: all build install run test bench fmt clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/acksim
+
+# Put acksim on your PATH ($(go env GOPATH)/bin), so the README's commands
+# run as typed.
+install:
+	$(GO) install ./cmd/acksim
 
 # Build, then run the embedded default sweep; results go to ./out.
 run: build

@@ -171,8 +171,11 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 				desc := fmt.Sprintf("Found by: acksim check %s (seed %d). Broken: %s.", arg, s.Seed, strings.Join(ce.Broken, ", "))
 				expect := map[string]string{}
 				for _, p := range props {
+					// The file asserts the property is broken, not the exact
+					// count: a model refinement may move the count, and the
+					// replay should still fail for the same reason.
 					if v, _ := ce.Result.Verdict.Get(p); v > 0 {
-						expect[p] = fmt.Sprintf("%g", v)
+						expect[p] = ">0"
 					} else {
 						expect[p] = "0"
 					}

@@ -26,7 +26,12 @@ func newDemo() *cobra.Command {
 		Use:   "demo",
 		Short: "Run the built-in catalogue and print one line per scenario",
 		Long: `Run the built-in failure scenarios and print, for each, what was acknowledged,
-what was lost, and the other anomalies. This is what 'make run' shows.`,
+what was lost, and the other anomalies: the seed articles' failure modes at a
+glance ('make run' runs the default sweep instead).
+
+Exit codes: 0 every scenario's verdict matches its expect:, 1 one does not.`,
+		Example: `  acksim demo
+  acksim demo | sort -k4 -n     # by records lost`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()

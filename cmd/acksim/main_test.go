@@ -160,6 +160,13 @@ func TestCheckFindsShrinksAndReplays(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "LOST") {
 		t.Fatalf("replay: exit %d\n%s", code, out)
 	}
+	// The file expects the property broken, not an exact count.
+	if data, err := os.ReadFile(filepath.Join(dir, "found.yaml")); err != nil || !strings.Contains(string(data), `lost_write: '>0'`) && !strings.Contains(string(data), `lost_write: ">0"`) {
+		t.Errorf("found.yaml's expect: %v\n%s", err, data)
+	}
+	if out, _, _ := acksim(t, dir, "--version"); !strings.HasPrefix(out, "acksim ") {
+		t.Errorf("--version: %q", out)
+	}
 	out, _, code = acksim(t, dir, "check", "--faults", "crash,partition", "--max-down", "3", "--checks", "50", "--json")
 	var rep map[string]any
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep["counterexample_found"] != false || rep["schedules_tried"].(float64) < 50 {

@@ -31,7 +31,9 @@ producer was told were safe, under which faults, and why.`,
   acksim run my-scenario.yaml --json`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       Version,
 	}
+	root.SetVersionTemplate("acksim {{.Version}}\n")
 	root.AddCommand(newVersion(), newScenarios(), newRun(), newCheck(), newCompare(), newSweep(), newMerge(), newReport(), newDemo())
 	return root
 }
@@ -56,7 +58,11 @@ func newVersion() *cobra.Command {
 		Short: "Print the version, the Go version, and the determinism hash of a fixed run",
 		Long: `Print acksim's version, the Go version it was built with, and the trace hash of
 the built-in scenario acks1-leader-crash with seed 1. Two machines that print
-the same hash simulate identically.`,
+the same hash simulate identically.
+
+Exit codes: 0 done.`,
+		Example: `  acksim version
+  acksim --version          # the version line only`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			h, err := replayHash()

@@ -435,6 +435,13 @@ func newMerge() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "merge --out DIR SHARD-DIR...",
 		Short: "Combine sweep shards into one result, checking every trial appears exactly once",
+		Long: `Combine the results of sweep shards (each run with --shard i/n or --shards n) into
+one directory, with the same files a single run writes. Every trial must appear
+exactly once, and every shard must hold the same spec.yaml (the same spec, seed,
+trials and base scenario text).
+
+Exit codes: 0 merged, 2 bad input (a missing or duplicated trial, shards of
+different sweeps, an unreadable directory).`,
 		Example: `  acksim sweep my.yaml --shard 0/2 --out s0
   acksim sweep my.yaml --shard 1/2 --out s1
   acksim merge --out results s0 s1`,
@@ -480,10 +487,16 @@ func newMerge() *cobra.Command {
 
 func newReport() *cobra.Command {
 	return &cobra.Command{
-		Use:     "report DIR",
-		Short:   "Rebuild a sweep's summary and report from its saved trials, without rerunning",
-		Example: "  acksim report out",
-		Args:    cobra.ExactArgs(1),
+		Use:   "report DIR",
+		Short: "Rebuild a sweep's summary and report from its saved trials, without rerunning",
+		Long: `Rebuild summary.csv, summary.json, report.md, report.html and the charts of a
+sweep's results directory from its spec.yaml and trials.jsonl, without running a
+trial (after an upgrade of acksim's reports, or to regenerate deleted files).
+
+Exit codes: 0 written, 2 bad input (no spec.yaml or trials.jsonl, trials missing).`,
+		Example: `  acksim report out
+  acksim report results        # a merged directory`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			spec, raw, ts, err := loadResults(args[0])
 			if err != nil {
