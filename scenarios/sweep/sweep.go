@@ -43,6 +43,11 @@ type Spec struct {
 	// (SHA-256, hex). acksim sets it in the spec.yaml it saves, so that
 	// --resume and merge refuse results made on a base that changed since.
 	BaseHash string `yaml:"base_sha256,omitempty"`
+
+	// file and lines place the spec's set and grid entries, for errors
+	// ("set:KEY=VALUE", "grid.KEY" and "grid.KEY=VALUE" to a line).
+	file  string
+	lines map[string]int
 }
 
 // Canonical is the spec as it runs, to save with its results: every field
@@ -107,6 +112,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	if err := dec.Decode(&s); err != nil {
 		return nil, &scenarios.Error{File: file, Allowed: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
+	s.file, s.lines = file, specLines(data)
 	if s.Base == "" {
 		s.Base = "healthy-cluster"
 	}
@@ -384,6 +390,65 @@ const SetAxis = "set"
 
 // applySettings applies key=value settings to sc; a value of the set axis
 // is split into its settings (separated by spaces).
+// specLines maps the set and grid entries of a spec to their lines.
+func specLines(data []byte) map[string]int {
+	lines := map[string]int{}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return lines
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		switch k.Value {
+		case "set":
+			for _, e := range v.Content {
+				lines["set:"+e.Value] = e.Line
+			}
+		case "grid":
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				gk, gv := v.Content[j], v.Content[j+1]
+				lines["grid."+gk.Value] = gk.Line
+				for _, e := range gv.Content {
+					lines["grid."+gk.Value+"="+e.Value] = e.Line
+				}
+			}
+		}
+	}
+	return lines
+}
+
+// locate turns the --set errors of a cell's settings into errors at the
+// spec's line that gave the setting (a grid value, or a set entry).
+func (s *Spec) locate(err error) error {
+	var list scenarios.Errors
+	switch e := err.(type) {
+	case scenarios.Errors:
+		list = e
+	case *scenarios.Error:
+		list = scenarios.Errors{e}
+	default:
+		return err
+	}
+	out := make(scenarios.Errors, len(list))
+	for i, e := range list {
+		c := *e
+		if c.File == "--set" {
+			kv := c.Field + "=" + c.Value
+			switch {
+			case s.lines["grid."+kv] > 0:
+				c.File, c.Line, c.Field = s.file, s.lines["grid."+kv], "grid."+c.Field
+			case s.lines["set:"+kv] > 0:
+				c.File, c.Line, c.Field = s.file, s.lines["set:"+kv], "set: "+c.Field
+			case s.lines["grid."+c.Field] > 0:
+				c.File, c.Line, c.Field = s.file, s.lines["grid."+c.Field], "grid."+c.Field
+			}
+		}
+		out[i] = &c
+	}
+	return out
+}
+
 func applySettings(sc *scenarios.Scenario, kvs []string) error {
 	for _, kv := range kvs {
 		if group, ok := strings.CutPrefix(kv, SetAxis+"="); ok {
@@ -455,11 +520,11 @@ func (s *Spec) bases(cells []Cell) ([]*scenarios.Scenario, error) {
 			return nil, err
 		}
 		if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
-			return nil, err
+			return nil, s.locate(err)
 		}
 		sc.Expect = nil
 		if _, err := sc.Resolve(); err != nil {
-			return nil, err
+			return nil, s.locate(err)
 		}
 		if err := s.checkBase(sc); err != nil {
 			return nil, err

@@ -109,6 +109,21 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 	if _, err := Default(); err != nil {
 		t.Fatalf("default spec: %v", err)
 	}
+	// A bad grid key or value, or set entry, is an error at its line of the
+	// spec (issue 17), not a --set error.
+	for _, c := range []struct{ yaml, want string }{
+		{"trials: 1\ngrid:\n  ackz: [\"1\"]\n", `s.yaml:3: grid.ackz: "1": unknown key`},
+		{"trials: 1\ngrid:\n  acks:\n    - \"1\"\n    - \"7\"\n", `s.yaml:5: grid.acks: "7": 0, 1, all or -1`},
+		{"trials: 1\nset:\n  - min.insync.replicas=9\n", `s.yaml:3: set: min.insync.replicas: "9"`},
+	} {
+		s, err := Parse("s.yaml", []byte(c.yaml))
+		if err == nil {
+			err = s.Check()
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.yaml, err, c.want)
+		}
+	}
 }
 
 func describe(steps []scenarios.Step) []string {
