@@ -36,9 +36,29 @@ func SummaryCSV(sums []sweep.Summary) []byte {
 	return b.Bytes()
 }
 
-// SummaryJSON renders the per-cell summary as JSON.
-func SummaryJSON(sums []sweep.Summary) []byte {
-	b, _ := json.MarshalIndent(sums, "", "  ")
+// SummaryMeta identifies the sweep a summary.json describes, so that a
+// reader (or a merge) can tell results of different sweeps or bases apart.
+type SummaryMeta struct {
+	Schema int    `json:"schema"` // 2: this layout (1 was the bare list of cells)
+	Acksim string `json:"acksim"` // the version that wrote it
+	Sweep  string `json:"sweep"`
+	// SpecSHA256 is the hash of the spec.yaml saved with the results (which
+	// itself holds the base scenario's hash).
+	SpecSHA256 string `json:"spec_sha256"`
+	Base       string `json:"base"`
+	BaseSHA256 string `json:"base_sha256"`
+	// Seed is a string: 64-bit seeds lose digits as JSON numbers in jq and
+	// JavaScript.
+	Seed          string `json:"seed"`
+	TrialsPerCell int    `json:"trials_per_cell"`
+}
+
+// SummaryJSON renders the per-cell summary as JSON, under its metadata.
+func SummaryJSON(meta SummaryMeta, sums []sweep.Summary) []byte {
+	b, _ := json.MarshalIndent(struct {
+		SummaryMeta
+		Cells []sweep.Summary `json:"cells"`
+	}{meta, sums}, "", "  ")
 	return append(b, '\n')
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -463,5 +465,37 @@ func TestPropertiesFlag(t *testing.T) {
 	_, stderr, code = acksim(t, dir, "sweep", "--properties", "bad.properties", "--trials", "1", "--out", "sw2")
 	if code != 2 || !strings.Contains(stderr, `bad.properties:2: acks`) {
 		t.Errorf("sweep, bad value: exit %d, %s", code, stderr)
+	}
+}
+
+// summary.json names the sweep it describes (issue 18 item 6, issue 17):
+// the hash of the spec.yaml beside it, the base scenario's hash, and the
+// seed as a string.
+func TestSummaryJSONMetadata(t *testing.T) {
+	dir := t.TempDir()
+	if _, errOut, code := acksim(t, dir, "sweep", "--trials", "1", "--seed", "18446744073709551615", "--out", "o"); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "o", "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := os.ReadFile(filepath.Join(dir, "o", "spec.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Schema     int               `json:"schema"`
+		SpecSHA256 string            `json:"spec_sha256"`
+		BaseSHA256 string            `json:"base_sha256"`
+		Seed       string            `json:"seed"`
+		Cells      []json.RawMessage `json:"cells"`
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(spec)
+	if m.Schema != 2 || m.SpecSHA256 != hex.EncodeToString(sum[:]) || len(m.BaseSHA256) != 64 || m.Seed != "18446744073709551615" || len(m.Cells) == 0 {
+		t.Errorf("summary.json metadata: %+v (spec hash %x)", m, sum)
 	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -386,7 +388,7 @@ func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts
 		data []byte
 	}
 	files := []file{{"trials.jsonl", reports.TrialsJSONL(ts)}, {"summary.csv", reports.SummaryCSV(sums)},
-		{"summary.json", reports.SummaryJSON(sums)}, {"report.md", []byte(md)}, {"report.html", page}}
+		{"summary.json", reports.SummaryJSON(summaryMeta(spec, raw), sums)}, {"report.md", []byte(md)}, {"report.html", page}}
 	for _, c := range charts {
 		files = append(files, file{"charts/" + c.Name + ".svg", c.SVG}, file{"charts/" + c.Name + ".png", c.PNG})
 	}
@@ -514,4 +516,16 @@ Exit codes: 0 written, 2 bad input (no spec.yaml or trials.jsonl, trials missing
 			return nil
 		},
 	}
+}
+
+// summaryMeta describes the sweep for summary.json: its spec.yaml's hash
+// and the base scenario's, the seed and the trials.
+func summaryMeta(spec *sweep.Spec, raw []byte) reports.SummaryMeta {
+	sum := sha256.Sum256(raw)
+	base := spec.BaseHash
+	if saved, err := sweep.Parse("spec.yaml", raw); err == nil && saved.BaseHash != "" {
+		base = saved.BaseHash // raw is the canonical spec.yaml, which holds it
+	}
+	return reports.SummaryMeta{Schema: 2, Acksim: Version, Sweep: spec.Name, SpecSHA256: hex.EncodeToString(sum[:]),
+		Base: spec.Base, BaseSHA256: base, Seed: strconv.FormatUint(spec.Seed, 10), TrialsPerCell: spec.Trials}
 }
