@@ -149,7 +149,7 @@ func TestSweepHTML(t *testing.T) {
 
 // Names and settings from a user are inert in report.md.
 func TestMarkdownEscapesNames(t *testing.T) {
-	md := SweepMarkdown("x | <script>alert(1)</script> [a](b)", 1, []sweep.Summary{{Settings: "acks=all|retries=*1*"}}, nil, nil, nil)
+	md := SweepMarkdown("x | <script>alert(1)</script> [a](b)", 1, []sweep.Summary{{Settings: "acks=all|retries=*1*"}}, nil, nil, nil, nil)
 	for _, bad := range []string{"<script>", "[a](b)", "all|retries"} {
 		if strings.Contains(md, bad) {
 			t.Errorf("report.md contains %q unescaped:\n%s", bad, md)

@@ -67,7 +67,7 @@ func f2(x float64) string { return fmt.Sprintf("%.2f", x) }
 
 // SweepMarkdown renders the report: one row per cell, the loss probability
 // with its 95% interval, and the paired comparison.
-func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []string, losing map[int][]int, charts []Chart) string {
+func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []string, losing map[int][]int, byKind map[int][]sweep.KindStat, charts []Chart) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# acksim sweep: %s\n\n%d trials per cell; every cell faced the same fault schedules.\n\n", mdEscape(name), trials)
 	b.WriteString("| settings | P(lost write) | 95% interval | mean lost | max lost | dup trials | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|\n")
@@ -95,6 +95,10 @@ func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []strin
 				fmt.Fprintf(&b, "- %s: %s\n", mdEscape(s.Settings), strings.Join(ids, " "))
 			}
 		}
+	}
+	if why := lossByKind(sums, byKind); why != "" {
+		b.WriteString("\n## Which faults the losing trials held\n\n")
+		b.WriteString(why)
 	}
 	if len(paired) > 0 {
 		b.WriteString("\n## Paired comparison\n\n")
@@ -130,6 +134,27 @@ func mdEscape(s string) string {
 			b.WriteRune(r)
 		}
 		prev = r
+	}
+	return b.String()
+}
+
+// lossByKind says, per lossy cell, which fault kinds its losing trials held
+// and the loss probability given each kind ("9 of 9 losing trials held a
+// cluster-power-loss; P(loss | cluster-power-loss) = 9/11").
+func lossByKind(sums []sweep.Summary, byKind map[int][]sweep.KindStat) string {
+	var b strings.Builder
+	for _, s := range sums {
+		if s.LossTrials == 0 || len(byKind[s.Cell]) == 0 {
+			continue
+		}
+		var held, given []string
+		for _, k := range byKind[s.Cell] {
+			if k.Lossy > 0 {
+				held = append(held, fmt.Sprintf("%s %d", k.Kind, k.Lossy))
+			}
+			given = append(given, fmt.Sprintf("%s %d/%d", k.Kind, k.Lossy, k.Trials))
+		}
+		fmt.Fprintf(&b, "- %s: of %d losing trials, held %s; P(loss | kind): %s\n", mdEscape(s.Settings), s.LossTrials, strings.Join(held, ", "), strings.Join(given, ", "))
 	}
 	return b.String()
 }

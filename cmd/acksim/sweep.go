@@ -377,7 +377,11 @@ func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts
 	if err != nil {
 		return "", err
 	}
-	md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing, charts)
+	byKind, err := spec.LossByKind(cells, ts)
+	if err != nil {
+		return "", err
+	}
+	md := reports.SweepMarkdown(spec.Name, spec.Trials, sums, paired, losing, byKind, charts)
 	page, err := reports.SweepHTML(reports.SweepReport{Spec: spec, SpecText: string(raw),
 		Cells: cells, Sums: sums, Paired: paired, Losing: losing, Charts: charts})
 	if err != nil {

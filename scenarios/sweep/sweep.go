@@ -273,6 +273,73 @@ func (s *Spec) Cells() []Cell {
 // schedule draws trial i's faults from its own "faults" stream: the same
 // for every cell.
 func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
+	steps, _ := s.draw(sc, trial)
+	return steps
+}
+
+// FaultKinds says, for each trial of cell c, which fault kinds it drew
+// (each once, in the sweep's draw order): a schedule is a function of the
+// seed and the trial, so it is recomputed rather than stored.
+func (s *Spec) FaultKinds(c Cell) ([][]string, error) {
+	sc, err := scenarios.Load(s.Base)
+	if err != nil {
+		return nil, err
+	}
+	if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
+		return nil, err
+	}
+	out := make([][]string, s.Trials)
+	for t := range out {
+		_, out[t] = s.draw(sc, t)
+	}
+	return out, nil
+}
+
+// KindStat is, for one cell and one fault kind, how many trials drew the
+// kind and how many of those lost acknowledged data.
+type KindStat struct {
+	Kind          string
+	Trials, Lossy int
+}
+
+// LossByKind counts, per cell, the trials that drew each fault kind and
+// those of them that lost data (P(loss | the trial held kind K)), in the
+// sweep's draw order.
+func (s *Spec) LossByKind(cells []Cell, ts []Trial) (map[int][]KindStat, error) {
+	lossy := map[[2]int]bool{}
+	for _, t := range ts {
+		lossy[[2]int{t.Cell, t.Trial}] = t.LostWrite > 0
+	}
+	out := map[int][]KindStat{}
+	for _, c := range cells {
+		kinds, err := s.FaultKinds(c)
+		if err != nil {
+			return nil, err
+		}
+		stat := map[string]*KindStat{}
+		for t, ks := range kinds {
+			for _, k := range ks {
+				if stat[k] == nil {
+					stat[k] = &KindStat{Kind: k}
+				}
+				stat[k].Trials++
+				if lossy[[2]int{c.Index, t}] {
+					stat[k].Lossy++
+				}
+			}
+		}
+		for _, k := range scenarios.Names(scenarios.SweepFaultKinds()) {
+			if st := stat[k]; st != nil {
+				out[c.Index] = append(out[c.Index], *st)
+			}
+		}
+	}
+	return out, nil
+}
+
+// draw draws trial i's fault schedule and says which kinds it holds.
+func (s *Spec) draw(sc *scenarios.Scenario, trial int) ([]scenarios.Step, []string) {
+	var drawn []string
 	rng := sim.Streams{Master: s.Seed, Trial: uint64(trial)}.Stream("faults")
 	hours := sc.Duration.Seconds() / 3600
 	type ev struct {
@@ -296,14 +363,9 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 		if kr.rate.For != "" {
 			d, _ = parseDur(kr.rate.For)
 		}
-		for n := poisson(rng, per); n > 0; n-- {
-			t := at()
-			broker := fmt.Sprint(1 + rng.IntN(sc.Brokers))
-			do, undo := scenarios.SweepSteps(kr.kind, sc, rng, broker, d)
-			evs = append(evs, ev{t, *do})
-			if undo != nil {
-				evs = append(evs, ev{t + d, *undo})
-			}
+		if n := poisson(rng, per); n > 0 {
+			drawn = append(drawn, kr.kind)
+			s.drawSteps(sc, rng, kr.kind, d, n, at, func(t sim.Duration, st scenarios.Step) { evs = append(evs, ev{t, st}) })
 		}
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
@@ -312,7 +374,21 @@ func (s *Spec) schedule(sc *scenarios.Scenario, trial int) []scenarios.Step {
 		e.step.Trigger = scenarios.Trigger{Kind: "at", At: e.at}
 		out[i] = e.step
 	}
-	return out
+	return out, drawn
+}
+
+// drawSteps draws n faults of one kind (their start times, targets and
+// undo steps), in the draw order every trial's schedule depends on.
+func (s *Spec) drawSteps(sc *scenarios.Scenario, rng *rand.Rand, kind string, d sim.Duration, n int, at func() sim.Duration, add func(sim.Duration, scenarios.Step)) {
+	for ; n > 0; n-- {
+		t := at()
+		broker := fmt.Sprint(1 + rng.IntN(sc.Brokers))
+		do, undo := scenarios.SweepSteps(kind, sc, rng, broker, d)
+		add(t, *do)
+		if undo != nil {
+			add(t+d, *undo)
+		}
+	}
 }
 
 // checkBase rejects fault kinds the base scenario cannot have.

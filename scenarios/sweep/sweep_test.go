@@ -321,3 +321,50 @@ func TestSetAxisGroupsSettings(t *testing.T) {
 		t.Errorf("a Kafka setting on Raft in a set group: %v", err)
 	}
 }
+
+// A sweep says which fault kinds its losing trials held (issue 17): with
+// acks=all, min.insync.replicas=2 and no flush, process crashes alone lose
+// nothing, so every losing trial held a whole-cluster power loss, and the
+// counts agree with the trials' own records.
+func TestLossByKind(t *testing.T) {
+	spec := `name: why
+base: healthy-cluster
+trials: 24
+seed: 5
+set: [run.duration=10s]
+grid:
+  acks: ["all"]
+faults:
+  crash: {per_hour: 300}
+  cluster-power-loss: {per_hour: 150}
+`
+	s, err := Parse("why.yaml", []byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, ts, err := Run(s, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	by, err := s.LossByKind(cells, ts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossy := 0
+	for _, tr := range ts {
+		if tr.LostWrite > 0 {
+			lossy++
+		}
+	}
+	stats := map[string]KindStat{}
+	for _, k := range by[0] {
+		stats[k.Kind] = k
+		if k.Lossy > k.Trials || k.Lossy > lossy {
+			t.Errorf("%+v: more losing trials than trials", k)
+		}
+	}
+	cpl := stats["cluster-power-loss"]
+	if lossy == 0 || cpl.Lossy != lossy || cpl.Trials == 0 || stats["crash"].Trials == 0 {
+		t.Errorf("%d losing trials; by kind %+v: want every one to hold a cluster-power-loss", lossy, by[0])
+	}
+}
