@@ -426,20 +426,45 @@ func poisson(r *rand.Rand, mean float64) int {
 
 // Trial is one run of one cell.
 type Trial struct {
-	Cell         int     `json:"cell"`
-	Trial        int     `json:"trial"`
-	Seed         uint64  `json:"seed"`
-	Faults       int     `json:"faults"`
-	Acked        int     `json:"acked"`
-	LostWrite    int     `json:"lost_write"`
-	Duplicate    int     `json:"duplicate"`
-	Reorder      int     `json:"reorder"`
-	ConsumerLoss int     `json:"consumer_loss"`
-	UnavailMs    float64 `json:"unavailable_ms"`
-	P50Ms        float64 `json:"p50_ms"`
-	P99Ms        float64 `json:"p99_ms"`
-	Converged    bool    `json:"converged"`
-	TraceHash    string  `json:"trace_hash"`
+	Cell   int      `json:"cell"`
+	Trial  int      `json:"trial"`
+	Seed   JSONSeed `json:"seed"`
+	Faults int      `json:"faults"`
+	// Settings are the cell's settings and FaultKinds the kinds the
+	// trial's schedule drew (each once, in draw order), so trials.jsonl
+	// reads without the spec.
+	Settings     string   `json:"settings"`
+	FaultKinds   []string `json:"fault_kinds"`
+	Acked        int      `json:"acked"`
+	LostWrite    int      `json:"lost_write"`
+	Duplicate    int      `json:"duplicate"`
+	Reorder      int      `json:"reorder"`
+	ConsumerLoss int      `json:"consumer_loss"`
+	UnavailMs    float64  `json:"unavailable_ms"`
+	P50Ms        float64  `json:"p50_ms"`
+	P99Ms        float64  `json:"p99_ms"`
+	Converged    bool     `json:"converged"`
+	TraceHash    string   `json:"trace_hash"`
+}
+
+// JSONSeed is a 64-bit seed written as a JSON string ("14155185538047482906"):
+// as a number it loses digits in jq and JavaScript. It reads either form,
+// so trials.jsonl files written before still resume.
+type JSONSeed uint64
+
+// MarshalJSON writes the seed as a string.
+func (s JSONSeed) MarshalJSON() ([]byte, error) {
+	return []byte(`"` + strconv.FormatUint(uint64(s), 10) + `"`), nil
+}
+
+// UnmarshalJSON reads a seed written as a string or a number.
+func (s *JSONSeed) UnmarshalJSON(b []byte) error {
+	n, err := strconv.ParseUint(strings.Trim(string(b), `"`), 10, 64)
+	if err != nil {
+		return fmt.Errorf("seed %s: %w", b, err)
+	}
+	*s = JSONSeed(n)
+	return nil
 }
 
 // TrialScenario returns the scenario trial t of cell c ran: the base with
@@ -684,6 +709,7 @@ func RunWith(s *Spec, o Options) ([]Cell, []Trial, error) {
 			defer wg.Done()
 			for j := range jobs {
 				t, err := s.safeTrial(bases[j/s.Trials], j/s.Trials, j%s.Trials, o.CheckEveryEvent)
+				t.Settings = cells[j/s.Trials].String()
 				mu.Lock()
 				if err != nil {
 					if failed == nil {
@@ -767,10 +793,14 @@ func (e *TrialBug) Error() string {
 func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int, every bool) Trial {
 	sc := *base
 	sc.Seed = sim.TrialSeed(s.Seed, uint64(ti))
-	sc.Steps = s.schedule(&sc, ti)
+	var kinds []string
+	sc.Steps, kinds = s.draw(&sc, ti)
+	if kinds == nil {
+		kinds = []string{} // "fault_kinds": [] rather than null
+	}
 	r, _ := sc.Resolve()
 	v := scenarios.RunSpec(&sc, r, scenarios.Options{CheckEveryEvent: every}).Verdict
-	return Trial{Cell: ci, Trial: ti, Seed: sc.Seed, Faults: len(sc.Steps), Acked: v.Records.Acked,
+	return Trial{Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
 		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
 		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
 		P99Ms: v.LatencyMs.P99, Converged: v.Converged, TraceHash: v.TraceHash}

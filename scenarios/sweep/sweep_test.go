@@ -1,6 +1,8 @@
 package sweep
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -366,5 +368,31 @@ faults:
 	cpl := stats["cluster-power-loss"]
 	if lossy == 0 || cpl.Lossy != lossy || cpl.Trials == 0 || stats["crash"].Trials == 0 {
 		t.Errorf("%d losing trials; by kind %+v: want every one to hold a cluster-power-loss", lossy, by[0])
+	}
+}
+
+// trials.jsonl reads without the spec (issue 17): each line has its cell's
+// settings, the fault kinds its schedule drew, and the seed as a string
+// (read back from a string or, as older files wrote it, a number).
+func TestTrialLineIsSelfContained(t *testing.T) {
+	s, _ := Parse("small.yaml", []byte(small))
+	cells, ts, err := Run(s, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(ts[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(b)
+	if !strings.Contains(line, `"settings":"`+cells[0].String()+`"`) || !strings.Contains(line, `"fault_kinds":[`) || !strings.Contains(line, fmt.Sprintf(`"seed":"%d"`, uint64(ts[0].Seed))) {
+		t.Errorf("trial line: %s", line)
+	}
+	var back Trial
+	old := strings.Replace(line, fmt.Sprintf(`"seed":"%d"`, uint64(ts[0].Seed)), fmt.Sprintf(`"seed":%d`, uint64(ts[0].Seed)), 1)
+	for _, l := range []string{line, old} {
+		if err := json.Unmarshal([]byte(l), &back); err != nil || back.Seed != ts[0].Seed {
+			t.Errorf("%s: %v, seed %d", l, err, back.Seed)
+		}
 	}
 }
