@@ -76,6 +76,7 @@ type checkFlags struct {
 // CheckReport is check's machine-readable result.
 type CheckReport struct {
 	Scenario   string         `json:"scenario"`
+	Seed       string         `json:"seed"` // the search's seed (a string: 64-bit seeds lose digits as JSON numbers)
 	Properties []string       `json:"properties"`
 	Tried      int            `json:"schedules_tried"`
 	SimulatedS float64        `json:"simulated_s"`
@@ -264,7 +265,7 @@ func runCheck(s *scenarios.Scenario, o scenarios.ExploreOptions, props []string,
 	if stats.Bug != nil {
 		return nil, nil, checkBug(s, stats, f)
 	}
-	rep := &CheckReport{Scenario: s.Name, Properties: props, Tried: stats.Tried, SimulatedS: stats.Simulated.Seconds(),
+	rep := &CheckReport{Scenario: s.Name, Seed: strconv.FormatUint(s.Seed, 10), Properties: props, Tried: stats.Tried, SimulatedS: stats.Simulated.Seconds(),
 		Fired: stats.Fired, Found: found != nil, WallS: time.Since(start).Seconds()}
 	faults := o.Faults
 	if len(faults) == 0 {

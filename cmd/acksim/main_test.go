@@ -117,6 +117,9 @@ func TestJSONAndTrace(t *testing.T) {
 	}
 	// The same run twice: the same trace, byte for byte.
 	acksim(t, dir, "run", "retries-duplicate", "--json", "--trace", "again.jsonl")
+	if fi, err := os.Stat(filepath.Join(dir, "again.jsonl")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("trace file mode: %v %v, want 0644 like every other output", fi.Mode(), err)
+	}
 	b2, _ := os.ReadFile(filepath.Join(dir, "again.jsonl"))
 	if !bytes.Equal(b, b2) {
 		t.Fatal("two runs wrote different traces")
@@ -171,7 +174,7 @@ func TestCheckFindsShrinksAndReplays(t *testing.T) {
 	}
 	out, _, code = acksim(t, dir, "check", "--faults", "crash,partition", "--max-down", "3", "--checks", "50", "--json")
 	var rep map[string]any
-	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep["counterexample_found"] != false || rep["schedules_tried"].(float64) < 50 {
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep["counterexample_found"] != false || rep["schedules_tried"].(float64) < 50 || rep["seed"] != "1" {
 		t.Fatalf("safe check: exit %d\n%s", code, out)
 	}
 	if _, errOut, code := acksim(t, dir, "check", "--faults", "meteor"); code != 2 || !strings.Contains(errOut, "meteor") {

@@ -196,6 +196,11 @@ red).`,
 			if tmp != nil {
 				if err := bw.Flush(); err == nil && jt.Err == nil {
 					tmp.Close()
+					// The same permissions as every other output (CreateTemp
+					// makes the file 0600).
+					if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+						return err
+					}
 					if err := os.Rename(tmp.Name(), f.trace); err != nil {
 						return err
 					}
