@@ -147,9 +147,32 @@ func steps(fs []fault) []Step {
 		}
 	}
 	sort.SliceStable(ts, func(i, j int) bool { return ts[i].at < ts[j].at })
-	out := make([]Step, len(ts))
-	for i, t := range ts {
-		out[i] = t.st
+	// Overlapping faults end together: the first `restart all` (or `heal`)
+	// undoes every fault before it, so a later one with no new fault of
+	// its kind in between would do nothing; leave it out of the schedule.
+	var out []Step
+	pending := map[string]bool{}
+	for _, t := range ts {
+		undo := ""
+		switch {
+		case t.st.Action == "restart" && t.st.Target.String() == atomTarget("all").String():
+			undo = "restart"
+		case t.st.Action == "heal":
+			undo = "heal"
+		}
+		if undo != "" {
+			if !pending[undo] {
+				continue
+			}
+			pending[undo] = false
+		}
+		switch t.st.Action {
+		case "crash", "power-loss", "disk-loss", "shutdown":
+			pending["restart"] = true
+		case "partition", "isolate":
+			pending["heal"] = true
+		}
+		out = append(out, t.st)
 	}
 	return out
 }
