@@ -22,15 +22,23 @@ func TrialsJSONL(ts []sweep.Trial) []byte {
 }
 
 // SummaryCSV renders the per-cell summary as CSV.
-func SummaryCSV(sums []sweep.Summary) []byte {
+// The columns are the cell, one column per grid axis (named after it, so a
+// data frame needs no string parsing), the settings string, and the
+// figures under the names summary.json uses.
+func SummaryCSV(axes []string, sums []sweep.Summary) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
-	w.Write([]string{"cell", "settings", "trials", "trials_with_lost_write", "p_lost_write", "p_lo95", "p_hi95",
-		"mean_lost_records", "max_lost_records", "trials_with_duplicate", "trials_with_consumer_loss", "mean_unavailable_ms", "median_p50_ms", "median_p99_ms"})
+	head := append(append([]string{"cell"}, axes...), "settings", "trials", "trials_with_lost_write", "p_lost_write", "p_lost_write_lo95", "p_lost_write_hi95",
+		"mean_lost_records", "max_lost_records", "trials_with_duplicate", "trials_with_consumer_loss", "mean_unavailable_ms", "median_p50_ms", "median_p99_ms")
+	w.Write(head)
 	for _, s := range sums {
-		w.Write([]string{fmt.Sprint(s.Cell), s.Settings, fmt.Sprint(s.Trials), fmt.Sprint(s.LossTrials),
+		row := []string{fmt.Sprint(s.Cell)}
+		for _, a := range axes {
+			row = append(row, s.Values[a])
+		}
+		w.Write(append(row, s.Settings, fmt.Sprint(s.Trials), fmt.Sprint(s.LossTrials),
 			f4(s.PLoss), f4(s.Lo95), f4(s.Hi95), f2(s.MeanLost), fmt.Sprint(s.MaxLost), fmt.Sprint(s.DupTrials), fmt.Sprint(s.ConsumerLossTrials),
-			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms)})
+			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms)))
 	}
 	w.Flush()
 	return b.Bytes()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -496,6 +497,27 @@ func TestSummaryJSONMetadata(t *testing.T) {
 	}
 	if err := json.Unmarshal(data, &m); err != nil {
 		t.Fatal(err)
+	}
+	// summary.csv: a column per grid axis, and the JSON's names for the rest.
+	csvData, err := os.ReadFile(filepath.Join(dir, "o", "summary.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := strings.Split(strings.SplitN(string(csvData), "\n", 2)[0], ",")
+	var cell map[string]any
+	if err := json.Unmarshal(m.Cells[0], &cell); err != nil {
+		t.Fatal(err)
+	}
+	values, _ := cell["values"].(map[string]any)
+	for _, col := range header {
+		_, inJSON := cell[col]
+		_, isAxis := values[col]
+		if !inJSON && !isAxis {
+			t.Errorf("summary.csv column %q is neither a summary.json field nor a grid axis (%v)", col, values)
+		}
+	}
+	if !slices.Contains(header, "acks") || !slices.Contains(header, "min.insync.replicas") {
+		t.Errorf("summary.csv header %v lacks the grid axes", header)
 	}
 	sum := sha256.Sum256(spec)
 	if m.Schema != 2 || m.SpecSHA256 != hex.EncodeToString(sum[:]) || len(m.BaseSHA256) != 64 || m.Seed != "18446744073709551615" || len(m.Cells) == 0 {

@@ -391,7 +391,7 @@ func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts
 		name string
 		data []byte
 	}
-	files := []file{{"trials.jsonl", reports.TrialsJSONL(ts)}, {"summary.csv", reports.SummaryCSV(sums)},
+	files := []file{{"trials.jsonl", reports.TrialsJSONL(ts)}, {"summary.csv", reports.SummaryCSV(spec.Axes(), sums)},
 		{"summary.json", reports.SummaryJSON(summaryMeta(spec, raw), sums)}, {"report.md", []byte(md)}, {"report.html", page}}
 	for _, c := range charts {
 		files = append(files, file{"charts/" + c.Name + ".svg", c.SVG}, file{"charts/" + c.Name + ".png", c.PNG})

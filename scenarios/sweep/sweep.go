@@ -839,20 +839,23 @@ func Merge(s *Spec, parts ...[]Trial) ([]Trial, error) {
 
 // Summary is one cell's statistics.
 type Summary struct {
-	Cell               int     `json:"cell"`
-	Settings           string  `json:"settings"`
-	Trials             int     `json:"trials"`
-	LossTrials         int     `json:"trials_with_lost_write"`
-	PLoss              float64 `json:"p_lost_write"`
-	Lo95               float64 `json:"p_lost_write_lo95"`
-	Hi95               float64 `json:"p_lost_write_hi95"`
-	MeanLost           float64 `json:"mean_lost_records"`
-	MaxLost            int     `json:"max_lost_records"`
-	DupTrials          int     `json:"trials_with_duplicate"`
-	ConsumerLossTrials int     `json:"trials_with_consumer_loss"`
-	MeanUnavailMs      float64 `json:"mean_unavailable_ms"`
-	P50Ms              float64 `json:"median_p50_ms"`
-	P99Ms              float64 `json:"median_p99_ms"`
+	Cell     int    `json:"cell"`
+	Settings string `json:"settings"`
+	// Values is the cell's value of each grid axis, by axis name (the
+	// columns of summary.csv).
+	Values             map[string]string `json:"values"`
+	Trials             int               `json:"trials"`
+	LossTrials         int               `json:"trials_with_lost_write"`
+	PLoss              float64           `json:"p_lost_write"`
+	Lo95               float64           `json:"p_lost_write_lo95"`
+	Hi95               float64           `json:"p_lost_write_hi95"`
+	MeanLost           float64           `json:"mean_lost_records"`
+	MaxLost            int               `json:"max_lost_records"`
+	DupTrials          int               `json:"trials_with_duplicate"`
+	ConsumerLossTrials int               `json:"trials_with_consumer_loss"`
+	MeanUnavailMs      float64           `json:"mean_unavailable_ms"`
+	P50Ms              float64           `json:"median_p50_ms"`
+	P99Ms              float64           `json:"median_p99_ms"`
 }
 
 // z95 is the two-sided 95% normal quantile, Φ⁻¹(0.975) ≈ 1.96.
@@ -894,7 +897,11 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 	p50s := make([][]float64, len(cells))
 	p99s := make([][]float64, len(cells))
 	for i, c := range cells {
-		out[i] = Summary{Cell: i, Settings: c.String()}
+		out[i] = Summary{Cell: i, Settings: c.String(), Values: map[string]string{}}
+		for _, kv := range c.Settings {
+			k, v, _ := strings.Cut(kv, "=")
+			out[i].Values[k] = v
+		}
 	}
 	for _, t := range trials {
 		s := &out[t.Cell]
