@@ -396,6 +396,28 @@ func namesIn(sc scope) string {
 	return strings.Join(n, ", ")
 }
 
+// SetKeys lists what --set accepts: the scenario fields and every config
+// key (for shell completion), sorted.
+func SetKeys() []string {
+	out := []string{"kafka", "replication", "seed", "cluster.brokers", "cluster.partitions", "cluster.replication.factor",
+		"run.duration", "run.recovery", "workload.records", "workload.rate", "workload.keys", "workload.on.error"}
+	for _, st := range settings {
+		if !slices.Contains(out, st.name) {
+			out = append(out, st.name)
+		}
+	}
+	for k := range topicKeys["kafka"] {
+		out = append(out, "topic."+k)
+	}
+	for k := range topicKeys["raft"] {
+		if !slices.Contains(out, "topic."+k) {
+			out = append(out, "topic."+k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // SettingsReference lists every config key, by section, with what it accepts.
 func SettingsReference() []string {
 	var out []string

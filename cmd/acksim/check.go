@@ -229,7 +229,7 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 	fl.IntVar(&f.checks, "checks", 100, "schedules to try")
 	fl.DurationVar(&f.budget, "time", 0, "search for this long instead of --checks (e.g. 2m)")
 	fl.StringVar(&f.out, "out", "counterexample.yaml", "where to write a counterexample")
-	return cmd
+	return withCompletion(cmd)
 }
 
 func firedText(m map[string]int) string {

@@ -64,7 +64,7 @@ Exit codes: 0 done, 2 bad input.`,
 	}
 	cmd.Flags().StringArrayVar(&a, "a", nil, "variant A: key=value as for --set (repeatable; none: the scenario as it is)")
 	cmd.Flags().StringArrayVar(&b, "b", nil, "variant B: key=value as for --set (repeatable)")
-	return cmd
+	return withCompletion(cmd)
 }
 
 func printComparison(w io.Writer, c *scenarios.Comparison, a, b []string) {

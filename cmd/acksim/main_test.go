@@ -524,3 +524,27 @@ func TestSummaryJSONMetadata(t *testing.T) {
 		t.Errorf("summary.json metadata: %+v (spec hash %x)", m, sum)
 	}
 }
+
+// Shell completion suggests scenario names, releases, config keys and
+// fault kinds (issue 17).
+func TestCompletion(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"__complete", "run", "acks1-l"}, "acks1-leader-crash\t"},
+		{[]string{"__complete", "check", "--faults", "crash,link"}, "crash,link-delay"},
+		{[]string{"__complete", "run", "x", "--set", "min.insync"}, "min.insync.replicas="},
+		{[]string{"__complete", "compare", "x", "--b", "kafka=3.0."}, "kafka=3.0.0"},
+		{[]string{"__complete", "run", "x", "--kafka", ""}, "4.1"},
+	} {
+		out, _, _ := acksim(t, dir, c.args...)
+		if !strings.Contains(out, c.want) {
+			t.Errorf("%v: %q lacks %q", c.args, out, c.want)
+		}
+	}
+	if out, _, code := acksim(t, dir, "completion", "bash"); code != 0 || !strings.Contains(out, "bash completion") {
+		t.Errorf("completion bash: exit %d", code)
+	}
+}

@@ -251,7 +251,7 @@ red).`,
 	fl.StringVar(&f.around, "timeline-around", "", "print only timeline events within this duration of a loss (e.g. 2s)")
 	fl.StringVar(&f.html, "html", "", "write an HTML report with a space-time diagram to this file")
 	fl.StringVar(&f.htmlWindow, "html-window", "", "the diagram's stretch of time, FROM:TO (default: around the first fault and the loss)")
-	return cmd
+	return withCompletion(cmd)
 }
 
 // scenarioFlags registers the flags run and check share: which scenario
