@@ -72,10 +72,11 @@ func completeFaults(_ *cobra.Command, _ []string, toComplete string) ([]string, 
 }
 
 // withCompletion registers the completions a command's flags and argument
-// take (the flags it has).
+// take (the flags it has). Cobra looks one-letter long flags up as
+// shorthands when completing, so compare's --a and --b get no suggestions.
 func withCompletion(cmd *cobra.Command) *cobra.Command {
 	cmd.ValidArgsFunction = completeScenario
-	for name, f := range map[string]cobra.CompletionFunc{"kafka": completeKafka, "set": completeSet, "a": completeSet, "b": completeSet, "faults": completeFaults} {
+	for name, f := range map[string]cobra.CompletionFunc{"kafka": completeKafka, "set": completeSet, "faults": completeFaults} {
 		if cmd.Flags().Lookup(name) != nil {
 			_ = cmd.RegisterFlagCompletionFunc(name, f)
 		}

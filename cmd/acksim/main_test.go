@@ -536,7 +536,7 @@ func TestCompletion(t *testing.T) {
 		{[]string{"__complete", "run", "acks1-l"}, "acks1-leader-crash\t"},
 		{[]string{"__complete", "check", "--faults", "crash,link"}, "crash,link-delay"},
 		{[]string{"__complete", "run", "x", "--set", "min.insync"}, "min.insync.replicas="},
-		{[]string{"__complete", "compare", "x", "--b", "kafka=3.0."}, "kafka=3.0.0"},
+		{[]string{"__complete", "run", "x", "--set", "kafka=3.0."}, "kafka=3.0.0"},
 		{[]string{"__complete", "run", "x", "--kafka", ""}, "4.1"},
 	} {
 		out, _, _ := acksim(t, dir, c.args...)
