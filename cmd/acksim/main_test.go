@@ -548,3 +548,31 @@ func TestCompletion(t *testing.T) {
 		t.Errorf("completion bash: exit %d", code)
 	}
 }
+
+// "-" reads the scenario from standard input (issue 17): the same run as
+// from the file, and errors name <stdin> and the line.
+func TestScenarioFromStdin(t *testing.T) {
+	yamlText, _, _ := acksim(t, t.TempDir(), "scenarios", "show", "acks1-leader-crash")
+	run := func(in string) (string, string, int) {
+		cmd := exec.Command(bin, "run", "-")
+		cmd.Stdin = strings.NewReader(in)
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		return o.String(), e.String(), code
+	}
+	fromFile, _, _ := acksim(t, t.TempDir(), "run", "acks1-leader-crash")
+	out, _, code := run(yamlText)
+	hash := func(s string) string { _, h, _ := strings.Cut(s, "trace "); h, _, _ = strings.Cut(h, "\n"); return h }
+	if code != 0 || hash(out) == "" || hash(out) != hash(fromFile) {
+		t.Errorf("exit %d, trace %q vs the built-in's %q", code, hash(out), hash(fromFile))
+	}
+	_, errOut, code := run("name: x\nproducers:\n  - name: p1\n    config: {acks: 7}\n")
+	if code != 2 || !strings.Contains(errOut, "<stdin>:4: producers[0].config.acks") {
+		t.Errorf("bad stdin: exit %d, %s", code, errOut)
+	}
+}

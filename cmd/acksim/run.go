@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/signal"
@@ -39,7 +40,7 @@ type runFlags struct {
 
 // loadWithOverrides loads a scenario and applies --seed, --kafka and --set.
 func loadWithOverrides(arg string, f *runFlags) (*scenarios.Scenario, error) {
-	s, err := scenarios.Load(arg)
+	s, err := loadScenario(arg)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +65,25 @@ func loadWithOverrides(arg string, f *runFlags) (*scenarios.Scenario, error) {
 		s.Seed = f.seed
 	}
 	return s, nil
+}
+
+// maxStdinScenario bounds a scenario read from standard input.
+const maxStdinScenario = 16 << 20
+
+// loadScenario loads a built-in, a file, or with "-" a scenario read from
+// standard input (named <stdin> in errors).
+func loadScenario(arg string) (*scenarios.Scenario, error) {
+	if arg != "-" {
+		return scenarios.Load(arg)
+	}
+	data, err := io.ReadAll(io.LimitReader(os.Stdin, maxStdinScenario+1))
+	if err != nil {
+		return nil, &scenarios.Error{File: "<stdin>", Allowed: "cannot be read: " + err.Error()}
+	}
+	if len(data) > maxStdinScenario {
+		return nil, &scenarios.Error{File: "<stdin>", Value: "more than 16 MiB", Allowed: "a scenario file of at most 16 MiB"}
+	}
+	return scenarios.Parse("<stdin>", data)
 }
 
 // replayLine is the command that reproduces a run exactly.
@@ -102,9 +122,10 @@ func shellCommand(args []string) string {
 func newRun() *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
-		Use:   "run NAME|FILE",
+		Use:   "run NAME|FILE|-",
 		Short: "Run a scenario and explain what was lost",
-		Long: `Run a built-in scenario (by name) or a scenario file, then print the verdict in
+		Long: `Run a built-in scenario (by name), a scenario file, or one read from standard
+input ("-"), then print the verdict in
 plain words: what was acknowledged, what was lost and the chain of events that
 lost it, and the command that replays the run exactly.
 
