@@ -379,8 +379,12 @@ func (b *Broker) Crash() {
 	b.stopProcess()
 	b.lastClean = false
 	b.h.obs.emit(b.ID, -1, history.Crash, "broker %d crashed (kill -9; page cache kept by the OS)", b.ID)
-	// The kernel closes the dead process's sockets: every peer with a
-	// connection sees it drop at once (no wait for request.timeout.ms).
+	b.closeSockets()
+}
+
+// closeSockets is the kernel closing a dead process's sockets: every peer
+// with a connection sees it drop at once (no wait for request.timeout.ms).
+func (b *Broker) closeSockets() {
 	h := b.h
 	for _, n := range h.clientNodes {
 		h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
@@ -402,15 +406,7 @@ func (b *Broker) halt(why string) {
 	b.stopProcess()
 	b.lastClean = false
 	b.h.obs.emit(b.ID, -1, history.Halt, "%s", why)
-	h := b.h
-	for _, n := range h.clientNodes {
-		h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
-	}
-	for _, n := range h.brokerNodes[1:] {
-		if n != b.Node {
-			h.Net.Send(b.Node, n, h.k.rst, &rst{broker: b.ID})
-		}
-	}
+	b.closeSockets()
 }
 
 // PowerLoss: the process and the OS die; the page cache is gone, each log is

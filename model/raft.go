@@ -889,26 +889,23 @@ func (r *raftReplica) answerFetch(from sim.NodeID, m *fetchReq) {
 	r.b.send(from, h.k.fetchResp, resp)
 }
 
+// wakeParked answers the parked consumer fetches the HW has reached.
 func (r *raftReplica) wakeParked() {
-	keep := r.parked[:0]
-	for _, pf := range r.parked {
-		if !pf.done && pf.req.offset < r.hw {
-			pf.done = true
-			r.answerFetch(pf.from, pf.req)
-			continue
-		}
-		if !pf.done {
-			keep = append(keep, pf)
-		}
-	}
-	r.parked = keep
+	r.answerParked(func(pf *parkedFetch) bool { return pf.req.offset < r.hw })
 }
 
+// onParkTimer answers, empty, the parked fetches whose wait is over.
 func (r *raftReplica) onParkTimer() {
 	now := r.b.h.E.Now()
+	r.answerParked(func(pf *parkedFetch) bool { return pf.deadline <= now })
+}
+
+// answerParked answers the parked fetches that are due, in park order, and
+// keeps the rest.
+func (r *raftReplica) answerParked(due func(*parkedFetch) bool) {
 	keep := r.parked[:0]
 	for _, pf := range r.parked {
-		if !pf.done && pf.deadline <= now {
+		if !pf.done && due(pf) {
 			pf.done = true
 			r.answerFetch(pf.from, pf.req)
 			continue

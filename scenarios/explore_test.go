@@ -322,15 +322,9 @@ func TestPre011DivergedFollower(t *testing.T) {
 		}
 		return n
 	}
-	s, err := Load("isr-shrink-unclean-election")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadSc(t, "isr-shrink-unclean-election")
 	s.Kafka = "0.10"
-	res, err := Run(s, Options{CheckEveryEvent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runSet(t, s, Options{CheckEveryEvent: true})
 	stuck := count(res, history.Stuck)
 	if stuck == 0 || res.Verdict.Converged {
 		t.Fatalf("stuck replicas %d, converged %v: want a stuck follower that keeps the partition from converging", stuck, res.Verdict.Converged)
@@ -339,14 +333,7 @@ func TestPre011DivergedFollower(t *testing.T) {
 	if followers := len(res.History.Partitions[0].Replicas) - 1; stuck > followers {
 		t.Errorf("%d stuck notes for %d followers", stuck, followers)
 	}
-	s, err = Load("testdata/pre011-diverged-follower.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err = Run(s, Options{CheckEveryEvent: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = runSet(t, loadSc(t, "testdata/pre011-diverged-follower.yaml"), Options{CheckEveryEvent: true})
 	if halts := count(res, history.Halt); halts == 0 || res.Verdict.Converged {
 		t.Fatalf("halts %d, converged %v: want followers halting on OFFSET_OUT_OF_RANGE", halts, res.Verdict.Converged)
 	}

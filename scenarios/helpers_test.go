@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"testing"
 )
 
 func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
@@ -18,4 +19,30 @@ func flagSetDefault(name, value string) {
 	if !set {
 		flag.Set(name, value)
 	}
+}
+
+// parseDoc parses a scenario written in a test.
+func parseDoc(t *testing.T, name, doc string) *Scenario {
+	t.Helper()
+	s, err := Parse(name, []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// runSet applies --set pairs to s and runs it (loadSc loads a built-in
+// with its pairs).
+func runSet(t *testing.T, s *Scenario, opt Options, sets ...string) *Result {
+	t.Helper()
+	for _, kv := range sets {
+		if err := s.Set(kv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := Run(s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -396,23 +397,21 @@ func namesIn(sc scope) string {
 	return strings.Join(n, ", ")
 }
 
+// setFields are the scenario fields --set takes besides config keys.
+var setFields = []string{"kafka", "replication", "seed", "cluster.brokers", "cluster.partitions", "cluster.replication.factor",
+	"run.duration", "run.recovery", "workload.records", "workload.rate", "workload.keys", "workload.on.error"}
+
 // SetKeys lists what --set accepts: the scenario fields and every config
 // key (for shell completion), sorted.
 func SetKeys() []string {
-	out := []string{"kafka", "replication", "seed", "cluster.brokers", "cluster.partitions", "cluster.replication.factor",
-		"run.duration", "run.recovery", "workload.records", "workload.rate", "workload.keys", "workload.on.error"}
+	out := slices.Clone(setFields)
 	for _, st := range settings {
 		if !slices.Contains(out, st.name) {
 			out = append(out, st.name)
 		}
 	}
-	for k := range topicKeys["kafka"] {
+	for _, k := range strings.Split(topicKeyNames(), ", ") {
 		out = append(out, "topic."+k)
-	}
-	for k := range topicKeys["raft"] {
-		if !slices.Contains(out, "topic."+k) {
-			out = append(out, "topic."+k)
-		}
 	}
 	sort.Strings(out)
 	return out
@@ -445,16 +444,11 @@ var topicKeys = map[string]map[string]string{
 
 // topicKeyNames lists the topic-level names of every design, sorted.
 func topicKeyNames() string {
-	var out []string
-	for _, d := range []string{"kafka", "raft"} {
-		for k := range topicKeys[d] {
-			if !slices.Contains(out, k) {
-				out = append(out, k)
-			}
-		}
+	all := map[string]string{}
+	for _, d := range topicKeys {
+		maps.Copy(all, d)
 	}
-	slices.Sort(out)
-	return strings.Join(out, ", ")
+	return strings.Join(sortedKeys(all), ", ")
 }
 
 func isTopicKey(k string) bool { return topicKeys["kafka"][k] != "" || topicKeys["raft"][k] != "" }

@@ -127,7 +127,7 @@ func (s *Scenario) Set(kv string) error {
 			return nil
 		}
 	}
-	return bad("unknown key; use a scenario field (kafka, replication, seed, cluster.brokers, cluster.partitions, cluster.replication.factor, run.duration, run.recovery, workload.records, workload.rate, workload.keys, workload.on.error) or a config name such as acks, min.insync.replicas, log.flush.interval.messages")
+	return bad("unknown key; use a scenario field (" + strings.Join(setFields, ", ") + ") or a config name such as acks, min.insync.replicas, log.flush.interval.messages")
 }
 
 func (s *Scenario) errAt(field string, value any, allowed string) *Error {

@@ -392,28 +392,14 @@ func TestProgressKeepsTheRun(t *testing.T) {
 // once. (It used to retry the same sequence until delivery.timeout.ms: the
 // last acknowledgements came two minutes late, or never.)
 func TestIdempotentProducerEpochBump(t *testing.T) {
-	s, err := Load("isr-shrink-unclean-election")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := loadSc(t, "isr-shrink-unclean-election")
+	res := runSet(t, s, Options{})
 	v := res.Verdict
 	if v.Records.Unknown != 0 || v.Records.Acked != v.Records.Sent || v.LatencyMs.P999 > 30_000 {
 		t.Fatalf("3.9: records %+v, p99.9 %.0f ms", v.Records, v.LatencyMs.P999)
 	}
-	old, _ := Load("isr-shrink-unclean-election")
-	for _, kv := range []string{"kafka=0.11", "enable.idempotence=true", "retries=5", "max.in.flight.requests.per.connection=1", "acks=all"} {
-		if err := old.Set(kv); err != nil {
-			t.Fatal(err)
-		}
-	}
-	res, err = Run(old, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res = runSet(t, loadSc(t, "isr-shrink-unclean-election"), Options{},
+		"kafka=0.11", "enable.idempotence=true", "retries=5", "max.in.flight.requests.per.connection=1", "acks=all")
 	v = res.Verdict
 	if v.Records.Unknown+v.Records.NotWritten == 0 || v.LatencyMs.P999 > 30_000 {
 		t.Fatalf("0.11: records %+v, p99.9 %.0f ms: want the gapped batch failed at once", v.Records, v.LatencyMs.P999)
@@ -426,14 +412,8 @@ func TestIdempotentProducerEpochBump(t *testing.T) {
 // offline_ms keeps the controller's view, and the produce errors are counted.
 func TestUnavailableAsTheProducerSeesIt(t *testing.T) {
 	doc := "name: zombie\nproducers:\n  - name: p1\n    config: {acks: all}\n    workload: {rate: 500}\nrun: {duration: 20s}\nfaults:\n  - at: 3s\n    action: isolate\n    target: leader\n  - at: 8s\n    action: heal\n"
-	s, err := Parse("zombie.yaml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseDoc(t, "zombie.yaml", doc)
+	res := runSet(t, s, Options{})
 	v := res.Verdict
 	if v.UnavailableMs < 4000 || v.UnavailableMs < v.OfflineMs+3000 || len(v.ProduceErrors) == 0 {
 		t.Fatalf("unavailable %.0f ms, offline %.0f ms, errors %v: want the producer's 5 s without acknowledgements, more than the controller's view", v.UnavailableMs, v.OfflineMs, v.ProduceErrors)
@@ -494,14 +474,8 @@ faults:
     action: power-loss
     target: leader
 `
-	s, err := Parse("follow.yaml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseDoc(t, "follow.yaml", doc)
+	res := runSet(t, s, Options{})
 	late := 0
 	for _, p := range res.History.Processed {
 		if p.At > sim.Time(14*sim.Second) && p.At < sim.Time(25*sim.Second) {
@@ -520,14 +494,8 @@ func TestWhenThenAfter(t *testing.T) {
 	doc := "name: wait\nproducers:\n  - name: p1\n    workload: {rate: 500}\nrun: {duration: 20s}\nfaults:\n" +
 		"  - at: 2s\n    action: crash\n    target: 3\n" +
 		"  - when: {isr.size: 2}\n    after: 5s\n    timeout: 12s\n    action: crash\n    target: leader\n"
-	s, err := Parse("wait.yaml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseDoc(t, "wait.yaml", doc)
+	res := runSet(t, s, Options{})
 	var shrunk sim.Time = -1
 	for _, e := range res.History.Events {
 		if e.Kind == history.ISR && strings.Contains(e.Text, "shrank to [1 2]") && shrunk < 0 {
@@ -561,17 +529,8 @@ func TestPermanentFault(t *testing.T) {
 	doc := "name: perm\nproducers:\n  - name: p1\n    config: {acks: all}\n    workload: {rate: 500}\nrun: {duration: 10s}\nfaults:\n" +
 		"  - at: 3s\n    action: disk-loss\n    target: leader\n    permanent: true\n  - at: 6s\n    action: restart\n    target: all\n"
 	for _, design := range []string{"kafka", "raft"} {
-		s, err := Parse("perm.yaml", []byte(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Set("replication=" + design); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := parseDoc(t, "perm.yaml", doc)
+		res := runSet(t, s, Options{}, "replication="+design)
 		v := res.Verdict
 		if !v.Converged || !slices.Equal(v.Gone, []int{1}) || v.Anomalies.LostWrite != 0 || v.Records.Acked == 0 {
 			t.Errorf("%s: converged %v, gone %v, lost %d, acked %d: want converged without broker 1, nothing lost", design, v.Converged, v.Gone, v.Anomalies.LostWrite, v.Records.Acked)
@@ -596,14 +555,8 @@ func TestPermanentFault(t *testing.T) {
 func TestControllerOutage(t *testing.T) {
 	doc := "name: co\nproducers:\n  - name: p1\n    config: {acks: all}\n    workload: {rate: 500}\nrun: {duration: 30s}\nfaults:\n" +
 		"  - at: 2s\n    action: controller-outage\n    for: 10s\n  - at: 3s\n    action: crash\n    target: leader\n"
-	s, err := Parse("co.yaml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Run(s, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := parseDoc(t, "co.yaml", doc)
+	res := runSet(t, s, Options{})
 	var elected sim.Time = -1
 	for _, e := range res.History.Events {
 		if (e.Kind == history.Elect || e.Kind == history.Fence) && e.At < sim.Time(21*sim.Second) {
@@ -625,17 +578,8 @@ func TestControllerOutage(t *testing.T) {
 // differ by a few records.
 func TestWritebackPhase(t *testing.T) {
 	spread := func(phase string) (durable []int64, truncated int64) {
-		s, err := Load("cluster-power-loss-writeback-phase")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Set("writeback.phase=" + phase); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := loadSc(t, "cluster-power-loss-writeback-phase")
+		res := runSet(t, s, Options{}, "writeback.phase="+phase)
 		for _, r := range res.History.Removals {
 			switch r.Verb {
 			case history.Lost:
@@ -702,17 +646,8 @@ func TestReleases(t *testing.T) {
 	doc := strings.Replace(string(raw), "      enable.idempotence: false\n", "", 1)
 	dups := map[string]int{}
 	for _, k := range []string{"3.0.0", "3.0"} {
-		s, err := Parse("r.yaml", []byte(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Set("kafka=" + k); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := parseDoc(t, "r.yaml", doc)
+		res := runSet(t, s, Options{}, "kafka="+k)
 		dups[k] = res.Verdict.Anomalies.Duplicate
 	}
 	if dups["3.0.0"] == 0 || dups["3.0"] != 0 {
@@ -742,17 +677,8 @@ func TestLagMaxMessages(t *testing.T) {
 		"  - at: 4600ms\n    action: pause\n    target: 2\n    for: 600ms\n"
 	shrank := map[string]bool{}
 	for _, k := range []string{"0.8", "0.9"} {
-		s, err := Parse("burst.yaml", []byte(doc))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Set("kafka=" + k); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := parseDoc(t, "burst.yaml", doc)
+		res := runSet(t, s, Options{}, "kafka="+k)
 		for _, e := range res.History.Events {
 			if e.Kind == history.ISR && strings.Contains(e.Text, "shrank") && e.At < sim.Time(8*sim.Second) {
 				shrank[k] = true
@@ -807,17 +733,8 @@ func TestTopicConfigOverridesBroker(t *testing.T) {
 func TestRestartWithinSession(t *testing.T) {
 	counts := map[string][2]int{}
 	for _, v := range []string{"false", "true"} {
-		s, err := Load("hw-truncation-quick-restart")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Set("acksim.restart.detected=" + v); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := loadSc(t, "hw-truncation-quick-restart")
+		res := runSet(t, s, Options{}, "acksim.restart.detected="+v)
 		counts[v] = [2]int{res.Verdict.Anomalies.LostWrite, res.Verdict.Stranded}
 	}
 	if counts["false"][0] < 2000 || counts["true"][0] != 0 || counts["true"][1] == 0 {
@@ -838,17 +755,8 @@ func TestRestartWithinSession(t *testing.T) {
 func TestConsumerPositionValidation(t *testing.T) {
 	loss := map[string]int{}
 	for _, v := range []string{"true", "false"} {
-		s, err := Load("consumer-unclean-election-validation")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Set("acksim.consumer.validate.position=" + v); err != nil {
-			t.Fatal(err)
-		}
-		res, err := Run(s, Options{CheckEveryEvent: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := loadSc(t, "consumer-unclean-election-validation")
+		res := runSet(t, s, Options{CheckEveryEvent: true}, "acksim.consumer.validate.position="+v)
 		loss[v] = res.Verdict.Anomalies.ConsumerLoss
 	}
 	if loss["true"] != 0 || loss["false"] < 1000 {
