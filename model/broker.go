@@ -118,7 +118,7 @@ func (b *Broker) Handle(e *sim.Engine, ev *sim.Event) {
 		// The process is dead but the OS answers: a TCP RST tells clients at
 		// once (NetworkClient marks the node disconnected). After a power
 		// loss or across a partition there is no such signal.
-		if b.osUp && (ev.Kind == k.produce || ev.Kind == k.fetch || b.h.isConnect(ev.Kind)) && b.h.producerNode[ev.A] {
+		if b.osUp && ((ev.Kind == k.produce || ev.Kind == k.fetch || b.h.isConnect(ev.Kind)) && b.h.producerNode[ev.A] || b.h.refuses(ev.Kind)) {
 			b.h.Net.Send(b.Node, sim.NodeID(ev.A), k.rst, &rst{broker: b.ID})
 		}
 		return

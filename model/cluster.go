@@ -17,7 +17,7 @@ type Spec struct {
 
 	Profile Profile
 	// Replication is the replication design: "kafka" (Kafka's ISR
-	// replication; the default when empty) or "raft".
+	// replication; the default when empty), "raft" or "rocketmq".
 	Replication string
 	Brokers     int
 	Racks       []string // rack of broker i+1; empty: no racks
@@ -145,8 +145,8 @@ func New(s Spec) *Cluster {
 	}
 	for i, cs := range s.Consumers {
 		m := &Consumer{h: h, Idx: i, Name: cs.Name, Node: c.E.AddNode(cs.Name), Cfg: cs.Cfg}
-		if s.Replication == "raft" {
-			m.Cfg.ValidatePosition = false // Kafka's OffsetsForLeaderEpoch; not served by the Raft design
+		if s.Replication == "raft" || s.Replication == "rocketmq" {
+			m.Cfg.ValidatePosition = false // Kafka's OffsetsForLeaderEpoch; served by neither design
 		}
 		c.consumers = append(c.consumers, m)
 		h.clientNodes = append(h.clientNodes, m.Node)
@@ -163,9 +163,12 @@ func New(s Spec) *Cluster {
 	}
 	c.ctl = newController(h, c.consumers)
 	placement := placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks)
-	if s.Replication == "raft" {
+	switch s.Replication {
+	case "raft":
 		c.d = newRaft(h, c.brokers, placement, streams.Stream("raft"))
-	} else {
+	case "rocketmq":
+		c.d = newRocketMQ(h, c.brokers, placement)
+	default:
 		c.d = newISR(h, c.ctl, c.brokers, placement)
 	}
 	c.ctl.leaderOf = c.d.leader

@@ -254,6 +254,57 @@ type BrokerConfig struct {
 	Rules
 	// Raft holds the Raft design's settings (Spec.Replication "raft").
 	Raft RaftConfig
+	// RocketMQ holds the RocketMQ design's settings (Spec.Replication
+	// "rocketmq").
+	RocketMQ RocketMQConfig
+}
+
+// RocketMQConfig holds the RocketMQ master-slave design's settings, under
+// RocketMQ's names (MessageStoreConfig; ../shared/replication-designs.md
+// §3.1, apache/rocketmq@8fc57f1468 and rocketmq-all-4.9.8).
+type RocketMQConfig struct {
+	// Version (acksim.rocketmq.version): 4 is rocketmq-all-4.9.8's
+	// SYNC_MASTER (wait for a slave only if one is connected and within
+	// haSlaveFallbehindMax, else SLAVE_NOT_AVAILABLE at once); 5 is
+	// 5.0.0-5.3.3's (wait for inSyncReplicas-1 slaves, none by default).
+	Version int
+	// SyncFlush (flushDiskType SYNC_FLUSH; default ASYNC_FLUSH): the
+	// GroupCommitService fsyncs before the put completes, or answers
+	// FLUSH_DISK_TIMEOUT after SyncFlushTimeout (syncFlushTimeout, 5 s).
+	SyncFlush        bool
+	SyncFlushTimeout sim.Duration
+	// SyncMaster (brokerRole SYNC_MASTER; default ASYNC_MASTER): the role of
+	// each broker group's master. SlaveTimeout (slaveTimeout, 3 s) bounds
+	// the wait for slaves, after which the put answers FLUSH_SLAVE_TIMEOUT.
+	SyncMaster   bool
+	SlaveTimeout sim.Duration
+	// ASYNC_FLUSH's FlushRealTimeService: every FlushInterval
+	// (flushIntervalCommitLog, 500 ms) it flushes once FlushLeastPages
+	// (flushCommitLogLeastPages, 4) pages of 4 KiB are dirty, and
+	// everything once FlushThorough (flushCommitLogThoroughInterval, 10 s)
+	// has passed since the last full flush.
+	FlushInterval   sim.Duration
+	FlushLeastPages int64
+	FlushThorough   sim.Duration
+	// MaxGapNotInSync (haSlaveFallbehindMax in 4.x, haMaxGapNotInSync in
+	// 5.x; 256 MiB): how far behind, in bytes, a slave may be and still be
+	// waited for (4.x isSlaveOK).
+	MaxGapNotInSync int64
+	// InSyncReplicas (inSyncReplicas, 5.x; 1): the replicas, master
+	// included, a SYNC_MASTER put waits for; 1 waits for none.
+	InSyncReplicas int
+	// HeartbeatInterval (haSendHeartbeatInterval, 5 s): a slave reports its
+	// offset at least this often; Housekeeping (haHousekeepingInterval,
+	// 20 s): a connection with nothing read for this long is closed.
+	HeartbeatInterval sim.Duration
+	Housekeeping      sim.Duration
+}
+
+// DefaultRocketMQ returns RocketMQ 5.3.3's defaults (MessageStoreConfig).
+func DefaultRocketMQ() RocketMQConfig {
+	return RocketMQConfig{Version: 5, SyncFlushTimeout: 5 * sim.Second, SlaveTimeout: 3 * sim.Second,
+		FlushInterval: 500 * sim.Millisecond, FlushLeastPages: 4, FlushThorough: 10 * sim.Second,
+		MaxGapNotInSync: 256 << 20, InSyncReplicas: 1, HeartbeatInterval: 5 * sim.Second, Housekeeping: 20 * sim.Second}
 }
 
 // RaftConfig holds the Raft design's settings, under Redpanda's names
@@ -338,6 +389,13 @@ type ProducerConfig struct {
 	// EpochBump: on a sequence gap the idempotent producer bumps its epoch
 	// and retries (KIP-360, 2.5+); before, it fails the batch.
 	EpochBump bool
+	// RequireSendOK (acksim.require.send.ok; RocketMQ only): the
+	// application treats a send that returned FLUSH_DISK_TIMEOUT,
+	// FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE as failed. RocketMQ's
+	// Java client returns them as results, not exceptions, so an
+	// application that only catches exceptions (false, the default) takes
+	// them as success (docs/en/best_practice.md).
+	RequireSendOK bool
 }
 
 // Workload says what a producer sends.
@@ -396,6 +454,7 @@ func DefaultBroker(p Profile) BrokerConfig {
 		HeartbeatInterval:      d.HeartbeatInterval,
 		Rules:                  p.Rules,
 		Raft:                   DefaultRaft(),
+		RocketMQ:               DefaultRocketMQ(),
 	}
 }
 

@@ -22,6 +22,9 @@ type host struct {
 	// (dropped when of another incarnation, deferred while paused); a
 	// design adds its own.
 	brokerTimer []bool
+	// refused marks, by kind, a design's broker-to-broker messages that a
+	// dead process's OS resets (refuseKinds).
+	refused []bool
 	// trunc is the truncation rule of the broker configuration's era.
 	trunc truncationRule
 
@@ -81,6 +84,21 @@ func (h *host) markBrokerTimers(kinds ...sim.KindID) {
 func (h *host) isBrokerTimer(kind sim.KindID) bool {
 	return int(kind) < len(h.brokerTimer) && h.brokerTimer[kind]
 }
+
+// refuseKinds marks kinds of broker-to-broker messages whose sender a dead
+// process's OS answers with a connection reset (a design's own
+// connections, as RocketMQ's HA connections).
+func (h *host) refuseKinds(kinds ...sim.KindID) {
+	for _, k := range kinds {
+		for int(k) >= len(h.refused) {
+			h.refused = append(h.refused, false)
+		}
+		h.refused[k] = true
+	}
+}
+
+// refuses reports whether a dead process's OS resets a message of kind.
+func (h *host) refuses(kind sim.KindID) bool { return int(kind) < len(h.refused) && h.refused[kind] }
 
 // connKinds registers, on first use, the kinds of a client's connection
 // setup: the request, the broker's answer, and the client's timeout.

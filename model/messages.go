@@ -25,12 +25,20 @@ const (
 	ErrDeliveryTimeout
 	ErrInvalidUpdate
 	ErrIneligibleReplica
+	// RocketMQ's PutMessageStatus values that the client returns as a
+	// successful send with degraded durability (SendStatus; not
+	// exceptions): the message is stored on the master, but not flushed,
+	// or not on a slave (../shared/replication-designs.md §3.1).
+	ErrFlushDiskTimeout
+	ErrFlushSlaveTimeout
+	ErrSlaveNotAvailable
 )
 
 var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS",
 	"NOT_ENOUGH_REPLICAS_AFTER_APPEND", "REQUEST_TIMED_OUT", "OUT_OF_ORDER_SEQUENCE_NUMBER",
 	"FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH", "OFFSET_OUT_OF_RANGE", "NETWORK_EXCEPTION",
-	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA"}
+	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA",
+	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE"}
 
 func (e ErrCode) String() string { return errNames[e] }
 
@@ -42,6 +50,12 @@ func (e ErrCode) Retriable() bool {
 		return true
 	}
 	return false
+}
+
+// Degraded reports whether e is a RocketMQ send status that is a success
+// with degraded durability: the message was stored on the master.
+func (e ErrCode) Degraded() bool {
+	return e == ErrFlushDiskTimeout || e == ErrFlushSlaveTimeout || e == ErrSlaveNotAvailable
 }
 
 // Ambiguous reports whether a request that failed with e may still have been

@@ -507,6 +507,19 @@ func (p *Producer) onResponse(m *produceResp) {
 		return
 	}
 	p.refusals[b.broker] = 0
+	if m.err.Degraded() {
+		// A RocketMQ send that returned a degraded status: stored on the
+		// master, so an application that requires SEND_OK sees a failure
+		// whose records may be written; otherwise it is a success.
+		p.h.obs.produceError(m.err)
+		if p.Cfg.RequireSendOK {
+			b.lastErr, b.maybeWritten = m.err, true
+			p.fail(b)
+			p.drain()
+			return
+		}
+		m.err = ErrNone
+	}
 	if m.err == ErrNone {
 		if p.Cfg.Idempotence && b.pid == p.pid {
 			p.lastAcked[b.tp] = max(p.lastAcked[b.tp], b.lastSeq())

@@ -258,6 +258,54 @@ var settings = []setting{
 	boolKey("acksim.raft.prevote", scopeBroker, func(t *target) *bool { return &t.b.Raft.PreVote }),
 	boolKey("acksim.raft.vote.fsync", scopeBroker, func(t *target) *bool { return &t.b.Raft.VoteFsync }),
 
+	// The RocketMQ design (cluster.replication: rocketmq), under RocketMQ's
+	// names (MessageStoreConfig).
+	{name: "acksim.rocketmq.version", scope: scopeBroker, help: "4 (rocketmq-all-4.9.8) or 5 (5.0.0-5.3.3)", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "4", "4.9.8":
+			t.b.RocketMQ.Version = 4
+		case "5", "5.3.3":
+			t.b.RocketMQ.Version = 5
+		default:
+			return false, "4 (rocketmq-all-4.9.8) or 5 (5.0.0-5.3.3)"
+		}
+		return true, ""
+	}},
+	{name: "flushDiskType", scope: scopeBroker, help: "SYNC_FLUSH or ASYNC_FLUSH", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "SYNC_FLUSH":
+			t.b.RocketMQ.SyncFlush = true
+		case "ASYNC_FLUSH":
+			t.b.RocketMQ.SyncFlush = false
+		default:
+			return false, "SYNC_FLUSH or ASYNC_FLUSH"
+		}
+		return true, ""
+	}},
+	{name: "brokerRole", scope: scopeBroker, help: "SYNC_MASTER or ASYNC_MASTER (the role of each group's master; the other replicas are its slaves)", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "SYNC_MASTER":
+			t.b.RocketMQ.SyncMaster = true
+		case "ASYNC_MASTER":
+			t.b.RocketMQ.SyncMaster = false
+		case "SLAVE":
+			return false, "SYNC_MASTER or ASYNC_MASTER: the role of each broker group's master; a group's other replicas are its slaves"
+		default:
+			return false, "SYNC_MASTER or ASYNC_MASTER"
+		}
+		return true, ""
+	}},
+	msKey("syncFlushTimeout", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.SyncFlushTimeout }),
+	msKey("slaveTimeout", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.SlaveTimeout }),
+	msKey("flushIntervalCommitLog", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.FlushInterval }),
+	intKey("flushCommitLogLeastPages", scopeBroker, 0, 1<<30, func(t *target, n int64) { t.b.RocketMQ.FlushLeastPages = n }),
+	msKey("flushCommitLogThoroughInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.FlushThorough }),
+	intKey("haMaxGapNotInSync", scopeBroker, 1, math.MaxInt32, func(t *target, n int64) { t.b.RocketMQ.MaxGapNotInSync = n }),
+	intKey("haSlaveFallbehindMax", scopeBroker, 1, math.MaxInt32, func(t *target, n int64) { t.b.RocketMQ.MaxGapNotInSync = n }),
+	intKey("inSyncReplicas", scopeBroker, 1, 64, func(t *target, n int64) { t.b.RocketMQ.InSyncReplicas = int(n) }),
+	msKey("haSendHeartbeatInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.HeartbeatInterval }),
+	msKey("haHousekeepingInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.Housekeeping }),
+
 	// OS writeback (Linux sysctls) and disk.
 	intKey("vm.dirty_expire_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyExpire = sim.Duration(n) * 10 * sim.Millisecond }),
 	intKey("vm.dirty_writeback_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyWriteback = sim.Duration(n) * 10 * sim.Millisecond }),
@@ -341,6 +389,8 @@ var settings = []setting{
 			return true, ""
 		}},
 
+	boolKey("acksim.require.send.ok", scopeProducer, func(t *target) *bool { return &t.p.RequireSendOK }),
+
 	// Consumer configs.
 	boolKey("enable.auto.commit", scopeConsumer, func(t *target) *bool { return &t.c.AutoCommit }),
 	boolKey("acksim.consumer.validate.position", scopeConsumer, func(t *target) *bool { return &t.c.ValidatePosition }),
@@ -362,7 +412,7 @@ var settings = []setting{
 }
 
 // Replications are the replication designs cluster.replication accepts.
-var Replications = []string{"kafka", "raft"}
+var Replications = []string{"kafka", "raft", "rocketmq"}
 
 // designOf names the replication design a broker key belongs to; a key not
 // listed belongs to every design (membership, OS, disk, clients). Setting a
@@ -375,6 +425,11 @@ var designOf = map[string]string{
 	"acksim.truncation": "kafka", "acksim.strict.min.isr.hw": "kafka", "acksim.isr.broker.epochs": "kafka",
 	"write.caching": "raft", "flush.ms": "raft", "flush.bytes": "raft", "election_timeout_ms": "raft",
 	"raft_heartbeat_interval_ms": "raft", "acksim.raft.prevote": "raft", "acksim.raft.vote.fsync": "raft",
+	"acksim.rocketmq.version": "rocketmq", "flushDiskType": "rocketmq", "brokerRole": "rocketmq", "syncFlushTimeout": "rocketmq",
+	"slaveTimeout": "rocketmq", "flushIntervalCommitLog": "rocketmq", "flushCommitLogLeastPages": "rocketmq",
+	"flushCommitLogThoroughInterval": "rocketmq", "haMaxGapNotInSync": "rocketmq", "haSlaveFallbehindMax": "rocketmq",
+	"inSyncReplicas": "rocketmq", "haSendHeartbeatInterval": "rocketmq", "haHousekeepingInterval": "rocketmq",
+	"acksim.require.send.ok": "rocketmq",
 }
 
 func findSetting(sc scope, name string) *setting {
@@ -440,6 +495,8 @@ var topicKeys = map[string]map[string]string{
 	"kafka": {"flush.messages": "log.flush.interval.messages", "flush.ms": "log.flush.interval.ms",
 		"min.insync.replicas": "min.insync.replicas", "unclean.leader.election.enable": "unclean.leader.election.enable"},
 	"raft": {"write.caching": "write.caching", "flush.ms": "flush.ms", "flush.bytes": "flush.bytes"},
+	// RocketMQ's flush and replication are broker settings; a topic has none.
+	"rocketmq": {},
 }
 
 // topicKeyNames lists the topic-level names of every design, sorted.
@@ -451,4 +508,11 @@ func topicKeyNames() string {
 	return strings.Join(sortedKeys(all), ", ")
 }
 
-func isTopicKey(k string) bool { return topicKeys["kafka"][k] != "" || topicKeys["raft"][k] != "" }
+func isTopicKey(k string) bool {
+	for _, d := range topicKeys {
+		if d[k] != "" {
+			return true
+		}
+	}
+	return false
+}

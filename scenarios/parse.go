@@ -620,8 +620,6 @@ func checkReplication(r string) string {
 	switch {
 	case slices.Contains(Replications, r):
 		return ""
-	case r == "rocketmq":
-		return "rocketmq is not modelled yet; one of: " + strings.Join(Replications, ", ")
 	}
 	return "unknown replication design; one of: " + strings.Join(Replications, ", ")
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"acksim/model"
+	"acksim/sim"
 )
 
 // Resolved is a scenario turned into a model spec.
@@ -207,7 +208,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 				Allowed: "has nothing to apply to: this scenario has no " + who})
 			continue
 		}
-		if d := designOf[st.Key]; st.Scope == scopeBroker && d != "" && d != replication {
+		if d := designOf[st.Key]; (st.Scope == scopeBroker || st.Scope == scopeProducer) && d != "" && d != replication {
 			errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value,
 				Allowed: fmt.Sprintf("is a setting of the %s design; this cluster's replication is %s (cluster.replication)", d, replication)})
 			continue
@@ -216,6 +217,9 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			if ok, allowed := set.apply(t, st.Value); !ok {
 				errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value, Allowed: allowed})
 				break
+			}
+			if t.pset != nil {
+				t.pset[st.Key] = true
 			}
 		}
 		if st.Key == "min.insync.replicas" {
@@ -226,6 +230,9 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		}
 	}
 	// Checked once every setting is in, whatever their order.
+	if replication == "rocketmq" {
+		errs = append(errs, rocketmqVersionKeys(s, settings, spec.Broker.RocketMQ.Version)...)
+	}
 	if flushMsSet && spec.Broker.FlushSchedulerInterval == 0 {
 		r.Warnings = append(r.Warnings, "log.flush.interval.ms has no effect while log.flush.scheduler.interval.ms is never (Kafka's default since 0.8.1): set both")
 	}
@@ -250,6 +257,9 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		// KafkaProducer (3.0+): idempotence needs acks=all, retries > 0 and
 		// max.in.flight <= 5; set explicitly, a conflict is a ConfigException,
 		// left to the default, idempotence is quietly disabled.
+		if replication == "rocketmq" {
+			errs = append(errs, rocketmqProducer(s, pd.Line, f, pc, psets[i])...)
+		}
 		conflict := ""
 		switch {
 		case pc.Acks != -1:
@@ -397,13 +407,73 @@ func topicLast(s *Scenario, design string) ([]Setting, Errors) {
 				file = "--set"
 			}
 			errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value,
-				Allowed: fmt.Sprintf("not a topic config of the %s design (cluster.replication); its topic configs: %s", design, strings.Join(sortedKeys(topicKeys[design]), ", "))})
+				Allowed: topicAllowed(design)})
 			continue
 		}
 		st.Key = key
 		topic = append(topic, st)
 	}
 	return append(out, topic...), errs
+}
+
+func topicAllowed(design string) string {
+	if len(topicKeys[design]) == 0 {
+		return fmt.Sprintf("the %s design has no topic configs (cluster.replication); set cluster.config", design)
+	}
+	return fmt.Sprintf("not a topic config of the %s design (cluster.replication); its topic configs: %s", design, strings.Join(sortedKeys(topicKeys[design]), ", "))
+}
+
+// rocketmqProducer fits a producer to RocketMQ's client: a synchronous send
+// has no acks (the broker answers once what flushDiskType and brokerRole
+// require is done) and no idempotence; the timeout and retries default to
+// DefaultMQProducer's sendMsgTimeout (3 s) and retryTimesWhenSendFailed (2).
+func rocketmqProducer(s *Scenario, line int, f string, pc *model.ProducerConfig, set map[string]bool) Errors {
+	var errs Errors
+	if set["acks"] {
+		errs = append(errs, &Error{File: s.File, Line: line, Field: f + ".acks", Value: fmt.Sprint(pc.Acks),
+			Allowed: "not a RocketMQ setting: a send is answered once what flushDiskType and brokerRole require is done (cluster.replication: rocketmq)"})
+	}
+	if set["enable.idempotence"] && pc.Idempotence {
+		errs = append(errs, &Error{File: s.File, Line: line, Field: f + ".enable.idempotence", Value: "true",
+			Allowed: "RocketMQ's producer has no idempotence (cluster.replication: rocketmq)"})
+	}
+	pc.Acks, pc.Idempotence = -1, false
+	if !set["request.timeout.ms"] {
+		pc.RequestTimeout = 3 * sim.Second
+	}
+	if !set["retries"] {
+		pc.Retries = 2
+	}
+	return errs
+}
+
+// rocketmqVersionKeys refuses the settings the chosen RocketMQ version does
+// not have: inSyncReplicas came with 5.0 (RIP-34), and 4.9.8's
+// haSlaveFallbehindMax is 5.x's haMaxGapNotInSync.
+func rocketmqVersionKeys(s *Scenario, settings []Setting, version int) Errors {
+	var errs Errors
+	for _, st := range settings {
+		allowed := ""
+		switch {
+		case version == 4 && st.Key == "inSyncReplicas":
+			allowed = "inSyncReplicas came with RocketMQ 5.0 (RIP-34); acksim.rocketmq.version is 4, whose SYNC_MASTER waits for any one slave"
+		case version == 4 && st.Key == "haMaxGapNotInSync":
+			allowed = "named haSlaveFallbehindMax in RocketMQ 4.9.8 (acksim.rocketmq.version 4)"
+		case version == 5 && st.Key == "haSlaveFallbehindMax":
+			allowed = "named haMaxGapNotInSync in RocketMQ 5 (acksim.rocketmq.version 5)"
+		default:
+			continue
+		}
+		file := s.File
+		switch {
+		case st.File != "":
+			file = st.File
+		case st.Line == 0:
+			file = "--set"
+		}
+		errs = append(errs, &Error{File: file, Line: st.Line, Field: st.Field, Value: st.Value, Allowed: allowed})
+	}
+	return errs
 }
 
 func sortedKeys(m map[string]string) []string {

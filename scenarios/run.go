@@ -124,6 +124,9 @@ func RunSpec(s *Scenario, r *Resolved, opt Options) *Result {
 	if prof, ok := model.LookupProfile(s.Kafka); ok && h.Design == "kafka" {
 		v.Rules = prof.RuleNames()
 	}
+	if h.Design == "rocketmq" {
+		v.Rules = r.Spec.Broker.RocketMQ.RuleNames()
+	}
 	v.TraceHash = sim.HashString(c.E.Hash())
 	v.Steps = c.E.Steps()
 	res := &Result{Scenario: s, Spec: r.Spec, Verdict: v, History: h, Fired: sc.fired, Warnings: r.Warnings, Recording: c.Recording()}

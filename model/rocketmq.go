@@ -1,0 +1,753 @@
+package model
+
+import (
+	"fmt"
+
+	"acksim/history"
+	"acksim/sim"
+)
+
+// rmqDesign is RocketMQ's classic master-slave replication
+// (../shared/replication-designs.md §3.1; apache/rocketmq@8fc57f1468 and
+// rocketmq-all-4.9.8, store/.../CommitLog.java and store/.../ha/). Each
+// partition is a queue of a broker group: its master is the partition's
+// first replica and its slaves the others, so the groups' brokers share
+// machines, as RocketMQ's 2m-2s samples cross-deploy them. A fault of a
+// machine hits every broker process on it.
+//
+// The master appends to its CommitLog (page cache) and answers the put
+// once what flushDiskType and brokerRole require is done; slaves pull
+// nothing: the master streams the log to every connected slave from the
+// offset the slave reported (DefaultHAConnection), and a slave
+// acknowledges by reporting its end offset after the append, not after a
+// flush (DefaultHAClient). There is no automatic failover in this mode: a
+// group's master stays its master, and while it is down its queues take no
+// writes; consumers read from the master.
+//
+// Offsets are acksim's record offsets (RocketMQ counts CommitLog bytes);
+// byte limits (haMaxGapNotInSync, flushCommitLogLeastPages) are applied to
+// the records' bytes.
+type rmqDesign struct {
+	h         *host
+	brokers   []*Broker
+	placement [][]int
+	k         rmqKinds
+}
+
+type rmqKinds struct {
+	report, transfer       sim.KindID
+	tService, tWait, tPush sim.KindID
+}
+
+// rmqService is the period of each replica's service loop: the flush
+// service, and the HA client's and connections' heartbeats, housekeeping
+// and reconnection (RocketMQ's services wake at least this often).
+const rmqService = 10 * sim.Millisecond
+
+// rmqPage is the OS page flushCommitLogLeastPages counts (OS_PAGE_SIZE).
+const rmqPage = 4096
+
+// rmqTransferBatch is haTransferBatchSize: the most a master writes to a
+// slave in one transfer (32 KiB).
+const rmqTransferBatch = 32 << 10
+
+func newRocketMQ(h *host, brokers []*Broker, placement [][]int) *rmqDesign {
+	d := &rmqDesign{h: h, brokers: brokers, placement: placement}
+	e := h.E
+	d.k = rmqKinds{report: e.Kind("rocketmq.ha-report"), transfer: e.Kind("rocketmq.ha-transfer"),
+		tService: e.Kind("timer.rocketmq-service"), tWait: e.Kind("timer.rocketmq-put-timeout"), tPush: e.Kind("timer.rocketmq-ha-poll")}
+	h.markBrokerTimers(d.k.tService, d.k.tWait, d.k.tPush)
+	h.refuseKinds(d.k.report, d.k.transfer)
+	for tp, reps := range placement {
+		for _, id := range reps {
+			brokers[id].reps[tp] = &rmqReplica{d: d, b: brokers[id], tp: tp, master: reps[0], conns: make([]rmqConn, len(brokers))}
+		}
+	}
+	return d
+}
+
+func (d *rmqDesign) tasks() []periodicTask { return nil }
+
+func (d *rmqDesign) rep(id, tp int) *rmqReplica { return d.brokers[id].reps[tp].(*rmqReplica) }
+
+// leader is the group's master while its process runs.
+func (d *rmqDesign) leader(tp int) int {
+	m := d.placement[tp][0]
+	if d.brokers[m].up && !d.brokers[m].gone {
+		return m
+	}
+	return -1
+}
+
+// quorum: the master and the slaves it has a connection with.
+func (d *rmqDesign) quorum(tp int) []int {
+	m := d.placement[tp][0]
+	out := []int{m}
+	r := d.rep(m, tp)
+	for _, id := range d.placement[tp][1:] {
+		if r.conns[id].up {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (d *rmqDesign) replicas(tp int) []int { return d.placement[tp] }
+
+// settled: the master runs and every live slave has reported the master's
+// end offset, or has diverged from the master: it holds what the master
+// lost, which classic master-slave never reconciles (no truncation), so
+// nothing more will change.
+func (d *rmqDesign) settled(tp int) (bool, int64) {
+	m := d.leader(tp)
+	if m < 0 {
+		return false, 0
+	}
+	r := d.rep(m, tp)
+	leo := r.log_.LEO()
+	for _, id := range d.placement[tp][1:] {
+		if d.brokers[id].gone || d.diverged(r, d.rep(id, tp)) {
+			continue
+		}
+		if c := &r.conns[id]; !c.up || c.ack < leo {
+			return false, 0
+		}
+	}
+	return true, leo
+}
+
+// diverged reports whether slave s's log is not a prefix of master m's.
+func (d *rmqDesign) diverged(m, s *rmqReplica) bool {
+	n := len(s.log_.entries)
+	if n == 0 {
+		return false
+	}
+	last := s.log_.entries[n-1].b
+	i := m.log_.find(last.Base)
+	return i >= len(m.log_.entries) || m.log_.entries[i].b != last
+}
+
+// checkInvariants: HW and the durable prefix within the log everywhere.
+// Classic master-slave promises no more: a slave may hold what its master
+// lost, and the master never truncates.
+func (d *rmqDesign) checkInvariants() {
+	h := d.h
+	for tp, reps := range d.placement {
+		for _, id := range reps {
+			r := d.rep(id, tp)
+			if r.highWatermark() > r.log_.LEO() || r.log_.durable > r.log_.LEO() {
+				h.violate("%s on broker %d: HW %d or durable %d past LEO %d", h.tpName(tp), id, r.highWatermark(), r.log_.durable, r.log_.LEO())
+			}
+		}
+	}
+}
+
+// rmqConn is a master's connection from one slave (DefaultHAConnection).
+type rmqConn struct {
+	up       bool
+	ack      int64    // slaveAckOffset: the end offset the slave last reported
+	next     int64    // nextTransferFromWhere; -1 until the slave's first report
+	lastRead sim.Time // housekeeping
+	lastSent sim.Time // heartbeat
+}
+
+// rmqPut is a put waiting for its flush and its slaves.
+type rmqPut struct {
+	from      sim.NodeID
+	req       *produceReq
+	bt        *history.Batch
+	flushWait bool // SYNC_FLUSH: the GroupCommitService has not flushed it yet
+	haWait    bool // SYNC_MASTER: not enough slaves have acknowledged it
+	need      int  // slaves that must acknowledge (5.x: inSyncReplicas-1; 4.x: any one)
+	// The flush's and the replication's statuses; the put answers the
+	// replication's if not PUT_OK, else the flush's
+	// (handleDiskFlushAndHA's thenCombine).
+	flushStatus, haStatus ErrCode
+	flushBy, haBy         sim.Time
+}
+
+// rmqReplica is a broker group's master or slave for one partition.
+type rmqReplica struct {
+	d      *rmqDesign
+	b      *Broker
+	tp     int
+	master int
+	log_   Log
+
+	// Master: its connections by slave id, push2SlaveMaxOffset (the
+	// highest offset any slave reported, 4.x's test), and the waiting puts.
+	conns    []rmqConn
+	push     int64
+	waiting  []*rmqPut
+	waitArm  bool
+	pushArm  bool
+	parked   []*parkedFetch
+	flushing bool
+	tick     sim.Time // the ASYNC_FLUSH service's last turn (flushIntervalCommitLog)
+	thorough sim.Time // last full flush (flushCommitLogThoroughInterval)
+
+	// Slave: its HA client's connection to the master.
+	connected  bool
+	lastRead   sim.Time
+	lastReport sim.Time
+	retryAt    sim.Time
+}
+
+func (r *rmqReplica) cfg() *RocketMQConfig { return &r.b.h.spec.Broker.RocketMQ }
+func (r *rmqReplica) isMaster() bool       { return r.b.ID == r.master }
+
+func (r *rmqReplica) timer(kind sim.KindID, d sim.Duration) sim.Timer {
+	return r.b.timer(kind, d, int64(r.tp), nil)
+}
+
+// ---- messages ----
+
+// rmqReport is a slave's report of its end offset (reportSlaveMaxOffset);
+// offset -1 is the slave closing the connection.
+type rmqReport struct {
+	tp     int
+	from   int
+	offset int64
+}
+
+func (m *rmqReport) partition() int { return m.tp }
+func (m *rmqReport) Describe() string {
+	return fmt.Sprintf("ha-report tp=%d slave=%d offset=%d", m.tp, m.from, m.offset)
+}
+
+// rmqTransfer is the master's write to a slave: the entries from offset on
+// (none: a heartbeat).
+type rmqTransfer struct {
+	tp      int
+	from    int
+	offset  int64
+	entries []*history.Batch
+}
+
+func (m *rmqTransfer) partition() int { return m.tp }
+func (m *rmqTransfer) Describe() string {
+	return fmt.Sprintf("ha-transfer tp=%d offset=%d entries=%d", m.tp, m.offset, len(m.entries))
+}
+
+// ---- hosted ----
+
+func (r *rmqReplica) partition() int { return r.tp }
+func (r *rmqReplica) log() *Log      { return &r.log_ }
+
+// highWatermark: what consumers may read. The master dispatches an
+// appended message to the ConsumeQueue at once (ReputMessageService), flushed
+// or not, replicated or not (#8239).
+func (r *rmqReplica) highWatermark() int64 { return r.log_.LEO() }
+func (r *rmqReplica) leads() bool          { return r.isMaster() && r.b.up }
+
+func (r *rmqReplica) known() (knownState, bool) { return knownState{}, false }
+
+// peerDown: a connection dropped (the peer's process died, or refused).
+func (r *rmqReplica) peerDown(id int) {
+	switch {
+	case r.isMaster():
+		r.conns[id].up = false
+	case id == r.master && r.connected:
+		r.closeMaster()
+	}
+}
+
+// start: the process starts on what the disk (and page cache) holds: the
+// master with no connections, a slave connecting to its master.
+func (r *rmqReplica) start() {
+	now := r.b.h.E.Now()
+	for i := range r.conns {
+		r.conns[i] = rmqConn{}
+	}
+	r.push, r.waiting, r.waitArm, r.pushArm, r.parked, r.flushing = 0, nil, false, false, nil, false
+	r.thorough, r.tick = now, now
+	r.connected, r.retryAt = false, now
+	r.timer(r.d.k.tService, rmqService)
+}
+
+func (r *rmqReplica) stop() {
+	r.waiting, r.parked, r.connected = nil, nil, false
+}
+
+func (r *rmqReplica) storageLost(disk bool) []*history.Batch {
+	if disk {
+		return r.log_.wipe()
+	}
+	return r.log_.powerCut()
+}
+
+func (r *rmqReplica) flushAll() { r.log_.flushAll() }
+
+func (r *rmqReplica) step(ev *sim.Event) {
+	k := &r.d.k
+	switch ev.Kind {
+	case k.report:
+		r.onReport(ev.P.(*rmqReport))
+	case k.transfer:
+		r.onTransfer(ev.P.(*rmqTransfer))
+	case k.tService:
+		r.service()
+		r.timer(k.tService, rmqService)
+	case k.tWait:
+		r.waitArm = false
+		r.expire()
+	case k.tPush:
+		r.pushArm = false
+		r.transferAll()
+	}
+}
+
+// ---- flush ----
+
+// service is one turn of the replica's service loops.
+func (r *rmqReplica) service() {
+	now := r.b.h.E.Now()
+	cfg := r.cfg()
+	// Flush: SYNC_FLUSH's GroupCommitService flushes everything every 10 ms
+	// (flush(0) when no request waits); ASYNC_FLUSH's FlushRealTimeService
+	// every flushIntervalCommitLog, once flushCommitLogLeastPages pages are
+	// dirty or flushCommitLogThoroughInterval has passed.
+	if cfg.SyncFlush {
+		r.flush(nil)
+	} else if now.Sub(r.tick) >= cfg.FlushInterval {
+		r.tick = now
+		if now.Sub(r.thorough) >= cfg.FlushThorough {
+			r.thorough = now
+			r.flush(nil)
+		} else if r.dirtyBytes(cfg.FlushLeastPages*rmqPage) >= cfg.FlushLeastPages*rmqPage {
+			r.flush(nil)
+		}
+	}
+	if r.isMaster() {
+		r.wakeParked()
+		r.masterHousekeeping(now)
+	} else {
+		r.slaveHousekeeping(now)
+	}
+}
+
+// dirtyBytes counts the bytes not on disk, stopping at limit.
+func (r *rmqReplica) dirtyBytes(limit int64) int64 {
+	var n int64
+	for i := len(r.log_.entries) - 1; i >= r.log_.durableN && n < limit; i-- {
+		n += int64(r.log_.entries[i].b.Bytes)
+	}
+	return n
+}
+
+// flush fsyncs what is dirty; after runs when it is done. A flush in
+// flight covers what was appended before it; one more follows.
+func (r *rmqReplica) flush(after func()) {
+	if r.log_.durableN == len(r.log_.entries) && after == nil {
+		return
+	}
+	if after == nil && r.flushing {
+		return
+	}
+	if after == nil {
+		r.flushing = true
+	}
+	r.b.fsync(&r.log_, r.tp, func() {
+		if after == nil {
+			r.flushing = false
+		} else {
+			after()
+		}
+	})
+}
+
+// ---- master ----
+
+// produce is SendMessageProcessor -> CommitLog.asyncPutMessage on the
+// master: append, then wait for the flush (SYNC_FLUSH) and the slaves
+// (SYNC_MASTER) as the version does, and answer PUT_OK or the status of
+// what timed out or was not available.
+func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
+	b := r.b
+	h := b.h
+	cfg := r.cfg()
+	if !r.isMaster() {
+		b.respondProduce(from, m, ErrNotLeader, -1)
+		return
+	}
+	pb := m.batch
+	bt := h.pool.batch()
+	*bt = history.Batch{Base: r.log_.LEO(), PID: -1, Seq: pb.seq, Records: pb.records, Producer: pb.producer, Bytes: int32(pb.bytes)}
+	h.obs.leaderAppended(bt, b.ID, r.tp, 0, r.d.quorum(r.tp), m.acks)
+	r.log_.append(bt, h.E.Now())
+	now := h.E.Now()
+	p := &rmqPut{from: from, req: m, bt: bt}
+	if cfg.SyncFlush {
+		p.flushWait, p.flushBy = true, now.Add(cfg.SyncFlushTimeout)
+		end := bt.End()
+		r.flush(func() { r.flushedTo(end) })
+	}
+	if cfg.SyncMaster {
+		switch {
+		case cfg.Version == 4 && !r.slaveOK():
+			// 4.9.8 submitReplicaRequest: no slave fit to wait for.
+			p.haStatus = ErrSlaveNotAvailable
+		case cfg.Version == 4:
+			p.haWait, p.need, p.haBy = true, 1, now.Add(cfg.SlaveTimeout)
+		case cfg.InSyncReplicas > 1:
+			// 5.x handleHA: wait for inSyncReplicas-1 slaves' acks.
+			p.haWait, p.need, p.haBy = true, cfg.InSyncReplicas-1, now.Add(cfg.SlaveTimeout)
+		}
+	}
+	if p.haWait && r.acked(p) {
+		p.haWait = false
+	}
+	r.wakeParked()
+	if cfg.SyncMaster {
+		r.transferAll() // SYNC_MASTER wakes the HA connections (wakeupAll)
+	} else if !r.pushArm {
+		// ASYNC_MASTER: a caught-up connection waits up to 100 ms
+		// (allWaitForRunning(100)) before it looks for new data.
+		r.pushArm = true
+		r.timer(r.d.k.tPush, 100*sim.Millisecond)
+	}
+	if !p.flushWait && !p.haWait {
+		r.answer(p)
+		return
+	}
+	r.waiting = append(r.waiting, p)
+	if !r.waitArm {
+		r.waitArm = true
+		r.timer(r.d.k.tWait, min(cfg.SlaveTimeout, cfg.SyncFlushTimeout))
+	}
+}
+
+// slaveOK is 4.9.8 HAService.isSlaveOK: a slave is connected and the
+// master's end is less than haSlaveFallbehindMax bytes past
+// push2SlaveMaxOffset.
+func (r *rmqReplica) slaveOK() bool {
+	connected := false
+	for _, id := range r.d.placement[r.tp][1:] {
+		connected = connected || r.conns[id].up
+	}
+	if !connected {
+		return false
+	}
+	limit := r.cfg().MaxGapNotInSync
+	return r.bytesFrom(r.push, limit) < limit
+}
+
+// bytesFrom counts the log's bytes from offset off to its end, stopping at
+// limit.
+func (r *rmqReplica) bytesFrom(off, limit int64) int64 {
+	var n int64
+	for i := len(r.log_.entries) - 1; i >= 0 && n < limit && r.log_.entries[i].end > off; i-- {
+		n += int64(r.log_.entries[i].b.Bytes)
+	}
+	return n
+}
+
+// acked: enough slaves have reported p's end (GroupTransferService: any
+// connection whose slaveAckOffset reaches it; 4.x: push2SlaveMaxOffset).
+func (r *rmqReplica) acked(p *rmqPut) bool {
+	end := p.bt.End()
+	if r.cfg().Version == 4 {
+		return r.push >= end
+	}
+	n := 0
+	for _, id := range r.d.placement[r.tp][1:] {
+		if c := &r.conns[id]; c.up && c.ack >= end {
+			n++
+		}
+	}
+	return n >= p.need
+}
+
+// flushedTo: a SYNC_FLUSH put's flush is done.
+func (r *rmqReplica) flushedTo(end int64) {
+	for _, p := range r.waiting {
+		if p.flushWait && p.bt.End() <= end {
+			p.flushWait = false
+		}
+	}
+	r.completeWaiting()
+}
+
+// completeWaiting answers the puts with nothing left to wait for, in order.
+func (r *rmqReplica) completeWaiting() {
+	keep := r.waiting[:0]
+	for _, p := range r.waiting {
+		if p.haWait && r.acked(p) {
+			p.haWait = false
+		}
+		if p.flushWait || p.haWait {
+			keep = append(keep, p)
+			continue
+		}
+		r.answer(p)
+	}
+	clear(r.waiting[len(keep):])
+	r.waiting = keep
+}
+
+// expire gives up on the waits whose timeout passed: FLUSH_DISK_TIMEOUT
+// after syncFlushTimeout, FLUSH_SLAVE_TIMEOUT after slaveTimeout (the
+// message stays stored on the master either way).
+func (r *rmqReplica) expire() {
+	now := r.b.h.E.Now()
+	next := sim.Time(-1)
+	for _, p := range r.waiting {
+		if p.flushWait && now >= p.flushBy {
+			p.flushWait, p.flushStatus = false, ErrFlushDiskTimeout
+		}
+		if p.haWait && now >= p.haBy {
+			p.haWait, p.haStatus = false, ErrFlushSlaveTimeout
+		}
+		for _, t := range []sim.Time{p.flushBy, p.haBy} {
+			if t > now && (next < 0 || t < next) && (p.flushWait || p.haWait) {
+				next = t
+			}
+		}
+	}
+	r.completeWaiting()
+	if next >= 0 && !r.waitArm {
+		r.waitArm = true
+		r.timer(r.d.k.tWait, next.Sub(now))
+	}
+}
+
+// answer completes a put: the ledger learns who holds it, the producer its
+// status.
+func (r *rmqReplica) answer(p *rmqPut) {
+	h := r.b.h
+	if p.req.acks != 0 {
+		h.obs.leaderAcked(p.bt, r.b.ID, 0, r.holders(p.bt.End()), p.req.acks)
+	}
+	status := p.haStatus
+	if status == ErrNone {
+		status = p.flushStatus
+	}
+	r.b.respondProduce(p.from, p.req, status, p.bt.Base)
+}
+
+// holders: the master and the connected slaves that reported end.
+func (r *rmqReplica) holders(end int64) []int {
+	out := []int{r.b.ID}
+	for _, id := range r.d.placement[r.tp][1:] {
+		if c := &r.conns[id]; c.up && c.ack >= end {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// onReport: a slave reported its end offset. The first report of a
+// connection sets where the transfer starts (slaveRequestOffset; from 0 the
+// master starts at its current CommitLog file, offset 0 here).
+func (r *rmqReplica) onReport(m *rmqReport) {
+	if !r.isMaster() {
+		return
+	}
+	c := &r.conns[m.from]
+	if m.offset < 0 {
+		c.up = false // the slave closed the connection
+		return
+	}
+	now := r.b.h.E.Now()
+	if !c.up {
+		*c = rmqConn{up: true, next: m.offset, lastSent: now}
+		r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d connected to master %d of %s at offset %d", m.from, r.b.ID, r.b.h.tpName(r.tp), m.offset)
+	}
+	c.lastRead = now
+	c.ack = m.offset
+	r.push = max(r.push, m.offset) // notifyTransferSome
+	r.completeWaiting()
+	r.transfer(m.from)
+}
+
+// transferAll writes what is new to every connected slave.
+func (r *rmqReplica) transferAll() {
+	for _, id := range r.d.placement[r.tp][1:] {
+		r.transfer(id)
+	}
+}
+
+// transfer writes to slave id the entries from its next offset on, in
+// 32 KiB transfers (WriteSocketService). An entry is sent whole: the
+// transfer starts at the first entry ending past next, and says where it
+// starts, which the slave checks against its own end.
+func (r *rmqReplica) transfer(id int) {
+	c := &r.conns[id]
+	if !c.up || !r.b.up {
+		return
+	}
+	h := r.b.h
+	for c.next < r.log_.LEO() {
+		i := r.log_.find(c.next)
+		m := &rmqTransfer{tp: r.tp, from: r.b.ID, offset: r.log_.entries[i].b.Base}
+		var size int
+		for ; i < len(r.log_.entries) && (size == 0 || size+int(r.log_.entries[i].b.Bytes) <= rmqTransferBatch); i++ {
+			m.entries = append(m.entries, r.log_.entries[i].b)
+			size += int(r.log_.entries[i].b.Bytes)
+		}
+		c.next = m.entries[len(m.entries)-1].End()
+		c.lastSent = h.E.Now()
+		r.b.send(h.node(id), r.d.k.transfer, m)
+	}
+}
+
+// masterHousekeeping: heartbeats to idle connections every
+// haSendHeartbeatInterval, and connections with nothing read for
+// haHousekeepingInterval closed.
+func (r *rmqReplica) masterHousekeeping(now sim.Time) {
+	cfg := r.cfg()
+	for _, id := range r.d.placement[r.tp][1:] {
+		c := &r.conns[id]
+		if !c.up {
+			continue
+		}
+		if now.Sub(c.lastRead) > cfg.Housekeeping {
+			c.up = false
+			r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "master broker %d closed slave %d's connection of %s: nothing read for %s (haHousekeepingInterval)", r.b.ID, id, r.b.h.tpName(r.tp), cfg.Housekeeping)
+			continue
+		}
+		if now.Sub(c.lastSent) > cfg.HeartbeatInterval {
+			c.lastSent = now
+			r.b.send(r.b.h.node(id), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, offset: c.next})
+		}
+	}
+}
+
+// ---- slave ----
+
+// slaveHousekeeping is the HA client's loop: connect (every 5 s after a
+// failure), report the end offset every haSendHeartbeatInterval, and close
+// a connection with nothing read for haHousekeepingInterval.
+func (r *rmqReplica) slaveHousekeeping(now sim.Time) {
+	cfg := r.cfg()
+	switch {
+	case !r.connected && now >= r.retryAt:
+		r.connected, r.lastRead = true, now
+		r.report()
+	case r.connected && now.Sub(r.lastRead) > cfg.Housekeeping:
+		r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d closed its connection to master %d of %s: nothing read for %s (haHousekeepingInterval)", r.b.ID, r.master, r.b.h.tpName(r.tp), cfg.Housekeeping)
+		r.closeMaster()
+	case r.connected && now.Sub(r.lastReport) >= cfg.HeartbeatInterval:
+		r.report()
+	}
+}
+
+func (r *rmqReplica) report() {
+	r.lastReport = r.b.h.E.Now()
+	r.b.send(r.b.h.node(r.master), r.d.k.report, &rmqReport{tp: r.tp, from: r.b.ID, offset: r.log_.LEO()})
+}
+
+// closeMaster drops the connection; the HA client connects again 5 s later
+// (waitForRunning(1000 * 5) after a failed connect).
+func (r *rmqReplica) closeMaster() {
+	r.connected = false
+	r.retryAt = r.b.h.E.Now().Add(5 * sim.Second)
+	r.b.send(r.b.h.node(r.master), r.d.k.report, &rmqReport{tp: r.tp, from: r.b.ID, offset: -1})
+}
+
+// onTransfer: the slave appends what the master wrote. RocketMQ's master
+// writes the bytes from exactly the offset the slave reported, which the
+// slave checks against its end ("master pushed offset not equal the max
+// phy offset in slave", DefaultHAClient.dispatchReadRequest). acksim sends
+// whole entries: when the slave's end falls inside one of the master's
+// entries (the slave holds what a master that lost data wrote over), the
+// transfer starts at that entry and the slave overwrites its tail from
+// there, where RocketMQ's slave would hold the master's bytes from its own
+// end on, the first message cut. A transfer past the slave's end closes the
+// connection. The slave reports its new end at once.
+func (r *rmqReplica) onTransfer(m *rmqTransfer) {
+	if r.isMaster() || !r.connected {
+		return
+	}
+	h := r.b.h
+	r.lastRead = h.E.Now()
+	leo := r.log_.LEO()
+	if m.offset < leo && len(m.entries) > 0 {
+		removed := r.log_.truncateTo(m.offset)
+		h.obs.removal(r.b.ID, r.tp, removed, history.Truncated, fmt.Sprintf("overwritten by master broker %d's transfer from offset %d", m.from, m.offset))
+		leo = r.log_.LEO()
+	}
+	if m.offset != leo {
+		h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d of %s refused the master's transfer at offset %d: its log ends at %d", r.b.ID, h.tpName(r.tp), m.offset, leo)
+		r.closeMaster()
+		return
+	}
+	if len(m.entries) == 0 {
+		return
+	}
+	for _, bt := range m.entries {
+		r.log_.append(bt, h.E.Now())
+	}
+	r.report()
+}
+
+// ---- consumers ----
+
+// serveFetch: the master serves consumers; slaves serve none here (in
+// RocketMQ a consumer reads from a slave while the master is down or
+// slow; not modelled).
+func (r *rmqReplica) serveFetch(from sim.NodeID, m *fetchReq) {
+	h := r.b.h
+	switch {
+	case !r.isMaster():
+		r.b.send(from, h.k.fetchResp, &fetchResp{tp: r.tp, err: ErrNotLeader, session: m.session})
+	case m.offset > r.log_.LEO() || m.offset < 0:
+		r.b.send(from, h.k.fetchResp, &fetchResp{tp: r.tp, err: ErrOffsetOutOfRange, hw: r.log_.LEO(), leo: r.log_.LEO(), session: m.session})
+	case m.offset < r.log_.LEO():
+		r.answerFetch(from, m)
+	default:
+		r.parked = append(r.parked, &parkedFetch{from: from, req: m, deadline: h.E.Now().Add(500 * sim.Millisecond)})
+	}
+}
+
+func (r *rmqReplica) answerFetch(from sim.NodeID, m *fetchReq) {
+	h := r.b.h
+	resp := h.pool.fetchResp()
+	leo := r.log_.LEO()
+	resp.tp, resp.hw, resp.leo, resp.session, resp.offset = r.tp, leo, leo, m.session, m.offset
+	resp.batches = r.log_.fetchFrom(resp.batches, m.offset, m.maxRecords, leo)
+	r.b.send(from, h.k.fetchResp, resp)
+}
+
+// wakeParked answers parked consumer fetches on new data; the service loop
+// answers, empty, those whose long poll is over.
+func (r *rmqReplica) wakeParked() {
+	if len(r.parked) == 0 {
+		return
+	}
+	now := r.b.h.E.Now()
+	keep := r.parked[:0]
+	for _, pf := range r.parked {
+		switch {
+		case pf.done:
+		case pf.req.offset < r.log_.LEO() || pf.deadline <= now:
+			pf.done = true
+			r.answerFetch(pf.from, pf.req)
+		default:
+			keep = append(keep, pf)
+		}
+	}
+	r.parked = keep
+}
+
+// RuleNames says what a RocketMQ configuration does, for the rules line of
+// a run.
+func (c *RocketMQConfig) RuleNames() []string {
+	out := []string{fmt.Sprintf("RocketMQ %d master-slave (no automatic failover)", c.Version)}
+	if c.SyncFlush {
+		out = append(out, "SYNC_FLUSH: fsync before the put is answered")
+	} else {
+		out = append(out, "ASYNC_FLUSH: answered from the page cache")
+	}
+	switch {
+	case !c.SyncMaster:
+		out = append(out, "ASYNC_MASTER: slaves not waited for")
+	case c.Version == 4:
+		out = append(out, "SYNC_MASTER: waits for a slave if one is connected, else SLAVE_NOT_AVAILABLE")
+	case c.InSyncReplicas <= 1:
+		out = append(out, "SYNC_MASTER with inSyncReplicas 1: slaves not waited for")
+	default:
+		out = append(out, fmt.Sprintf("SYNC_MASTER: waits for %d slave(s)", c.InSyncReplicas-1))
+	}
+	return out
+}
