@@ -167,7 +167,7 @@ func New(s Spec) *Cluster {
 	case "raft":
 		c.d = newRaft(h, c.brokers, placement, streams.Stream("raft"))
 	case "rocketmq":
-		c.d = newRocketMQ(h, c.brokers, placement)
+		c.d = newRocketMQ(h, c.ctl, c.brokers, placement)
 	default:
 		c.d = newISR(h, c.ctl, c.brokers, placement)
 	}

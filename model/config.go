@@ -298,13 +298,30 @@ type RocketMQConfig struct {
 	// 20 s): a connection with nothing read for this long is closed.
 	HeartbeatInterval sim.Duration
 	Housekeeping      sim.Duration
+	// Controller mode (enableControllerMode, 5.x, RIP-44): a controller
+	// keeps each group's master, MasterEpoch and SyncStateSet and elects a
+	// new master when the master's heartbeats stop
+	// (controllerHeartBeatTimeoutMills, the broker's SessionTimeout here);
+	// the master is forced to SYNC_MASTER.
+	ControllerMode bool
+	// MinInSyncReplicas (minInSyncReplicas, 1): a put is refused with
+	// IN_SYNC_REPLICAS_NOT_ENOUGH while the SyncStateSet is smaller.
+	MinInSyncReplicas int
+	// AllAckInSyncStateSet (allAckInSyncStateSet, false): a put waits for
+	// every member of the SyncStateSet, and consumers read only up to what
+	// all of them hold (confirmOffset).
+	AllAckInSyncStateSet bool
+	// MaxTimeSlaveNotCatchup (haMaxTimeSlaveNotCatchup, 15 s): a slave not
+	// caught up for this long leaves the SyncStateSet.
+	MaxTimeSlaveNotCatchup sim.Duration
 }
 
 // DefaultRocketMQ returns RocketMQ 5.3.3's defaults (MessageStoreConfig).
 func DefaultRocketMQ() RocketMQConfig {
 	return RocketMQConfig{Version: 5, SyncFlushTimeout: 5 * sim.Second, SlaveTimeout: 3 * sim.Second,
 		FlushInterval: 500 * sim.Millisecond, FlushLeastPages: 4, FlushThorough: 10 * sim.Second,
-		MaxGapNotInSync: 256 << 20, InSyncReplicas: 1, HeartbeatInterval: 5 * sim.Second, Housekeeping: 20 * sim.Second}
+		MaxGapNotInSync: 256 << 20, InSyncReplicas: 1, HeartbeatInterval: 5 * sim.Second, Housekeeping: 20 * sim.Second,
+		MinInSyncReplicas: 1, MaxTimeSlaveNotCatchup: 15 * sim.Second}
 }
 
 // RaftConfig holds the Raft design's settings, under Redpanda's names

@@ -23,6 +23,16 @@ type Controller struct {
 	// leaderOf answers metadata requests: the replication design's leader
 	// of a partition.
 	leaderOf func(tp int) int
+	// electionOrder, when set, orders an election's candidates (the
+	// replicas in assignment order otherwise): RocketMQ's controller
+	// prefers the highest (epoch, max offset).
+	electionOrder func(tp int, replicas []int) []int
+	// keepISR: fencing leaves the ISR alone and a re-registration fences
+	// nothing (RocketMQ's controller: only the master changes the
+	// SyncStateSet, and a broker that registers again is simply alive
+	// again, ReplicasManager.registerBrokerToController); a fenced master
+	// still loses its mastership (ControllerManager.onBrokerInactive).
+	keepISR bool
 	// down: the controller quorum (ZooKeeper in ZooKeeper profiles) is
 	// unreachable: no registration, heartbeat, fencing, election or ISR
 	// change. Brokers keep serving with the metadata they have, and answer
@@ -189,7 +199,7 @@ func (ctl *Controller) onRegister(from sim.NodeID, m *register) {
 		// no new state from the controller and its partitions stalled,
 		// which acksim does not model (it treats that restart as seen).
 		b.fenced = false
-	case wasLive:
+	case wasLive && !ctl.keepISR:
 		ctl.fence(m.broker, "re-registered with a new incarnation")
 	}
 	if !m.clean && h.spec.Broker.ELR {
@@ -318,11 +328,11 @@ func (ctl *Controller) fence(id int, why string) {
 			continue
 		}
 		inISR := slices.Contains(p.isr, id)
-		if !inISR && p.leader != id {
+		if !inISR && p.leader != id || ctl.keepISR && p.leader != id {
 			continue
 		}
 		np := p.clone()
-		if inISR && (len(np.isr) > 1 || h.spec.Broker.ELR) {
+		if inISR && (len(np.isr) > 1 || h.spec.Broker.ELR) && !ctl.keepISR {
 			np.isr = remove(np.isr, id)
 			ctl.updateELR(np, p.isr)
 		}
@@ -347,7 +357,11 @@ func (ctl *Controller) elect(tp int, exclude int) {
 	np := p.clone()
 	kind := ""
 	leader := -1
-	for _, id := range p.replicas {
+	candidates := p.replicas
+	if ctl.electionOrder != nil {
+		candidates = ctl.electionOrder(tp, p.replicas)
+	}
+	for _, id := range candidates {
 		if id != exclude && ctl.live(id) && slices.Contains(p.isr, id) {
 			leader, kind = id, "clean"
 			break
@@ -371,7 +385,7 @@ func (ctl *Controller) elect(tp int, exclude int) {
 		np.isr = []int{leader}
 	}
 	if leader < 0 && h.spec.Broker.UncleanElection {
-		for _, id := range p.replicas {
+		for _, id := range candidates {
 			if id != exclude && ctl.live(id) {
 				leader, kind = id, "unclean"
 				np.isr = []int{id}
@@ -391,6 +405,11 @@ func (ctl *Controller) elect(tp int, exclude int) {
 		return
 	}
 	np.leader = leader
+	if ctl.keepISR {
+		// RocketMQ: the new master's SyncStateSet is itself
+		// (ReplicasInfoManager.electMaster); slaves rejoin as they catch up.
+		np.isr = []int{leader}
+	}
 	np.epoch = p.epoch + 1
 	np.partitionEpoch++
 	h.obs.emit(leader, tp, history.Elect, "broker %d elected leader of %s (epoch %d, %s, ISR %v)", leader, h.tpName(tp), np.epoch, kind, np.isr)

@@ -72,6 +72,16 @@ func (l *Log) assignEpoch(epoch int32) {
 	}
 }
 
+// restartEpoch makes epoch e start at the log end, dropping the entries of
+// e and later epochs (RocketMQ's AutoSwitchHAService.changeToMaster:
+// truncateSuffixByEpoch, then appendEntry(masterEpoch, maxPhyOffset)).
+func (l *Log) restartEpoch(e int32) {
+	for len(l.epochs) > 0 && l.epochs[len(l.epochs)-1].epoch >= e {
+		l.epochs = l.epochs[:len(l.epochs)-1]
+	}
+	l.epochs = append(l.epochs, epochStart{e, l.LEO()})
+}
+
 // LatestEpoch is the newest leader epoch in the epoch cache (-1 if none).
 func (l *Log) LatestEpoch() int32 {
 	if n := len(l.epochs); n > 0 {

@@ -32,13 +32,16 @@ const (
 	ErrFlushDiskTimeout
 	ErrFlushSlaveTimeout
 	ErrSlaveNotAvailable
+	// IN_SYNC_REPLICAS_NOT_ENOUGH: RocketMQ controller mode refuses a put
+	// while the SyncStateSet is below minInSyncReplicas (not written).
+	ErrInSyncReplicasNotEnough
 )
 
 var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS",
 	"NOT_ENOUGH_REPLICAS_AFTER_APPEND", "REQUEST_TIMED_OUT", "OUT_OF_ORDER_SEQUENCE_NUMBER",
 	"FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH", "OFFSET_OUT_OF_RANGE", "NETWORK_EXCEPTION",
 	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA",
-	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE"}
+	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE", "IN_SYNC_REPLICAS_NOT_ENOUGH"}
 
 func (e ErrCode) String() string { return errNames[e] }
 
@@ -46,7 +49,7 @@ func (e ErrCode) String() string { return errNames[e] }
 func (e ErrCode) Retriable() bool {
 	switch e {
 	case ErrNotLeader, ErrNotEnoughReplicas, ErrNotEnoughReplicasAfterAppend, ErrRequestTimedOut,
-		ErrOutOfOrderSequence, ErrDisconnected, ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch:
+		ErrOutOfOrderSequence, ErrDisconnected, ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInSyncReplicasNotEnough:
 		return true
 	}
 	return false

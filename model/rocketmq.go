@@ -1,7 +1,9 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"acksim/history"
 	"acksim/sim"
@@ -27,11 +29,22 @@ import (
 // Offsets are acksim's record offsets (RocketMQ counts CommitLog bytes);
 // byte limits (haMaxGapNotInSync, flushCommitLogLeastPages) are applied to
 // the records' bytes.
+//
+// In controller mode (enableControllerMode, RocketMQ 5, RIP-44) acksim's
+// controller plays RocketMQ's: it keeps each group's master, MasterEpoch
+// (the partition state's epoch) and SyncStateSet (its ISR), fences a
+// broker whose heartbeats stop for controllerHeartBeatTimeoutMills, and
+// elects a new master from the live SyncStateSet by highest (epoch, max
+// offset), or from any live replica with enableElectUncleanMaster. The
+// master shrinks and expands the SyncStateSet through it, and a slave
+// truncates to what the master's epochs say in the connection handshake.
 type rmqDesign struct {
 	h         *host
+	ctl       *Controller
 	brokers   []*Broker
 	placement [][]int
 	k         rmqKinds
+	ctlMode   bool
 }
 
 type rmqKinds struct {
@@ -51,27 +64,54 @@ const rmqPage = 4096
 // slave in one transfer (32 KiB).
 const rmqTransferBatch = 32 << 10
 
-func newRocketMQ(h *host, brokers []*Broker, placement [][]int) *rmqDesign {
-	d := &rmqDesign{h: h, brokers: brokers, placement: placement}
+func newRocketMQ(h *host, ctl *Controller, brokers []*Broker, placement [][]int) *rmqDesign {
+	d := &rmqDesign{h: h, ctl: ctl, brokers: brokers, placement: placement, ctlMode: h.spec.Broker.RocketMQ.ControllerMode}
 	e := h.E
 	d.k = rmqKinds{report: e.Kind("rocketmq.ha-report"), transfer: e.Kind("rocketmq.ha-transfer"),
 		tService: e.Kind("timer.rocketmq-service"), tWait: e.Kind("timer.rocketmq-put-timeout"), tPush: e.Kind("timer.rocketmq-ha-poll")}
 	h.markBrokerTimers(d.k.tService, d.k.tWait, d.k.tPush)
 	h.refuseKinds(d.k.report, d.k.transfer)
 	for tp, reps := range placement {
+		if d.ctlMode {
+			ctl.parts = append(ctl.parts, &partitionState{tp: tp, leader: reps[0], isr: slices.Clone(reps), replicas: reps, lastLeader: -1})
+		}
 		for _, id := range reps {
-			brokers[id].reps[tp] = &rmqReplica{d: d, b: brokers[id], tp: tp, master: reps[0], conns: make([]rmqConn, len(brokers))}
+			brokers[id].reps[tp] = &rmqReplica{d: d, b: brokers[id], tp: tp, master: reps[0], conns: make([]rmqConn, len(brokers)), epoch: -1, pEpoch: -1,
+				unfollowable: make([]bool, len(brokers))}
 		}
 	}
+	if d.ctlMode {
+		ctl.electionOrder, ctl.keepISR = d.electionOrder, true
+	}
 	return d
+}
+
+// electionOrder is DefaultElectPolicy's: highest epoch, then highest max
+// offset, then priority (here the assignment order). The controller reads
+// each broker's (epoch, max offset) from its heartbeats; acksim reads the
+// logs.
+func (d *rmqDesign) electionOrder(tp int, replicas []int) []int {
+	out := slices.Clone(replicas)
+	slices.SortStableFunc(out, func(a, b int) int {
+		la, lb := &d.rep(a, tp).log_, &d.rep(b, tp).log_
+		if ea, eb := la.LatestEpoch(), lb.LatestEpoch(); ea != eb {
+			return int(eb - ea)
+		}
+		return cmp.Compare(lb.LEO(), la.LEO())
+	})
+	return out
 }
 
 func (d *rmqDesign) tasks() []periodicTask { return nil }
 
 func (d *rmqDesign) rep(id, tp int) *rmqReplica { return d.brokers[id].reps[tp].(*rmqReplica) }
 
-// leader is the group's master while its process runs.
+// leader is the group's master while its process runs (controller mode:
+// the controller's master).
 func (d *rmqDesign) leader(tp int) int {
+	if d.ctlMode {
+		return d.ctl.parts[tp].leader
+	}
 	m := d.placement[tp][0]
 	if d.brokers[m].up && !d.brokers[m].gone {
 		return m
@@ -81,6 +121,9 @@ func (d *rmqDesign) leader(tp int) int {
 
 // quorum: the master and the slaves it has a connection with.
 func (d *rmqDesign) quorum(tp int) []int {
+	if d.ctlMode {
+		return d.ctl.parts[tp].isr
+	}
 	m := d.placement[tp][0]
 	out := []int{m}
 	r := d.rep(m, tp)
@@ -100,20 +143,29 @@ func (d *rmqDesign) replicas(tp int) []int { return d.placement[tp] }
 // nothing more will change.
 func (d *rmqDesign) settled(tp int) (bool, int64) {
 	m := d.leader(tp)
-	if m < 0 {
+	if m < 0 || !d.brokers[m].up || !d.rep(m, tp).isMaster() {
 		return false, 0
 	}
 	r := d.rep(m, tp)
 	leo := r.log_.LEO()
-	for _, id := range d.placement[tp][1:] {
-		if d.brokers[id].gone || d.diverged(r, d.rep(id, tp)) {
+	for _, id := range d.placement[tp] {
+		if id == m || d.brokers[id].gone {
+			continue
+		}
+		if r.unfollowable[id] {
+			continue // nothing will change: replication to it is broken for good
+		}
+		if d.diverged(r, d.rep(id, tp)) {
+			if d.ctlMode {
+				return false, 0 // the handshake truncates it
+			}
 			continue
 		}
 		if c := &r.conns[id]; !c.up || c.ack < leo {
 			return false, 0
 		}
 	}
-	return true, leo
+	return true, r.highWatermark()
 }
 
 // diverged reports whether slave s's log is not a prefix of master m's.
@@ -149,6 +201,12 @@ type rmqConn struct {
 	next     int64    // nextTransferFromWhere; -1 until the slave's first report
 	lastRead sim.Time // housekeeping
 	lastSent sim.Time // heartbeat
+	// caughtUp: when the slave last had everything the master had sent
+	// (connectionCaughtUpTimeTable; controller mode).
+	caughtUp sim.Time
+	// truncate: the next transfer tells the slave to cut its log to next
+	// (the controller mode's epoch handshake).
+	truncate bool
 }
 
 // rmqPut is a put waiting for its flush and its slaves.
@@ -158,7 +216,7 @@ type rmqPut struct {
 	bt        *history.Batch
 	flushWait bool // SYNC_FLUSH: the GroupCommitService has not flushed it yet
 	haWait    bool // SYNC_MASTER: not enough slaves have acknowledged it
-	need      int  // slaves that must acknowledge (5.x: inSyncReplicas-1; 4.x: any one)
+	need      int  // slaves that must acknowledge (5.x: inSyncReplicas-1; 4.x: any one; -1: all of the SyncStateSet)
 	// The flush's and the replication's statuses; the put answers the
 	// replication's if not PUT_OK, else the flush's
 	// (handleDiskFlushAndHA's thenCombine).
@@ -186,6 +244,20 @@ type rmqReplica struct {
 	tick     sim.Time // the ASYNC_FLUSH service's last turn (flushIntervalCommitLog)
 	thorough sim.Time // last full flush (flushCommitLogThoroughInterval)
 
+	// Controller mode: the MasterEpoch and partition epoch known, the
+	// SyncStateSet, a pending AlterSyncStateSet, where the master's epoch
+	// began, and the confirmOffset consumers read up to.
+	epoch, pEpoch int32
+	sss           []int
+	alterPending  bool
+	alterAt       sim.Time
+	epochStart    int64
+	confirm       int64
+	sssCheck      sim.Time
+	// unfollowable: by slave id, its last handshake found no consistent
+	// point, so it cannot follow this master (it retries, in vain).
+	unfollowable []bool
+
 	// Slave: its HA client's connection to the master.
 	connected  bool
 	lastRead   sim.Time
@@ -202,12 +274,17 @@ func (r *rmqReplica) timer(kind sim.KindID, d sim.Duration) sim.Timer {
 
 // ---- messages ----
 
-// rmqReport is a slave's report of its end offset (reportSlaveMaxOffset);
-// offset -1 is the slave closing the connection.
+// rmqReport is a slave's report of its end offset (reportSlaveMaxOffset)
+// and, in controller mode, of its latest epoch (the handshake); offset -1
+// is the slave closing the connection.
 type rmqReport struct {
 	tp     int
 	from   int
 	offset int64
+	// handshake (controller mode): the first report of a connection,
+	// with the slave's epoch entries (AutoSwitchHAClient's handshake).
+	handshake bool
+	epochs    []epochStart
 }
 
 func (m *rmqReport) partition() int { return m.tp }
@@ -222,6 +299,11 @@ type rmqTransfer struct {
 	from    int
 	offset  int64
 	entries []*history.Batch
+	// truncate (controller mode's handshake): the slave first cuts its log
+	// to offset; refused: no consistent point, the handshake failed;
+	// reset: the master has no such connection (a report on a connection
+	// from before the master's restart meets a TCP reset).
+	truncate, refused, reset bool
 }
 
 func (m *rmqTransfer) partition() int { return m.tp }
@@ -234,13 +316,30 @@ func (m *rmqTransfer) Describe() string {
 func (r *rmqReplica) partition() int { return r.tp }
 func (r *rmqReplica) log() *Log      { return &r.log_ }
 
-// highWatermark: what consumers may read. The master dispatches an
-// appended message to the ConsumeQueue at once (ReputMessageService), flushed
-// or not, replicated or not (#8239).
-func (r *rmqReplica) highWatermark() int64 { return r.log_.LEO() }
-func (r *rmqReplica) leads() bool          { return r.isMaster() && r.b.up }
+// highWatermark: what consumers may read, the ReputMessageService's end
+// (CommitLog.getConfirmOffset): in controller mode the confirmOffset (all
+// of the SyncStateSet holds it) with allAckInSyncStateSet, else the log
+// end; in classic mode the flushed offset with SYNC_FLUSH on 5.x (#8240,
+// 5.3.0), else the log end: dispatched unflushed and unreplicated (#8239).
+func (r *rmqReplica) highWatermark() int64 {
+	cfg := r.cfg()
+	switch {
+	case r.d.ctlMode && r.isMaster() && cfg.AllAckInSyncStateSet && len(r.sss) > 1:
+		return min(r.confirm, r.log_.LEO())
+	case !r.d.ctlMode && cfg.SyncFlush && cfg.Version >= 5:
+		return r.log_.durable
+	}
+	return r.log_.LEO()
+}
 
-func (r *rmqReplica) known() (knownState, bool) { return knownState{}, false }
+func (r *rmqReplica) leads() bool { return r.isMaster() && r.b.up }
+
+func (r *rmqReplica) known() (knownState, bool) {
+	if !r.d.ctlMode {
+		return knownState{}, false
+	}
+	return knownState{r.tp, r.epoch, r.pEpoch}, true
+}
 
 // peerDown: a connection dropped (the peer's process died, or refused).
 func (r *rmqReplica) peerDown(id int) {
@@ -262,6 +361,10 @@ func (r *rmqReplica) start() {
 	r.push, r.waiting, r.waitArm, r.pushArm, r.parked, r.flushing = 0, nil, false, false, nil, false
 	r.thorough, r.tick = now, now
 	r.connected, r.retryAt = false, now
+	if r.d.ctlMode {
+		// The role comes from the controller once registered.
+		r.master, r.epoch, r.pEpoch, r.sss, r.alterPending = -1, -1, -1, nil, false
+	}
 	r.timer(r.d.k.tService, rmqService)
 }
 
@@ -294,7 +397,131 @@ func (r *rmqReplica) step(ev *sim.Event) {
 	case k.tPush:
 		r.pushArm = false
 		r.transferAll()
+	case r.b.h.k.leaderAndIsr:
+		r.onState(ev.P.(*partitionState))
+	case r.b.h.k.alterResp:
+		r.onAlterResp(ev.P.(*alterPartitionResp))
 	}
+}
+
+// ---- controller mode ----
+
+// onState applies the controller's view of the group: a new master (this
+// broker, or another to follow) or a new SyncStateSet.
+func (r *rmqReplica) onState(st *partitionState) {
+	if !r.d.ctlMode || st.epoch < r.epoch || (st.epoch == r.epoch && st.partitionEpoch <= r.pEpoch) {
+		return
+	}
+	same := st.epoch == r.epoch && st.leader == r.master
+	r.epoch, r.pEpoch, r.sss = st.epoch, st.partitionEpoch, slices.Clone(st.isr)
+	if same {
+		if r.isMaster() {
+			r.completeWaiting()
+		}
+		return
+	}
+	if r.isMaster() {
+		r.resign()
+	}
+	r.master = st.leader
+	now := r.b.h.E.Now()
+	if r.isMaster() {
+		// AutoSwitchHAService.changeToMaster: the epoch entry starts at the
+		// log end, replacing one of the same epoch (a master back from a
+		// restart re-enters its epoch where its log now ends).
+		r.log_.restartEpoch(st.epoch)
+		r.epochStart, r.confirm = r.log_.LEO(), r.log_.LEO()
+		for i := range r.conns {
+			r.conns[i] = rmqConn{}
+		}
+		clear(r.unfollowable)
+		r.push, r.alterPending, r.sssCheck = 0, false, now.Add(3*sim.Second)
+		return
+	}
+	r.connected, r.retryAt = false, now
+}
+
+// resign ends mastership: waiting puts fail, parked fetches are answered.
+func (r *rmqReplica) resign() {
+	for _, p := range r.waiting {
+		r.b.respondProduce(p.from, p.req, ErrNotLeader, -1)
+	}
+	r.waiting = nil
+	for _, pf := range r.parked {
+		if !pf.done {
+			pf.done = true
+			r.answerFetch(pf.from, pf.req)
+		}
+	}
+	r.parked = nil
+	for i := range r.conns {
+		r.conns[i] = rmqConn{}
+	}
+}
+
+// checkSyncStateSet is checkSyncStateSetAndDoReport (every
+// checkSyncStateSetPeriod, 5 s): slaves not caught up for
+// haMaxTimeSlaveNotCatchup, or not connected, leave the SyncStateSet.
+func (r *rmqReplica) checkSyncStateSet(now sim.Time) {
+	if r.alterPending || now < r.sssCheck {
+		return
+	}
+	r.sssCheck = now.Add(5 * sim.Second)
+	next := []int{r.b.ID}
+	for _, id := range r.sss {
+		if c := &r.conns[id]; id != r.b.ID && c.up && now.Sub(c.caughtUp) <= r.cfg().MaxTimeSlaveNotCatchup {
+			next = append(next, id)
+		}
+	}
+	if len(next) != len(r.sss) {
+		r.alterSyncStateSet(next)
+	}
+}
+
+// maybeExpand adds a slave that has caught up to the confirmOffset and
+// into the master's epoch (maybeExpandInSyncStateSet).
+func (r *rmqReplica) maybeExpand(id int) {
+	c := &r.conns[id]
+	if r.alterPending || slices.Contains(r.sss, id) || c.ack < r.confirmOffset() || c.ack < r.epochStart {
+		return
+	}
+	r.alterSyncStateSet(append(slices.Clone(r.sss), id))
+}
+
+func (r *rmqReplica) alterSyncStateSet(sss []int) {
+	h := r.b.h
+	r.alterPending, r.alterAt = true, h.E.Now()
+	r.b.send(h.ctlNode, h.k.alterPartition, &alterPartition{tp: r.tp, leader: r.b.ID, epoch: r.epoch, partitionEpoch: r.pEpoch, isr: sss})
+}
+
+func (r *rmqReplica) onAlterResp(m *alterPartitionResp) {
+	if !r.isMaster() {
+		return
+	}
+	r.alterPending = false
+	if m.err != ErrNone || m.st.epoch != r.epoch {
+		return
+	}
+	r.sss, r.pEpoch = slices.Clone(m.st.isr), m.st.partitionEpoch
+	r.completeWaiting()
+}
+
+// confirmOffset is computeConfirmOffset: the least of the log end and the
+// SyncStateSet's slaves' acknowledgements; unchanged while a member has no
+// connection.
+func (r *rmqReplica) confirmOffset() int64 {
+	c := r.log_.LEO()
+	for _, id := range r.sss {
+		if id == r.b.ID {
+			continue
+		}
+		if !r.conns[id].up {
+			return r.confirm
+		}
+		c = min(c, r.conns[id].ack)
+	}
+	r.confirm = c
+	return c
 }
 
 // ---- flush ----
@@ -318,10 +545,22 @@ func (r *rmqReplica) service() {
 			r.flush(nil)
 		}
 	}
-	if r.isMaster() {
+	switch {
+	case r.isMaster():
 		r.wakeParked()
 		r.masterHousekeeping(now)
-	} else {
+		if r.d.ctlMode {
+			for _, id := range r.sss {
+				if c := &r.conns[id]; id != r.b.ID && c.up && c.next >= r.log_.LEO() {
+					c.caughtUp = now // nothing left to send (the transfer loop's size == 0)
+				}
+			}
+			if r.alterPending && now.Sub(r.alterAt) > 5*sim.Second {
+				r.alterPending = false // unanswered: try again
+			}
+			r.checkSyncStateSet(now)
+		}
+	case r.master > 0:
 		r.slaveHousekeeping(now)
 	}
 }
@@ -370,10 +609,16 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 		b.respondProduce(from, m, ErrNotLeader, -1)
 		return
 	}
+	if r.d.ctlMode && len(r.sss) < cfg.MinInSyncReplicas {
+		// CommitLog.asyncPutMessage in controller mode.
+		b.respondProduce(from, m, ErrInSyncReplicasNotEnough, -1)
+		return
+	}
 	pb := m.batch
 	bt := h.pool.batch()
-	*bt = history.Batch{Base: r.log_.LEO(), PID: -1, Seq: pb.seq, Records: pb.records, Producer: pb.producer, Bytes: int32(pb.bytes)}
-	h.obs.leaderAppended(bt, b.ID, r.tp, 0, r.d.quorum(r.tp), m.acks)
+	epoch := max(r.epoch, 0)
+	*bt = history.Batch{Base: r.log_.LEO(), Epoch: epoch, PID: -1, Seq: pb.seq, Records: pb.records, Producer: pb.producer, Bytes: int32(pb.bytes)}
+	h.obs.leaderAppended(bt, b.ID, r.tp, epoch, r.d.quorum(r.tp), m.acks)
 	r.log_.append(bt, h.E.Now())
 	now := h.E.Now()
 	p := &rmqPut{from: from, req: m, bt: bt}
@@ -382,7 +627,17 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 		end := bt.End()
 		r.flush(func() { r.flushedTo(end) })
 	}
-	if cfg.SyncMaster {
+	if r.d.ctlMode {
+		// The master is SYNC_MASTER in controller mode; it waits for the
+		// whole SyncStateSet with allAckInSyncStateSet, else for
+		// inSyncReplicas-1 slaves.
+		switch {
+		case cfg.AllAckInSyncStateSet:
+			p.haWait, p.need, p.haBy = true, -1, now.Add(cfg.SlaveTimeout)
+		case cfg.InSyncReplicas > 1:
+			p.haWait, p.need, p.haBy = true, cfg.InSyncReplicas-1, now.Add(cfg.SlaveTimeout)
+		}
+	} else if cfg.SyncMaster {
 		switch {
 		case cfg.Version == 4 && !r.slaveOK():
 			// 4.9.8 submitReplicaRequest: no slave fit to wait for.
@@ -398,7 +653,7 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 		p.haWait = false
 	}
 	r.wakeParked()
-	if cfg.SyncMaster {
+	if cfg.SyncMaster || r.d.ctlMode {
 		r.transferAll() // SYNC_MASTER wakes the HA connections (wakeupAll)
 	} else if !r.pushArm {
 		// ASYNC_MASTER: a caught-up connection waits up to 100 ms
@@ -422,7 +677,7 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 // push2SlaveMaxOffset.
 func (r *rmqReplica) slaveOK() bool {
 	connected := false
-	for _, id := range r.d.placement[r.tp][1:] {
+	for _, id := range r.d.placement[r.tp] {
 		connected = connected || r.conns[id].up
 	}
 	if !connected {
@@ -446,11 +701,20 @@ func (r *rmqReplica) bytesFrom(off, limit int64) int64 {
 // connection whose slaveAckOffset reaches it; 4.x: push2SlaveMaxOffset).
 func (r *rmqReplica) acked(p *rmqPut) bool {
 	end := p.bt.End()
-	if r.cfg().Version == 4 {
+	if r.cfg().Version == 4 && !r.d.ctlMode {
 		return r.push >= end
 	}
+	if p.need < 0 {
+		// allAckInSyncStateSet: every slave of the SyncStateSet.
+		for _, id := range r.sss {
+			if c := &r.conns[id]; id != r.b.ID && (!c.up || c.ack < end) {
+				return false
+			}
+		}
+		return true
+	}
 	n := 0
-	for _, id := range r.d.placement[r.tp][1:] {
+	for _, id := range r.d.placement[r.tp] {
 		if c := &r.conns[id]; c.up && c.ack >= end {
 			n++
 		}
@@ -470,6 +734,10 @@ func (r *rmqReplica) flushedTo(end int64) {
 
 // completeWaiting answers the puts with nothing left to wait for, in order.
 func (r *rmqReplica) completeWaiting() {
+	if r.d.ctlMode && r.isMaster() {
+		r.confirmOffset()
+		r.wakeParked()
+	}
 	keep := r.waiting[:0]
 	for _, p := range r.waiting {
 		if p.haWait && r.acked(p) {
@@ -516,7 +784,7 @@ func (r *rmqReplica) expire() {
 func (r *rmqReplica) answer(p *rmqPut) {
 	h := r.b.h
 	if p.req.acks != 0 {
-		h.obs.leaderAcked(p.bt, r.b.ID, 0, r.holders(p.bt.End()), p.req.acks)
+		h.obs.leaderAcked(p.bt, r.b.ID, p.bt.Epoch, r.holders(p.bt.End()), p.req.acks)
 	}
 	status := p.haStatus
 	if status == ErrNone {
@@ -528,7 +796,7 @@ func (r *rmqReplica) answer(p *rmqPut) {
 // holders: the master and the connected slaves that reported end.
 func (r *rmqReplica) holders(end int64) []int {
 	out := []int{r.b.ID}
-	for _, id := range r.d.placement[r.tp][1:] {
+	for _, id := range r.d.placement[r.tp] {
 		if c := &r.conns[id]; c.up && c.ack >= end {
 			out = append(out, id)
 		}
@@ -549,20 +817,53 @@ func (r *rmqReplica) onReport(m *rmqReport) {
 		return
 	}
 	now := r.b.h.E.Now()
-	if !c.up {
+	if !c.up && !m.handshake {
+		r.b.send(r.b.h.node(m.from), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, reset: true})
+		return
+	}
+	if m.handshake {
 		*c = rmqConn{up: true, next: m.offset, lastSent: now}
+		if r.d.ctlMode && len(m.epochs) > 0 {
+			// The handshake (AutoSwitchHAClient.doTruncate): the slave keeps
+			// its log up to the last epoch both hold with the same start
+			// (EpochFileCache.findConsistentPoint); with none, it cannot
+			// follow this master and tries again later.
+			cp := consistentPoint(r.log_.epochs, r.log_.LEO(), m.epochs, m.offset)
+			was := r.unfollowable[m.from]
+			r.unfollowable[m.from] = cp < 0
+			if cp < 0 {
+				c.up = false
+				if !was {
+					r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d cannot follow master %d of %s: no epoch with the same start in both logs (findConsistentPoint); it retries every 2s", m.from, r.b.ID, r.b.h.tpName(r.tp))
+				}
+				r.b.send(r.b.h.node(m.from), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, refused: true})
+				return
+			}
+			if cp < m.offset {
+				c.next, c.truncate, c.lastRead = cp, true, now
+				r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d connected to master %d of %s; it truncates to %d", m.from, r.b.ID, r.b.h.tpName(r.tp), cp)
+				r.transfer(m.from)
+				return
+			}
+		}
 		r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d connected to master %d of %s at offset %d", m.from, r.b.ID, r.b.h.tpName(r.tp), m.offset)
 	}
 	c.lastRead = now
 	c.ack = m.offset
+	if c.ack >= c.next {
+		c.caughtUp = now
+	}
 	r.push = max(r.push, m.offset) // notifyTransferSome
+	if r.d.ctlMode {
+		r.maybeExpand(m.from)
+	}
 	r.completeWaiting()
 	r.transfer(m.from)
 }
 
 // transferAll writes what is new to every connected slave.
 func (r *rmqReplica) transferAll() {
-	for _, id := range r.d.placement[r.tp][1:] {
+	for _, id := range r.d.placement[r.tp] {
 		r.transfer(id)
 	}
 }
@@ -577,9 +878,14 @@ func (r *rmqReplica) transfer(id int) {
 		return
 	}
 	h := r.b.h
+	if c.truncate && c.next >= r.log_.LEO() {
+		c.truncate = false
+		r.b.send(h.node(id), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, offset: c.next, truncate: true})
+	}
 	for c.next < r.log_.LEO() {
 		i := r.log_.find(c.next)
-		m := &rmqTransfer{tp: r.tp, from: r.b.ID, offset: r.log_.entries[i].b.Base}
+		m := &rmqTransfer{tp: r.tp, from: r.b.ID, offset: r.log_.entries[i].b.Base, truncate: c.truncate}
+		c.truncate = false
 		var size int
 		for ; i < len(r.log_.entries) && (size == 0 || size+int(r.log_.entries[i].b.Bytes) <= rmqTransferBatch); i++ {
 			m.entries = append(m.entries, r.log_.entries[i].b)
@@ -596,7 +902,7 @@ func (r *rmqReplica) transfer(id int) {
 // haHousekeepingInterval closed.
 func (r *rmqReplica) masterHousekeeping(now sim.Time) {
 	cfg := r.cfg()
-	for _, id := range r.d.placement[r.tp][1:] {
+	for _, id := range r.d.placement[r.tp] {
 		c := &r.conns[id]
 		if !c.up {
 			continue
@@ -613,6 +919,26 @@ func (r *rmqReplica) masterHousekeeping(now sim.Time) {
 	}
 }
 
+// consistentPoint is EpochFileCache.findConsistentPoint: from the newest of
+// the master's epochs down, the first the slave holds with the same start
+// offset; the least of the two ends of that epoch. -1: none.
+func consistentPoint(master []epochStart, masterLEO int64, slave []epochStart, slaveLEO int64) int64 {
+	end := func(es []epochStart, i int, leo int64) int64 {
+		if i+1 < len(es) {
+			return es[i+1].start
+		}
+		return leo
+	}
+	for i := len(master) - 1; i >= 0; i-- {
+		for j := range slave {
+			if slave[j].epoch == master[i].epoch && slave[j].start == master[i].start {
+				return min(end(master, i, masterLEO), end(slave, j, slaveLEO))
+			}
+		}
+	}
+	return -1
+}
+
 // ---- slave ----
 
 // slaveHousekeeping is the HA client's loop: connect (every 5 s after a
@@ -622,8 +948,14 @@ func (r *rmqReplica) slaveHousekeeping(now sim.Time) {
 	cfg := r.cfg()
 	switch {
 	case !r.connected && now >= r.retryAt:
-		r.connected, r.lastRead = true, now
-		r.report()
+		// A new connection: its first report is the handshake, with the
+		// epoch entries in controller mode.
+		r.connected, r.lastRead, r.lastReport = true, now, now
+		m := &rmqReport{tp: r.tp, from: r.b.ID, offset: r.log_.LEO(), handshake: true}
+		if r.d.ctlMode {
+			m.epochs = slices.Clone(r.log_.epochs)
+		}
+		r.b.send(r.b.h.node(r.master), r.d.k.report, m)
 	case r.connected && now.Sub(r.lastRead) > cfg.Housekeeping:
 		r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d closed its connection to master %d of %s: nothing read for %s (haHousekeepingInterval)", r.b.ID, r.master, r.b.h.tpName(r.tp), cfg.Housekeeping)
 		r.closeMaster()
@@ -656,12 +988,34 @@ func (r *rmqReplica) closeMaster() {
 // end on, the first message cut. A transfer past the slave's end closes the
 // connection. The slave reports its new end at once.
 func (r *rmqReplica) onTransfer(m *rmqTransfer) {
-	if r.isMaster() || !r.connected {
+	if r.isMaster() || !r.connected || m.from != r.master {
 		return
 	}
 	h := r.b.h
 	r.lastRead = h.E.Now()
 	leo := r.log_.LEO()
+	if m.reset {
+		// The connection is gone: connect again at once.
+		r.connected, r.retryAt = false, h.E.Now()
+		return
+	}
+	if m.refused {
+		// doTruncate failed: waitForRunning(1000 * 2), then connect again.
+		r.closeMaster()
+		r.retryAt = h.E.Now().Add(2 * sim.Second)
+		return
+	}
+	if m.truncate {
+		if m.offset < leo {
+			removed := r.log_.truncateTo(m.offset)
+			h.obs.removal(r.b.ID, r.tp, removed, history.Truncated, fmt.Sprintf("epoch handshake with master broker %d: its log and the master's agree up to %d", m.from, m.offset))
+			leo = r.log_.LEO()
+		}
+		if len(m.entries) == 0 {
+			r.report()
+			return
+		}
+	}
 	if m.offset < leo && len(m.entries) > 0 {
 		removed := r.log_.truncateTo(m.offset)
 		h.obs.removal(r.b.ID, r.tp, removed, history.Truncated, fmt.Sprintf("overwritten by master broker %d's transfer from offset %d", m.from, m.offset))
@@ -734,12 +1088,21 @@ func (r *rmqReplica) wakeParked() {
 // a run.
 func (c *RocketMQConfig) RuleNames() []string {
 	out := []string{fmt.Sprintf("RocketMQ %d master-slave (no automatic failover)", c.Version)}
+	if c.ControllerMode {
+		out[0] = "RocketMQ 5 controller mode (elects a master from the SyncStateSet)"
+	}
 	if c.SyncFlush {
 		out = append(out, "SYNC_FLUSH: fsync before the put is answered")
 	} else {
 		out = append(out, "ASYNC_FLUSH: answered from the page cache")
 	}
 	switch {
+	case c.ControllerMode && c.AllAckInSyncStateSet:
+		out = append(out, "allAckInSyncStateSet: waits for the whole SyncStateSet")
+	case c.ControllerMode && c.InSyncReplicas <= 1:
+		out = append(out, "inSyncReplicas 1: slaves not waited for")
+	case c.ControllerMode:
+		out = append(out, fmt.Sprintf("waits for %d slave(s)", c.InSyncReplicas-1))
 	case !c.SyncMaster:
 		out = append(out, "ASYNC_MASTER: slaves not waited for")
 	case c.Version == 4:

@@ -305,6 +305,13 @@ var settings = []setting{
 	intKey("inSyncReplicas", scopeBroker, 1, 64, func(t *target, n int64) { t.b.RocketMQ.InSyncReplicas = int(n) }),
 	msKey("haSendHeartbeatInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.HeartbeatInterval }),
 	msKey("haHousekeepingInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.Housekeeping }),
+	boolKey("enableControllerMode", scopeBroker, func(t *target) *bool { return &t.b.RocketMQ.ControllerMode }),
+	intKey("minInSyncReplicas", scopeBroker, 1, 64, func(t *target, n int64) { t.b.RocketMQ.MinInSyncReplicas = int(n) }),
+	boolKey("allAckInSyncStateSet", scopeBroker, func(t *target) *bool { return &t.b.RocketMQ.AllAckInSyncStateSet }),
+	msKey("haMaxTimeSlaveNotCatchup", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.MaxTimeSlaveNotCatchup }),
+	boolKey("enableElectUncleanMaster", scopeBroker, func(t *target) *bool { return &t.b.UncleanElection }),
+	msKey("controllerHeartBeatTimeoutMills", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.SessionTimeout }),
+	msKey("brokerHeartbeatInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.HeartbeatInterval }),
 
 	// OS writeback (Linux sysctls) and disk.
 	intKey("vm.dirty_expire_centisecs", scopeOS, 1, 360000, func(t *target, n int64) { t.os.DirtyExpire = sim.Duration(n) * 10 * sim.Millisecond }),
@@ -429,7 +436,9 @@ var designOf = map[string]string{
 	"slaveTimeout": "rocketmq", "flushIntervalCommitLog": "rocketmq", "flushCommitLogLeastPages": "rocketmq",
 	"flushCommitLogThoroughInterval": "rocketmq", "haMaxGapNotInSync": "rocketmq", "haSlaveFallbehindMax": "rocketmq",
 	"inSyncReplicas": "rocketmq", "haSendHeartbeatInterval": "rocketmq", "haHousekeepingInterval": "rocketmq",
-	"acksim.require.send.ok": "rocketmq",
+	"acksim.require.send.ok": "rocketmq", "enableControllerMode": "rocketmq", "minInSyncReplicas": "rocketmq",
+	"allAckInSyncStateSet": "rocketmq", "haMaxTimeSlaveNotCatchup": "rocketmq", "enableElectUncleanMaster": "rocketmq",
+	"controllerHeartBeatTimeoutMills": "rocketmq", "brokerHeartbeatInterval": "rocketmq",
 }
 
 func findSetting(sc scope, name string) *setting {

@@ -151,6 +151,18 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		Disk: model.DiskConfig{Fsync: 2e6, FsyncJitter: 1e6}, Net: model.NetConfig{Latency: 500e3, Jitter: 200e3},
 		Seed: s.Seed, Horizon: s.Duration,
 	}
+	if replication == "rocketmq" {
+		// RocketMQ's own defaults where acksim's broker config shares a
+		// field with Kafka's: the controller's heartbeat timeout
+		// (controllerHeartBeatTimeoutMills, 10 s) and the broker's
+		// heartbeat (brokerHeartbeatInterval, 1 s); no unclean election
+		// (enableElectUncleanMaster, false); and none of Kafka's rules
+		// (ELR, KIP-903, KIP-380: RocketMQ's controller sees every
+		// re-registration).
+		b := &spec.Broker
+		b.SessionTimeout, b.HeartbeatInterval, b.UncleanElection = 10*sim.Second, sim.Second, false
+		b.Rules.ELR, b.Rules.IneligibleStaleEpoch, b.Rules.BounceDetected = false, false, true
+	}
 	if s.RF > s.Brokers {
 		errs = append(errs, s.errAt("cluster.replication.factor", s.RF, fmt.Sprintf("cannot be larger than cluster.brokers (%d)", s.Brokers)))
 	}
@@ -231,7 +243,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	}
 	// Checked once every setting is in, whatever their order.
 	if replication == "rocketmq" {
-		errs = append(errs, rocketmqVersionKeys(s, settings, spec.Broker.RocketMQ.Version)...)
+		errs = append(errs, rocketmqKeys(s, settings, &spec.Broker.RocketMQ)...)
 	}
 	if flushMsSet && spec.Broker.FlushSchedulerInterval == 0 {
 		r.Warnings = append(r.Warnings, "log.flush.interval.ms has no effect while log.flush.scheduler.interval.ms is never (Kafka's default since 0.8.1): set both")
@@ -447,11 +459,17 @@ func rocketmqProducer(s *Scenario, line int, f string, pc *model.ProducerConfig,
 	return errs
 }
 
-// rocketmqVersionKeys refuses the settings the chosen RocketMQ version does
-// not have: inSyncReplicas came with 5.0 (RIP-34), and 4.9.8's
-// haSlaveFallbehindMax is 5.x's haMaxGapNotInSync.
-func rocketmqVersionKeys(s *Scenario, settings []Setting, version int) Errors {
+// rocketmqControllerKeys are the settings of RocketMQ's controller mode.
+var rocketmqControllerKeys = []string{"minInSyncReplicas", "allAckInSyncStateSet", "haMaxTimeSlaveNotCatchup",
+	"enableElectUncleanMaster", "controllerHeartBeatTimeoutMills", "brokerHeartbeatInterval"}
+
+// rocketmqKeys refuses the settings the chosen RocketMQ version or mode
+// does not have: inSyncReplicas and controller mode came with 5.0 (RIP-34,
+// RIP-44), 4.9.8's haSlaveFallbehindMax is 5.x's haMaxGapNotInSync, and the
+// controller's settings mean nothing without enableControllerMode.
+func rocketmqKeys(s *Scenario, settings []Setting, cfg *model.RocketMQConfig) Errors {
 	var errs Errors
+	version := cfg.Version
 	for _, st := range settings {
 		allowed := ""
 		switch {
@@ -461,6 +479,12 @@ func rocketmqVersionKeys(s *Scenario, settings []Setting, version int) Errors {
 			allowed = "named haSlaveFallbehindMax in RocketMQ 4.9.8 (acksim.rocketmq.version 4)"
 		case version == 5 && st.Key == "haSlaveFallbehindMax":
 			allowed = "named haMaxGapNotInSync in RocketMQ 5 (acksim.rocketmq.version 5)"
+		case version == 4 && (st.Key == "enableControllerMode" || slices.Contains(rocketmqControllerKeys, st.Key)):
+			allowed = "controller mode came with RocketMQ 5.0 (RIP-44); acksim.rocketmq.version is 4"
+		case !cfg.ControllerMode && slices.Contains(rocketmqControllerKeys, st.Key):
+			allowed = "a setting of RocketMQ's controller mode: set enableControllerMode: true"
+		case cfg.ControllerMode && st.Key == "brokerRole":
+			allowed = "controller mode makes every master SYNC_MASTER (RIP-44); set inSyncReplicas or allAckInSyncStateSet instead"
 		default:
 			continue
 		}

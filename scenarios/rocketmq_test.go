@@ -151,3 +151,24 @@ func TestRocketMQBadSettings(t *testing.T) {
 		}
 	}
 }
+
+// Controller mode waiting for the whole SyncStateSet, with SYNC_FLUSH:
+// every acknowledged record is on the master's disk and in the memory of
+// every member the controller may elect, so crashes, one machine's power
+// loss at a time, partitions and pauses lose none. (Slaves acknowledge
+// from the page cache: a whole-cluster power loss can elect a slave that
+// lost it, rocketmq-controller-cluster-power-loss.)
+func TestPropertyRocketMQControllerAllAckNeverLoses(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"crash", "power-loss", "partition", "isolate", "pause"}, MaxDown: 1, MaxPowerLoss: 1, MaxFaults: 5}
+	holds(t, rmqSc(t, "enableControllerMode=true", "allAckInSyncStateSet=true", "flushDiskType=SYNC_FLUSH", "workload.rate=1000"), o, "lost_write")
+}
+
+// Controller mode with its defaults (ASYNC_FLUSH) loses acknowledged
+// records to one machine's power loss: the master's, back before the
+// controller notices, or back after a slave's election and truncated.
+// (rocketmq-controller-stale-master-election shows inSyncReplicas 1's own
+// loss with no power lost.)
+func TestCanaryRocketMQControllerDefaultLoses(t *testing.T) {
+	o := ExploreOptions{Faults: []string{"power-loss"}, MaxDown: 1, MaxPowerLoss: 1}
+	finds(t, rmqSc(t, "enableControllerMode=true", "workload.rate=1000"), o, "lost_write")
+}
