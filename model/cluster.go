@@ -167,7 +167,11 @@ func New(s Spec) *Cluster {
 	case "raft":
 		c.d = newRaft(h, c.brokers, placement, streams.Stream("raft"))
 	case "rocketmq":
-		c.d = newRocketMQ(h, c.ctl, c.brokers, placement)
+		if s.Broker.RocketMQ.DLedger {
+			c.d = newRaft(h, c.brokers, placement, streams.Stream("raft"))
+		} else {
+			c.d = newRocketMQ(h, c.ctl, c.brokers, placement)
+		}
 	default:
 		c.d = newISR(h, c.ctl, c.brokers, placement)
 	}

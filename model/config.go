@@ -314,6 +314,23 @@ type RocketMQConfig struct {
 	// MaxTimeSlaveNotCatchup (haMaxTimeSlaveNotCatchup, 15 s): a slave not
 	// caught up for this long leaves the SyncStateSet.
 	MaxTimeSlaveNotCatchup sim.Duration
+	// DLedger (enableDLegerCommitLog, 4.5+): a DLedger Raft group of the
+	// group's brokers replaces the CommitLog and its master-slave
+	// replication; acksim runs it on the Raft design with DLedger's
+	// settings (DLedgerRaft).
+	DLedger bool
+}
+
+// DLedgerRaft is DLedger's Raft (openmessaging/dledger@d054548,
+// DLedgerConfig; ../shared/replication-designs.md §3.1): an entry counts
+// once a quorum has appended it to its mmap (write caching), the
+// FlushDataService flushes every flushFileInterval (10 ms), term and
+// votedFor are written without fsync (MemberState.persistState), a
+// follower stands for election after maxHeartBeatLeak (3) missed
+// heartbeats of heartBeatTimeIntervalMs (2 s), and there is no pre-vote.
+func DLedgerRaft() RaftConfig {
+	return RaftConfig{WriteCaching: true, FlushMs: 10 * sim.Millisecond, FlushBytes: 1 << 62, ElectionTimeout: 6 * sim.Second,
+		HeartbeatInterval: 2 * sim.Second, PreVote: false, VoteFsync: false}
 }
 
 // DefaultRocketMQ returns RocketMQ 5.3.3's defaults (MessageStoreConfig).

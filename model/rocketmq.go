@@ -1087,6 +1087,10 @@ func (r *rmqReplica) wakeParked() {
 // RuleNames says what a RocketMQ configuration does, for the rules line of
 // a run.
 func (c *RocketMQConfig) RuleNames() []string {
+	if c.DLedger {
+		return []string{"RocketMQ DLedger mode: a Raft group per broker group", "quorum ack on append to the mmap (no fsync)",
+			"flush every 10ms (flushFileInterval)", "term and vote written without fsync"}
+	}
 	out := []string{fmt.Sprintf("RocketMQ %d master-slave (no automatic failover)", c.Version)}
 	if c.ControllerMode {
 		out[0] = "RocketMQ 5 controller mode (elects a master from the SyncStateSet)"

@@ -306,6 +306,7 @@ var settings = []setting{
 	msKey("haSendHeartbeatInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.HeartbeatInterval }),
 	msKey("haHousekeepingInterval", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.Housekeeping }),
 	boolKey("enableControllerMode", scopeBroker, func(t *target) *bool { return &t.b.RocketMQ.ControllerMode }),
+	boolKey("enableDLegerCommitLog", scopeBroker, func(t *target) *bool { return &t.b.RocketMQ.DLedger }),
 	intKey("minInSyncReplicas", scopeBroker, 1, 64, func(t *target, n int64) { t.b.RocketMQ.MinInSyncReplicas = int(n) }),
 	boolKey("allAckInSyncStateSet", scopeBroker, func(t *target) *bool { return &t.b.RocketMQ.AllAckInSyncStateSet }),
 	msKey("haMaxTimeSlaveNotCatchup", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.RocketMQ.MaxTimeSlaveNotCatchup }),
@@ -436,7 +437,7 @@ var designOf = map[string]string{
 	"slaveTimeout": "rocketmq", "flushIntervalCommitLog": "rocketmq", "flushCommitLogLeastPages": "rocketmq",
 	"flushCommitLogThoroughInterval": "rocketmq", "haMaxGapNotInSync": "rocketmq", "haSlaveFallbehindMax": "rocketmq",
 	"inSyncReplicas": "rocketmq", "haSendHeartbeatInterval": "rocketmq", "haHousekeepingInterval": "rocketmq",
-	"acksim.require.send.ok": "rocketmq", "enableControllerMode": "rocketmq", "minInSyncReplicas": "rocketmq",
+	"acksim.require.send.ok": "rocketmq", "enableControllerMode": "rocketmq", "minInSyncReplicas": "rocketmq", "enableDLegerCommitLog": "rocketmq",
 	"allAckInSyncStateSet": "rocketmq", "haMaxTimeSlaveNotCatchup": "rocketmq", "enableElectUncleanMaster": "rocketmq",
 	"controllerHeartBeatTimeoutMills": "rocketmq", "brokerHeartbeatInterval": "rocketmq",
 }

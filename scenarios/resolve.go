@@ -244,6 +244,12 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	// Checked once every setting is in, whatever their order.
 	if replication == "rocketmq" {
 		errs = append(errs, rocketmqKeys(s, settings, &spec.Broker.RocketMQ)...)
+		if spec.Broker.RocketMQ.DLedger {
+			spec.Broker.Raft = model.DLedgerRaft()
+			if s.RF < 3 {
+				errs = append(errs, s.errAt("cluster.replication.factor", s.RF, "DLedger mode (enableDLegerCommitLog) needs at least 3 replicas (docs/en/dledger/deploy_guide.md)"))
+			}
+		}
 	}
 	if flushMsSet && spec.Broker.FlushSchedulerInterval == 0 {
 		r.Warnings = append(r.Warnings, "log.flush.interval.ms has no effect while log.flush.scheduler.interval.ms is never (Kafka's default since 0.8.1): set both")
@@ -483,6 +489,10 @@ func rocketmqKeys(s *Scenario, settings []Setting, cfg *model.RocketMQConfig) Er
 			allowed = "controller mode came with RocketMQ 5.0 (RIP-44); acksim.rocketmq.version is 4"
 		case !cfg.ControllerMode && slices.Contains(rocketmqControllerKeys, st.Key):
 			allowed = "a setting of RocketMQ's controller mode: set enableControllerMode: true"
+		case cfg.DLedger && st.Key != "enableDLegerCommitLog" && st.Key != "acksim.rocketmq.version" && designOf[st.Key] == "rocketmq" && st.Scope == scopeBroker:
+			allowed = "not a setting of DLedger mode (enableDLegerCommitLog): DLedger replaces the CommitLog, its flush and its master-slave replication"
+		case cfg.DLedger && cfg.ControllerMode && st.Key == "enableControllerMode":
+			allowed = "DLedger mode and controller mode exclude each other"
 		case cfg.ControllerMode && st.Key == "brokerRole":
 			allowed = "controller mode makes every master SYNC_MASTER (RIP-44); set inSyncReplicas or allAckInSyncStateSet instead"
 		default:

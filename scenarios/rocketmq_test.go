@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"acksim/model"
 	"strings"
 	"testing"
 
@@ -171,4 +172,27 @@ func TestPropertyRocketMQControllerAllAckNeverLoses(t *testing.T) {
 func TestCanaryRocketMQControllerDefaultLoses(t *testing.T) {
 	o := ExploreOptions{Faults: []string{"power-loss"}, MaxDown: 1, MaxPowerLoss: 1}
 	finds(t, rmqSc(t, "enableControllerMode=true", "workload.rate=1000"), o, "lost_write")
+}
+
+// DLedger mode runs on the Raft design with DLedger's settings, refuses the
+// CommitLog's settings and fewer than three replicas.
+func TestRocketMQDLedger(t *testing.T) {
+	res := runSet(t, loadSc(t, "rocketmq-dledger-cluster-power-loss"), Options{})
+	if res.History.Design != "rocketmq" || res.Spec.Broker.Raft != model.DLedgerRaft() {
+		t.Errorf("design %s with Raft settings %+v; want rocketmq with DLedger's", res.History.Design, res.Spec.Broker.Raft)
+	}
+	if res.Verdict.Anomalies.LostWrite == 0 {
+		t.Errorf("DLedger lost nothing in a whole-cluster power loss; want the flush window lost")
+	}
+	for _, c := range []struct {
+		sets []string
+		want string
+	}{
+		{[]string{"enableDLegerCommitLog=true", "flushDiskType=SYNC_FLUSH"}, "not a setting of DLedger mode"},
+		{[]string{"enableDLegerCommitLog=true", "cluster.replication.factor=2"}, "at least 3 replicas"},
+	} {
+		if _, err := rmqSc(t, c.sets...).Resolve(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: got %v; want an error saying %q", c.sets, err, c.want)
+		}
+	}
 }
