@@ -442,6 +442,23 @@ var designOf = map[string]string{
 	"controllerHeartBeatTimeoutMills": "rocketmq", "brokerHeartbeatInterval": "rocketmq",
 }
 
+// notForDesign lists the producer settings a design refuses (RocketMQ's
+// send has no acks and no idempotence).
+var notForDesign = map[string][]string{"acks": {"rocketmq"}, "enable.idempotence": {"rocketmq"}}
+
+// AppliesTo reports whether --set key k means something on replication
+// design d: a setting of another design, or one d refuses, does not (a
+// sweep's replication axis leaves such axes out of d's cells).
+func AppliesTo(k, d string) bool {
+	if t, ok := strings.CutPrefix(k, "topic."); ok {
+		return topicKeys[d][t] != ""
+	}
+	if o := designOf[k]; o != "" && o != d {
+		return false
+	}
+	return !slices.Contains(notForDesign[k], d)
+}
+
 func findSetting(sc scope, name string) *setting {
 	for i := range settings {
 		if settings[i].scope == sc && settings[i].name == name {

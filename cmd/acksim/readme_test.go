@@ -36,6 +36,11 @@ func TestREADMEOutputs(t *testing.T) {
 	}
 	lines := strings.Split(string(data), "\n")
 	dir := t.TempDir()
+	// The README's commands name files under docs/ as a reader in the
+	// repository would.
+	if err := os.CopyFS(filepath.Join(dir, "docs"), os.DirFS("../../docs")); err != nil {
+		t.Fatal(err)
+	}
 	var out []string
 	blocks := 0
 	for i := 0; i < len(lines); i++ {
@@ -67,7 +72,11 @@ func TestREADMEOutputs(t *testing.T) {
 		spec = strings.TrimSuffix(spec, " -->")
 		args, keep, _ := strings.Cut(spec, " | keep ")
 		stdout, stderr, _ := acksim(t, dir, strings.Fields(args)...)
-		got := "$ acksim " + args + "\n" + excerpt(t, stdout+stderr, keep)
+		ex := excerpt(t, stdout+stderr, keep)
+		if keep != "" && strings.Trim(strings.ReplaceAll(ex, "...", ""), "\n") == "" {
+			t.Errorf("README.md:%d: `acksim %s` printed nothing the excerpt keeps (it failed?):\n%s", i+1, args, stdout+stderr)
+		}
+		got := "$ acksim " + args + "\n" + ex
 		if *updateREADME {
 			out = append(out, lines[i+1])
 			out = append(out, strings.Split(got, "\n")...)

@@ -251,21 +251,77 @@ func (c Cell) Value(k string) string {
 	return ""
 }
 
-// Cells expands the grid in a fixed order (keys sorted, values as given).
+// ReplicationAxis is the grid key whose values are replication designs,
+// each optionally with settings of its own ("raft write.caching=true"). Its
+// cells are sparse: a design's cells take only the axes that apply to it
+// (min.insync.replicas is Kafka's; RocketMQ has no acks), so Kafka's grid
+// and the other designs' face the same fault schedules in one sweep.
+const ReplicationAxis = "replication"
+
+// Cells expands the grid in a fixed order (keys sorted, values as given;
+// with a replication axis, design by design).
 func (s *Spec) Cells() []Cell {
 	keys := s.Axes()
+	var cells []Cell
+	if designs, ok := s.Grid[ReplicationAxis]; ok {
+		for _, d := range designs {
+			design, _, _ := strings.Cut(d, " ")
+			var axes []string
+			for _, k := range keys {
+				if k == ReplicationAxis || scenarios.AppliesTo(k, design) {
+					axes = append(axes, k)
+				}
+			}
+			cells = append(cells, s.product(axes, map[string][]string{ReplicationAxis: {d}})...)
+		}
+	} else {
+		cells = s.product(keys, nil)
+	}
+	for i := range cells {
+		cells[i].Index = i
+	}
+	return cells
+}
+
+// CellSettings is what cell c runs with: the spec's set entries, then the
+// cell's own. With a replication axis, a set entry that belongs to another
+// design than the cell's (a Kafka server.properties' min.insync.replicas on
+// a Raft cell) is left out of that cell; Check refuses an entry that
+// applies to no design of the grid.
+func (s *Spec) CellSettings(c Cell) []string {
+	var out []string
+	design := c.Design()
+	for _, kv := range s.Set {
+		if k, _, _ := strings.Cut(kv, "="); design == "" || scenarios.AppliesTo(k, design) {
+			out = append(out, kv)
+		}
+	}
+	return append(out, c.Settings...)
+}
+
+// Design is the cell's replication design when the grid has a replication
+// axis ("" otherwise).
+func (c Cell) Design() string {
+	d, _, _ := strings.Cut(c.Value(ReplicationAxis), " ")
+	return d
+}
+
+// product is the cells of the given axes' values (override replaces an
+// axis's values).
+func (s *Spec) product(keys []string, override map[string][]string) []Cell {
 	cells := []Cell{{}}
 	for _, k := range keys {
+		vals := s.Grid[k]
+		if o, ok := override[k]; ok {
+			vals = o
+		}
 		var next []Cell
 		for _, c := range cells {
-			for _, v := range s.Grid[k] {
+			for _, v := range vals {
 				next = append(next, Cell{Settings: append(append([]string(nil), c.Settings...), k+"="+v)})
 			}
 		}
 		cells = next
-	}
-	for i := range cells {
-		cells[i].Index = i
 	}
 	return cells
 }
@@ -285,7 +341,7 @@ func (s *Spec) FaultKinds(c Cell) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
+	if err := applySettings(sc, s.CellSettings(c)); err != nil {
 		return nil, err
 	}
 	out := make([][]string, s.Trials)
@@ -474,7 +530,7 @@ func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
+	if err := applySettings(sc, s.CellSettings(c)); err != nil {
 		return nil, err
 	}
 	sc.Expect = nil
@@ -558,6 +614,14 @@ func applySettings(sc *scenarios.Scenario, kvs []string) error {
 			}
 			continue
 		}
+		if design, ok := strings.CutPrefix(kv, ReplicationAxis+"="); ok && strings.Contains(design, " ") {
+			// A design with its own settings: "raft write.caching=true".
+			f := strings.Fields(design)
+			if err := applySettings(sc, append([]string{ReplicationAxis + "=" + f[0]}, f[1:]...)); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := sc.Set(kv); err != nil {
 			return err
 		}
@@ -569,6 +633,20 @@ func applySettings(sc *scenarios.Scenario, kvs []string) error {
 // and checks the fault model against it: a sweep that would fail does so
 // before anything is written.
 func (s *Spec) Check() error {
+	if designs, ok := s.Grid[ReplicationAxis]; ok {
+		for _, kv := range s.Set {
+			k, _, _ := strings.Cut(kv, "=")
+			applies := false
+			for _, d := range designs {
+				design, _, _ := strings.Cut(d, " ")
+				applies = applies || scenarios.AppliesTo(k, design)
+			}
+			if !applies {
+				return s.locate(&scenarios.Error{File: "--set", Field: k, Value: strings.TrimPrefix(kv, k+"="),
+					Allowed: "belongs to no replication design of the grid: " + strings.Join(designs, ", ")})
+			}
+		}
+	}
 	_, err := s.bases(s.Cells())
 	return err
 }
@@ -620,7 +698,7 @@ func (s *Spec) bases(cells []Cell) ([]*scenarios.Scenario, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := applySettings(sc, append(append([]string(nil), s.Set...), c.Settings...)); err != nil {
+		if err := applySettings(sc, s.CellSettings(c)); err != nil {
 			return nil, s.locate(err)
 		}
 		sc.Expect = nil

@@ -1,0 +1,98 @@
+package sweep
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const designs = `name: designs
+base: baseline
+trials: 4
+seed: 3
+set: [run.duration=10s, min.insync.replicas=2]
+grid:
+  acks: ["1", "all"]
+  min.insync.replicas: ["1", "2"]
+  replication:
+    - kafka
+    - raft write.caching=true
+    - rocketmq flushDiskType=SYNC_FLUSH
+faults:
+  crash: {per_hour: 400, for: 3s}
+  power-loss: {per_hour: 200}
+`
+
+// The replication axis is sparse: each design's cells take only the axes
+// it has, and a set entry applies to the designs that have it.
+func TestReplicationAxisCells(t *testing.T) {
+	s, err := Parse("designs.yaml", []byte(designs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range s.Cells() {
+		got = append(got, strings.Join(s.CellSettings(c), " "))
+	}
+	k := "run.duration=10s min.insync.replicas=2 "
+	r := "run.duration=10s "
+	want := []string{
+		k + "acks=1 min.insync.replicas=1 replication=kafka", k + "acks=1 min.insync.replicas=2 replication=kafka",
+		k + "acks=all min.insync.replicas=1 replication=kafka", k + "acks=all min.insync.replicas=2 replication=kafka",
+		r + "acks=1 replication=raft write.caching=true", r + "acks=all replication=raft write.caching=true",
+		r + "replication=rocketmq flushDiskType=SYNC_FLUSH",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("cells (-want +got):\n%s", diff)
+	}
+	if err := s.Check(); err != nil {
+		t.Fatal(err)
+	}
+	// A set entry of no design in the grid is an error at its line.
+	bad := strings.Replace(designs, "min.insync.replicas=2]", "flushDiskType=SYNC_FLUSH]", 1)
+	bad = strings.Replace(bad, "    - rocketmq flushDiskType=SYNC_FLUSH\n", "", 1)
+	s, err = Parse("bad.yaml", []byte(bad))
+	if err == nil {
+		err = s.Check()
+	}
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:5") || !strings.Contains(err.Error(), "no replication design of the grid") {
+		t.Errorf("got %v; want an error at bad.yaml:5 saying the entry belongs to no design", err)
+	}
+}
+
+// Adding designs to a grid leaves the Kafka cells' trials as they were:
+// the same schedules, seeds and results.
+func TestReplicationAxisKeepsKafkaCells(t *testing.T) {
+	with, err := Parse("designs.yaml", []byte(designs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := Parse("kafka.yaml", []byte(strings.Replace(designs, "    - raft write.caching=true\n    - rocketmq flushDiskType=SYNC_FLUSH\n", "", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, a, err := Run(with, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, b, err := Run(without, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(ts []Trial, cells int) []Trial {
+		var out []Trial
+		for _, tr := range ts {
+			if tr.Cell < cells {
+				out = append(out, tr)
+			}
+		}
+		return out
+	}
+	if diff := cmp.Diff(strip(b, 4), strip(a, 4)); diff != "" {
+		t.Errorf("Kafka cells differ with other designs in the grid (-without +with):\n%s", diff)
+	}
+	if len(a) != 7*4 {
+		t.Errorf("%d trials; want 28", len(a))
+	}
+}
