@@ -136,11 +136,14 @@ func newPlot(title, x, y string) *plot.Plot {
 	return p
 }
 
-// cellLabel is the cell's values in axis order ("all / 2 / never / false").
+// cellLabel is the cell's values in axis order ("all / 2 / never / false");
+// "–" where the axis does not apply to the cell's design.
 func cellLabel(axes []string, c sweep.Cell) string {
 	vs := make([]string, len(axes))
 	for i, k := range axes {
-		vs[i] = c.Value(k)
+		if vs[i] = c.Value(k); vs[i] == "" {
+			vs[i] = "–"
+		}
 	}
 	return fmt.Sprintf("%d: %s", c.Index, strings.Join(vs, " / "))
 }
