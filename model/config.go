@@ -371,6 +371,14 @@ type RaftConfig struct {
 	// Off, they reach the disk only with the log's next flush, so a power
 	// loss can make a node vote twice in a term (robustmq#2039).
 	VoteFsync bool
+	// NewVoterOnDiskLoss (acksim.raft.disk.loss: new-voter; KIP-853's
+	// dynamic quorum, Kafka 3.9+): a node back with an empty disk is a new
+	// replica, a learner that neither votes nor counts toward a commit
+	// until it holds the log up to the commit index, when it is added as a
+	// voter in place of its old self. Off (same-voter, before KIP-853): it
+	// rejoins as the voter it was, with an empty log and no memory of its
+	// votes, and can help elect a leader that lacks committed entries.
+	NewVoterOnDiskLoss bool
 }
 
 // DefaultRaft returns Redpanda's defaults.

@@ -191,6 +191,10 @@ type raftReplica struct {
 	log_   Log
 	pids   pidTable
 
+	// learner: back from a disk loss as a new replica (NewVoterOnDiskLoss),
+	// it neither votes nor counts toward a commit until caught up.
+	learner bool
+
 	// Persistent state (Raft Figure 2): term and vote, and what of them
 	// is on disk.
 	term, durableTerm     int32
@@ -252,11 +256,12 @@ func (m *appendReq) Describe() string {
 }
 
 type appendResp struct {
-	tp    int
-	from  int
-	term  int32
-	ok    bool
-	match int // ok: entries it holds matching the leader's; else where to resume
+	tp      int
+	from    int
+	term    int32
+	ok      bool
+	match   int  // ok: entries it holds matching the leader's; else where to resume
+	learner bool // the follower does not count toward a commit yet
 }
 
 func (m *appendResp) partition() int { return m.tp }
@@ -360,7 +365,11 @@ func (r *raftReplica) storageLost(disk bool) []*history.Batch {
 	r.commit, r.hw = 0, 0
 	if disk {
 		r.durableTerm, r.durableVote = 0, -1
-		r.d.lossy = true
+		if r.cfg().NewVoterOnDiskLoss {
+			r.learner = true
+		} else {
+			r.d.lossy = true
+		}
 		return r.log_.wipe()
 	}
 	return r.log_.powerCut()
@@ -436,6 +445,13 @@ func (r *raftReplica) onElectionTimer() {
 	if r.role == raftLeader {
 		return
 	}
+	if r.learner {
+		// A learner never stands for election; it looks again after a full
+		// timeout (a new group's first replica has a zero one).
+		r.heard, r.timeout = r.b.h.E.Now(), r.cfg().ElectionTimeout+r.jitter()
+		r.armElection()
+		return
+	}
 	if r.b.h.E.Now() < r.heard.Add(r.timeout) {
 		r.armElection()
 		return
@@ -471,6 +487,8 @@ func (r *raftReplica) onVote(m *voteReq) {
 	h := r.b.h
 	grant := false
 	switch {
+	case r.learner:
+		// Not a voter yet: it answers no vote (and so helps elect nobody).
 	case m.pre:
 		// A pre-vote is granted to a candidate whose log is up to date
 		// when we have not heard from a leader within the election
@@ -668,7 +686,10 @@ func (r *raftReplica) onHeartbeat() {
 func (r *raftReplica) onAppend(m *appendReq) {
 	h := r.b.h
 	reply := func(ok bool, match int) {
-		r.b.send(h.node(m.leader), r.d.k.appendResp, &appendResp{tp: r.tp, from: r.b.ID, term: r.term, ok: ok, match: match})
+		if ok {
+			r.maybePromote(m, match)
+		}
+		r.b.send(h.node(m.leader), r.d.k.appendResp, &appendResp{tp: r.tp, from: r.b.ID, term: r.term, ok: ok, match: match, learner: r.learner})
 	}
 	if m.term < r.term {
 		reply(false, 0)
@@ -694,6 +715,22 @@ func (r *raftReplica) onAppend(m *appendReq) {
 		}
 		reply(false, i)
 		return
+	}
+	if len(m.entries) > 0 {
+		// The logs agree on the (index, term) before the entries but not
+		// on the offset they start at: two leaders wrote in one term, which
+		// only a configuration that breaks Raft's guarantees allows (a node
+		// that forgot its vote). Treat it as a conflict and back up, so the
+		// follower's log stays contiguous (Redpanda's offsets are its Raft
+		// indexes, so its logs cannot disagree this way).
+		var base int64
+		if m.prevN > 0 {
+			base = r.log_.entries[m.prevN-1].end
+		}
+		if m.entries[0].Base != base {
+			reply(false, m.prevN-1)
+			return
+		}
 	}
 	for i, bt := range m.entries {
 		at := m.prevN + i
@@ -727,9 +764,23 @@ func (r *raftReplica) onAppend(m *appendReq) {
 	r.b.fsync(&r.log_, r.tp, func() {
 		r.flushed()
 		if r.term == term {
-			r.b.send(h.node(m.leader), r.d.k.appendResp, &appendResp{tp: r.tp, from: r.b.ID, term: term, ok: true, match: min(match, r.log_.durableN)})
+			durable := min(match, r.log_.durableN)
+			r.maybePromote(m, durable)
+			r.b.send(h.node(m.leader), r.d.k.appendResp, &appendResp{tp: r.tp, from: r.b.ID, term: term, ok: true, match: durable, learner: r.learner})
 		}
 	})
+}
+
+// maybePromote makes a learner a voter once it holds (durably, without
+// write caching) the log up to the leader's commit index: the leader adds
+// it in place of its old self (KIP-853's AddVoter after RemoveVoter;
+// acksim applies the membership change at once).
+func (r *raftReplica) maybePromote(m *appendReq, held int) {
+	if !r.learner || held < m.commit {
+		return
+	}
+	r.learner = false
+	r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "broker %d, back with an empty disk, caught up to commit index %d of %s and became a voter again (KIP-853)", r.b.ID, m.commit, r.b.h.tpName(r.tp))
 }
 
 // learnCommit moves a follower's commit index forward to c.
@@ -750,7 +801,9 @@ func (r *raftReplica) onAppendResp(m *appendResp) {
 		return
 	}
 	r.inflight[m.from] = 0
-	if m.ok {
+	if m.ok && m.learner {
+		r.next[m.from] = max(r.next[m.from], m.match) // replicated to, not counted
+	} else if m.ok {
 		r.match[m.from] = max(r.match[m.from], m.match)
 		r.next[m.from] = max(r.next[m.from], m.match)
 		r.advanceCommit()

@@ -257,6 +257,17 @@ var settings = []setting{
 	msKey("raft_heartbeat_interval_ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.Raft.HeartbeatInterval }),
 	boolKey("acksim.raft.prevote", scopeBroker, func(t *target) *bool { return &t.b.Raft.PreVote }),
 	boolKey("acksim.raft.vote.fsync", scopeBroker, func(t *target) *bool { return &t.b.Raft.VoteFsync }),
+	{name: "acksim.raft.disk.loss", scope: scopeBroker, help: "same-voter (before KIP-853) or new-voter (KIP-853)", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "same-voter":
+			t.b.Raft.NewVoterOnDiskLoss = false
+		case "new-voter":
+			t.b.Raft.NewVoterOnDiskLoss = true
+		default:
+			return false, "same-voter (a node back with an empty disk rejoins as the voter it was, before KIP-853) or new-voter (it is a learner until caught up, then added as a voter: KIP-853)"
+		}
+		return true, ""
+	}},
 
 	// The RocketMQ design (cluster.replication: rocketmq), under RocketMQ's
 	// names (MessageStoreConfig).
@@ -432,7 +443,7 @@ var designOf = map[string]string{
 	"replica.high.watermark.checkpoint.interval.ms": "kafka", "eligible.leader.replicas.enable": "kafka",
 	"acksim.truncation": "kafka", "acksim.strict.min.isr.hw": "kafka", "acksim.isr.broker.epochs": "kafka",
 	"write.caching": "raft", "flush.ms": "raft", "flush.bytes": "raft", "election_timeout_ms": "raft",
-	"raft_heartbeat_interval_ms": "raft", "acksim.raft.prevote": "raft", "acksim.raft.vote.fsync": "raft",
+	"raft_heartbeat_interval_ms": "raft", "acksim.raft.prevote": "raft", "acksim.raft.vote.fsync": "raft", "acksim.raft.disk.loss": "raft",
 	"acksim.rocketmq.version": "rocketmq", "flushDiskType": "rocketmq", "brokerRole": "rocketmq", "syncFlushTimeout": "rocketmq",
 	"slaveTimeout": "rocketmq", "flushIntervalCommitLog": "rocketmq", "flushCommitLogLeastPages": "rocketmq",
 	"flushCommitLogThoroughInterval": "rocketmq", "haMaxGapNotInSync": "rocketmq", "haSlaveFallbehindMax": "rocketmq",
