@@ -523,6 +523,20 @@ func (s *JSONSeed) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// CellScenario returns the base with cell c's settings, no faults and no
+// expectations (for estimators that draw their own fault patterns).
+func (s *Spec) CellScenario(c Cell) (*scenarios.Scenario, error) {
+	sc, err := scenarios.Load(s.Base)
+	if err != nil {
+		return nil, err
+	}
+	if err := applySettings(sc, s.CellSettings(c)); err != nil {
+		return nil, s.locate(err)
+	}
+	sc.Expect, sc.Steps = nil, nil
+	return sc, nil
+}
+
 // TrialScenario returns the scenario trial t of cell c ran: the base with
 // the cell's settings, the trial's seed and its fault schedule.
 func (s *Spec) TrialScenario(c Cell, t int) (*scenarios.Scenario, error) {
