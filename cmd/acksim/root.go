@@ -34,7 +34,7 @@ producer was told were safe, under which faults, and why.`,
 		Version:       Version,
 	}
 	root.SetVersionTemplate("acksim {{.Version}}\n")
-	root.AddCommand(newVersion(), newScenarios(), newRun(), newCheck(), newCompare(), newSweep(), newMerge(), newReport(), newDemo())
+	root.AddCommand(newVersion(), newScenarios(), newRun(), newCheck(), newCompare(), newSweep(), newRisk(), newMerge(), newReport(), newDemo())
 	return root
 }
 

@@ -1,0 +1,117 @@
+package risk
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"acksim/sim"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func parse(t *testing.T, doc string) *Spec {
+	t.Helper()
+	s, err := Parse("test.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const small = `name: small
+base: baseline
+grid:
+  acks: ["1", "all"]
+failures:
+  pause: {per_year: 0}
+pilot: 3
+budget: 60
+`
+
+// Same spec and seed: identical estimates whatever the worker count.
+func TestRiskDeterministic(t *testing.T) {
+	s := parse(t, small)
+	a, err := Run(s, 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Run(s, 2, nil)
+	if diff := cmp.Diff(a, b, cmp.AllowUnexported(Estimate{}, PatternEstimate{})); diff != "" {
+		t.Fatalf("1 vs 2 workers:\n%s", diff)
+	}
+	if a[0].Trials == 0 || len(a[0].Patterns) != 5+25 {
+		t.Fatalf("cell 0: %d trials, %d patterns; want some and 30 (5 kinds, 25 ordered pairs)", a[0].Trials, len(a[0].Patterns))
+	}
+}
+
+// The pattern estimator agrees with brute-force Monte Carlo where both are
+// feasible: at inflated rates, over an exposure of a minute. The brute
+// force counts trials with a loss; the estimate predicts 1-exp(-R·exposure).
+// The tolerance is the two estimates' 95% intervals combined, plus the rate
+// of the patterns the estimator leaves out.
+func TestRiskAgreesWithBruteForce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a few hundred trials")
+	}
+	for _, c := range []struct {
+		name, failures, grid string
+	}{
+		// A whole-cluster power loss every 200 s, no fsync: nearly every
+		// one loses what the page caches held.
+		{"cluster power loss", "cluster-power-loss: {per_year: 157680, for: 5s}", `acks: ["all"]`},
+		// A broker paused every 600 s (each), acks=1: a leader's pause
+		// loses, a follower's does not; pairs interact.
+		{"pauses", "pause: {per_year: 52560, for: 12s}", `acks: ["1"]`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var off []string
+			for _, k := range Kinds {
+				if !strings.HasPrefix(c.failures, k.Name+":") {
+					off = append(off, "  "+k.Name+": {per_year: 0}")
+				}
+			}
+			s := parse(t, "name: v\nbase: baseline\nwindow: 20s\npilot: 60\nbudget: 200\ngrid:\n  "+c.grid+"\nfailures:\n  "+c.failures+"\n"+strings.Join(off, "\n")+"\n")
+			ests, err := Run(s, 2, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := ests[0]
+			exposure := 60 * sim.Second
+			frac := exposure.Seconds() / Year.Seconds()
+			pEst := 1 - math.Exp(-e.LossRate*frac)
+			seEst := (e.Hi95 - e.Lo95) / 3.92 * frac * math.Exp(-e.LossRate*frac)
+			const n = 200
+			k, err := BruteForce(s, 0, exposure, 1, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pBF := float64(k) / n
+			seBF := math.Sqrt(math.Max(pBF*(1-pBF), 1.0/n) / n)
+			tol := 1.96*math.Sqrt(seEst*seEst+seBF*seBF) + e.Truncated*frac
+			t.Logf("estimate %.3f (rate %.4g/yr, %d trials), brute force %.3f (%d/%d), tolerance %.3f", pEst, e.LossRate, e.Trials, pBF, k, n, tol)
+			if math.Abs(pEst-pBF) > tol {
+				t.Errorf("estimate %.3f and brute force %.3f differ by more than %.3f", pEst, pBF, tol)
+			}
+		})
+	}
+}
+
+// Bad specs are errors naming the field and what is allowed.
+func TestRiskBadSpecs(t *testing.T) {
+	for _, c := range []struct{ doc, want string }{
+		{"name: x\nfailures:\n  meteor: {per_year: 1}\n", "failures.meteor"},
+		{"name: x\nfailures:\n  crash: {per_year: -1}\n", "failures.crash.per_year"},
+		{"name: x\nfailures:\n  crash: {per_year: .nan}\n", "failures.crash.per_year"},
+		{"name: x\nfailures:\n  crash: {per_year: 1, for: forever}\n", "failures.crash.for"},
+		{"name: x\nwindow: 1ms\n", "window"},
+		{"name: x\ntarget_error: 0\nbudget: -3\n", "budget"},
+		{"name: x\ngrid:\n  acks: []\n", "grid.acks"},
+		{"name: x\nbogus: 1\n", "bogus"},
+	} {
+		_, err := Parse("bad.yaml", []byte(c.doc))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
+			t.Errorf("%q: got %v; want an error naming bad.yaml and %s", c.doc, err, c.want)
+		}
+	}
+}
