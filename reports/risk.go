@@ -23,7 +23,10 @@ type RiskCell struct {
 	Hi95           float64            `json:"loss_events_per_year_hi95"`
 	Records        float64            `json:"records_lost_per_year"`
 	PYear          float64            `json:"p_loss_within_a_year"`
-	Nines          *float64           `json:"nines"` // null: no loss seen
+	Nines          *float64           `json:"nines"` // from the point estimate; null: no loss seen
+	// NinesAtLeast is -log10 P(loss in a year) at the interval's upper
+	// bound: what the trials show for sure.
+	NinesAtLeast float64 `json:"nines_at_least"`
 	WithinTarget   bool               `json:"within_target_error"`
 	Truncated      float64            `json:"left_out_patterns_per_year"`
 	Trials         int                `json:"trials"`
@@ -53,6 +56,7 @@ func RiskCells(s *risk.Spec, ests []risk.Estimate) []RiskCell {
 		if n := e.Nines(); !math.IsInf(n, 1) {
 			rc.Nines = &n
 		}
+		rc.NinesAtLeast = -math.Log10(-math.Expm1(-e.Hi95))
 		if rc.Attribution == nil {
 			rc.Attribution = []risk.Attribution{}
 		}
@@ -126,13 +130,10 @@ func RiskMarkdown(s *risk.Spec, cells []RiskCell) []byte {
 	fmt.Fprintf(&b, "# acksim risk: %s\n\n", mdEscape(s.Name))
 	b.WriteString("Acknowledged data lost per year on the failure rates below (a 3-broker cluster's own). ")
 	b.WriteString("Loss events per year with a 95% interval; P(loss within a year) = 1 - exp(-rate); latency from a run without failures.\n\n")
-	b.WriteString("| settings | loss events / year | 95% interval | records lost / year | P(loss in a year) | nines | fault-free p50 / p99 ms | mostly from |\n")
+	b.WriteString("| settings | loss events / year | 95% interval | records lost / year | P(loss in a year) | nines, at least | fault-free p50 / p99 ms | mostly from |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, c := range cells {
-		nines := "∞ (none seen)"
-		if c.Nines != nil {
-			nines = fmt.Sprintf("%.1f", *c.Nines)
-		}
+		nines := fmt.Sprintf("%.1f", c.NinesAtLeast)
 		iv := fmt.Sprintf("%s – %s", g3(c.Lo95), g3(c.Hi95))
 		if !c.WithinTarget {
 			iv += " (wide)"
@@ -144,7 +145,7 @@ func RiskMarkdown(s *risk.Spec, cells []RiskCell) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.1f / %.1f | %s |\n", mdEscape(c.Settings), g3(c.LossEvents), iv, g3(c.Records), g3(c.PYear), nines,
 			c.FaultFreeP50, c.FaultFreeP99, top)
 	}
-	b.WriteString("\n\"(wide)\": the interval is wider than the target error; raise `budget`. A cell that lost nothing in every trial gets its upper bound from the trials it had.\n")
+	b.WriteString("\n\"(wide)\": the interval is wider than the target error; raise `budget`. A cell that lost nothing in every trial gets its upper bound from the trials it had. \"nines, at least\" is -log10 P(loss in a year) at the interval's upper bound: what the trials show.\n")
 	b.WriteString("\n## Which failures are to blame\n\n")
 	for _, c := range cells {
 		if len(c.Attribution) == 0 {
