@@ -15,18 +15,18 @@ import (
 // it: rates per year with 95% intervals, P(loss within a year), nines, the
 // fault-free latency and the attribution.
 type RiskCell struct {
-	Cell           int                `json:"cell"`
-	Settings       string             `json:"settings"`
-	Values         map[string]string  `json:"values"`
-	LossEvents     float64            `json:"loss_events_per_year"`
-	Lo95           float64            `json:"loss_events_per_year_lo95"`
-	Hi95           float64            `json:"loss_events_per_year_hi95"`
-	Records        float64            `json:"records_lost_per_year"`
-	PYear          float64            `json:"p_loss_within_a_year"`
-	Nines          *float64           `json:"nines"` // from the point estimate; null: no loss seen
+	Cell       int               `json:"cell"`
+	Settings   string            `json:"settings"`
+	Values     map[string]string `json:"values"`
+	LossEvents float64           `json:"loss_events_per_year"`
+	Lo95       float64           `json:"loss_events_per_year_lo95"`
+	Hi95       float64           `json:"loss_events_per_year_hi95"`
+	Records    float64           `json:"records_lost_per_year"`
+	PYear      float64           `json:"p_loss_within_a_year"`
+	Nines      *float64          `json:"nines"` // from the point estimate; null: no loss seen
 	// NinesAtLeast is -log10 P(loss in a year) at the interval's upper
 	// bound: what the trials show for sure.
-	NinesAtLeast float64 `json:"nines_at_least"`
+	NinesAtLeast   float64            `json:"nines_at_least"`
 	WithinTarget   bool               `json:"within_target_error"`
 	Truncated      float64            `json:"left_out_patterns_per_year"`
 	Trials         int                `json:"trials"`
