@@ -125,13 +125,13 @@ func g3(x float64) string { return fmt.Sprintf("%.3g", x) }
 
 // RiskMarkdown renders report.md: the table, the attribution of every
 // lossy cell, and the method.
-func RiskMarkdown(s *risk.Spec, cells []RiskCell) []byte {
+func RiskMarkdown(s *risk.Spec, cells []RiskCell, charts []Chart) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# acksim risk: %s\n\n", mdEscape(s.Name))
 	b.WriteString("Acknowledged data lost per year on the failure rates below (a 3-broker cluster's own). ")
 	b.WriteString("Loss events per year with a 95% interval; P(loss within a year) = 1 - exp(-rate); latency from a run without failures.\n\n")
-	b.WriteString("| settings | loss events / year | 95% interval | records lost / year | P(loss in a year) | nines, at least | fault-free p50 / p99 ms | mostly from |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| # | settings | loss events / year | 95% interval | records lost / year | P(loss in a year) | nines, at least | fault-free p50 / p99 ms | mostly from |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range cells {
 		nines := fmt.Sprintf("%.1f", c.NinesAtLeast)
 		iv := fmt.Sprintf("%s – %s", g3(c.Lo95), g3(c.Hi95))
@@ -142,10 +142,16 @@ func RiskMarkdown(s *risk.Spec, cells []RiskCell) []byte {
 		if len(c.Attribution) > 0 {
 			top = fmt.Sprintf("%s (%.0f%%)", c.Attribution[0].Pattern, 100*c.Attribution[0].Share)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %.1f / %.1f | %s |\n", mdEscape(c.Settings), g3(c.LossEvents), iv, g3(c.Records), g3(c.PYear), nines,
+		fmt.Fprintf(&b, "| %d | %s | %s | %s | %s | %s | %s | %.1f / %.1f | %s |\n", c.Cell, mdEscape(c.Settings), g3(c.LossEvents), iv, g3(c.Records), g3(c.PYear), nines,
 			c.FaultFreeP50, c.FaultFreeP99, top)
 	}
 	b.WriteString("\n\"(wide)\": the interval is wider than the target error; raise `budget`. A cell that lost nothing in every trial gets its upper bound from the trials it had. \"nines, at least\" is -log10 P(loss in a year) at the interval's upper bound: what the trials show.\n")
+	if len(charts) > 0 {
+		b.WriteString("\n## Charts\n\n")
+		for _, c := range charts {
+			fmt.Fprintf(&b, "![%s](charts/%s.svg)\n\n%s\n\n", c.Title, c.Name, c.Caption)
+		}
+	}
 	b.WriteString("\n## Which failures are to blame\n\n")
 	for _, c := range cells {
 		if len(c.Attribution) == 0 {

@@ -576,3 +576,41 @@ func TestScenarioFromStdin(t *testing.T) {
 		t.Errorf("bad stdin: exit %d, %s", code, errOut)
 	}
 }
+
+// acksim risk writes its report, data and charts; a bad spec is exit 2
+// with the file and field, and nothing is written.
+func TestRiskCommand(t *testing.T) {
+	dir := t.TempDir()
+	spec := "name: small\nbase: baseline\ngrid:\n  acks: [\"1\", \"all\"]\nfailures:\n  pause: {per_year: 0}\npilot: 2\nbudget: 60\n"
+	if err := os.WriteFile(filepath.Join(dir, "r.yaml"), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := acksim(t, dir, "risk", "r.yaml", "--out", "out", "--workers", "2")
+	if code != 0 || !strings.Contains(stdout, "| 1 | acks=all |") || !strings.Contains(stdout, "cluster-power-loss") {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, f := range []string{"report.md", "risk.json", "risk.csv", "charts/loss-per-year.svg", "charts/risk-vs-latency.svg", "charts/attribution.svg"} {
+		if fi, err := os.Stat(filepath.Join(dir, "out", f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	var j struct {
+		Cells []struct {
+			Settings   string  `json:"settings"`
+			LossEvents float64 `json:"loss_events_per_year"`
+		} `json:"cells"`
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "out", "risk.json"))
+	if err := json.Unmarshal(data, &j); err != nil || len(j.Cells) != 2 || j.Cells[1].LossEvents <= 0 {
+		t.Errorf("risk.json: %v %+v", err, j.Cells)
+	}
+	bad := strings.Replace(spec, "pause: {per_year: 0}", "pause: {per_year: -2}", 1)
+	os.WriteFile(filepath.Join(dir, "bad.yaml"), []byte(bad), 0o644)
+	_, stderr, code = acksim(t, dir, "risk", "bad.yaml", "--out", "out2")
+	if code != 2 || !strings.Contains(stderr, "bad.yaml") || !strings.Contains(stderr, "failures.pause.per_year") {
+		t.Errorf("bad spec: exit %d, %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out2")); err == nil {
+		t.Errorf("a rejected spec created its --out directory")
+	}
+}

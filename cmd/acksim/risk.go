@@ -42,7 +42,8 @@ assumptions; override them in the spec:
   budget: 700                     # then at most this many trials per cell
 
 With no SPEC, the default grid: acks × min.insync.replicas × flush next to Raft and
-RocketMQ. Writes report.md, risk.json and risk.csv to --out.
+RocketMQ. Writes report.md, risk.json, risk.csv and charts/ (loss events per year per
+cell on a log scale, against fault-free p99 latency, and the attribution) to --out.
 
 Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 		Example: `  acksim risk --out risk
@@ -82,7 +83,21 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 				return err
 			}
 			cells := reports.RiskCells(spec, ests)
-			md := reports.RiskMarkdown(spec, cells)
+			charts, err := reports.RiskCharts(cells)
+			if err != nil {
+				return err
+			}
+			if err := os.MkdirAll(filepath.Join(out, "charts"), 0o755); err != nil {
+				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+			for _, c := range charts {
+				for ext, data := range map[string][]byte{"svg": c.SVG, "png": c.PNG} {
+					if err := writeAtomic(filepath.Join(out, "charts", c.Name+"."+ext), data); err != nil {
+						return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+					}
+				}
+			}
+			md := reports.RiskMarkdown(spec, cells, charts)
 			for _, f := range []struct {
 				name string
 				data []byte
