@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -94,5 +95,18 @@ func TestReplicationAxisKeepsKafkaCells(t *testing.T) {
 	}
 	if len(a) != 7*4 {
 		t.Errorf("%d trials; want 28", len(a))
+	}
+}
+
+// The exact McNemar test against values computed by hand: all 10
+// discordant pairs one way gives 2·(1/2)^10; a tie gives 1.
+func TestMcNemar(t *testing.T) {
+	for _, c := range []struct {
+		b, c int
+		want float64
+	}{{10, 0, 2.0 / 1024}, {0, 10, 2.0 / 1024}, {5, 5, 1}, {0, 0, 1}, {6, 1, 2 * 8.0 / 128}} {
+		if got := McNemar(c.b, c.c); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("McNemar(%d, %d) = %g; want %g", c.b, c.c, got, c.want)
+		}
 	}
 }

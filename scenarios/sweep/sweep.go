@@ -1026,8 +1026,28 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 	return out
 }
 
+// McNemar is the exact two-sided McNemar test of paired binary outcomes: b
+// pairs where only the first lost, c where only the second did; under the
+// hypothesis that both lose equally often, b is Binomial(b+c, 1/2), and the
+// p-value is twice the smaller tail, at most 1.
+func McNemar(b, c int) float64 {
+	n, k := b+c, min(b, c)
+	if n == 0 {
+		return 1
+	}
+	tail := 0.0
+	for i := 0; i <= k; i++ {
+		lg1, _ := math.Lgamma(float64(n + 1))
+		lg2, _ := math.Lgamma(float64(i + 1))
+		lg3, _ := math.Lgamma(float64(n - i + 1))
+		tail += math.Exp(lg1 - lg2 - lg3 - float64(n)*math.Ln2)
+	}
+	return math.Min(1, 2*tail)
+}
+
 // Paired compares cells on the same schedules: for each lossy cell, on how
-// many of its losing trials the safest cell lost nothing.
+// many of its losing trials the safest cell lost nothing, with the exact
+// McNemar test of the two cells' paired outcomes.
 func Paired(cells []Cell, trials []Trial, sums []Summary, perCell int) []string {
 	best := 0
 	for i, s := range sums {
@@ -1041,13 +1061,17 @@ func Paired(cells []Cell, trials []Trial, sums []Summary, perCell int) []string 
 		if i == best || s.LossTrials == 0 {
 			continue
 		}
-		safe := 0
+		safe, worse := 0, 0
 		for t := 0; t < perCell; t++ {
-			if lost(i, t) && !lost(best, t) {
+			switch {
+			case lost(i, t) && !lost(best, t):
 				safe++
+			case !lost(i, t) && lost(best, t):
+				worse++
 			}
 		}
-		out = append(out, fmt.Sprintf("on the %d schedules where [%s] lost data, [%s] lost none on %d", s.LossTrials, cells[i], cells[best], safe))
+		out = append(out, fmt.Sprintf("on the %d schedules where [%s] lost data, [%s] lost none on %d (and lost where it did not on %d; exact McNemar p = %.2g)",
+			s.LossTrials, cells[i], cells[best], safe, worse, McNemar(safe, worse)))
 	}
 	return out
 }
