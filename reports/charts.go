@@ -108,7 +108,7 @@ func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]
 		return nil, err
 	}
 	if err := add("pareto", "Durability against p99 produce latency",
-		"Each point is a cell (labelled with its number): left is faster (median over trials of the p99 produce latency), low is safer. Red points are the Pareto frontier: no other cell is both at least as fast and at least as safe. A cell off the frontier pays latency for nothing, or loses data for nothing.",
+		"Each point is a cell (labelled with its number): left is faster (the p99 produce latency of a run of the cell without faults, so the price of the settings is not drowned by failover waits; the table has the latency under faults), low is safer. Red points are the Pareto frontier: no other cell is both at least as fast and at least as safe. A cell off the frontier pays latency for nothing, or loses data for nothing.",
 		p, 7*vg.Inch, 5*vg.Inch); err != nil {
 		return nil, err
 	}
@@ -360,6 +360,15 @@ func lossVsX(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary, x, line
 	return p
 }
 
+// latencyOf is the latency a durability-latency chart puts a cell at: its
+// fault-free p99 when it was measured, else the median p99 under faults.
+func latencyOf(s sweep.Summary) float64 {
+	if s.FaultFreeP99Ms > 0 {
+		return s.FaultFreeP99Ms
+	}
+	return s.P99Ms
+}
+
 // Frontier returns the indexes of the cells on the Pareto frontier of
 // (p99 latency, P(lost write)), both to be minimised, sorted by latency.
 func Frontier(sums []sweep.Summary) []int {
@@ -367,7 +376,7 @@ func Frontier(sums []sweep.Summary) []int {
 	for i, a := range sums {
 		dominated := false
 		for j, b := range sums {
-			if j != i && b.P99Ms <= a.P99Ms && b.PLoss <= a.PLoss && (b.P99Ms < a.P99Ms || b.PLoss < a.PLoss) {
+			if j != i && latencyOf(b) <= latencyOf(a) && b.PLoss <= a.PLoss && (latencyOf(b) < latencyOf(a) || b.PLoss < a.PLoss) {
 				dominated = true
 				break
 			}
@@ -376,18 +385,25 @@ func Frontier(sums []sweep.Summary) []int {
 			out = append(out, i)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return sums[out[i]].P99Ms < sums[out[j]].P99Ms })
+	sort.SliceStable(out, func(i, j int) bool { return latencyOf(sums[out[i]]) < latencyOf(sums[out[j]]) })
 	return out
 }
 
 func pareto(cells []sweep.Cell, sums []sweep.Summary) (*plot.Plot, error) {
-	p := newPlot("Durability against p99 produce latency", "p99 produce latency, ms (median over trials)", "P(lost write) per trial")
+	xlabel := "p99 produce latency, ms (median over trials)"
+	for _, s := range sums {
+		if s.FaultFreeP99Ms > 0 {
+			xlabel = "p99 produce latency without faults, ms"
+			break
+		}
+	}
+	p := newPlot("Durability against p99 produce latency", xlabel, "P(lost write) per trial")
 	p.Add(plotter.NewGrid())
 	all := make(plotter.XYs, len(sums))
 	var labels plotter.XYLabels
 	at := map[plotter.XY]int{} // cells drawn at the same point share a label
 	for i, s := range sums {
-		all[i] = plotter.XY{X: s.P99Ms, Y: s.PLoss}
+		all[i] = plotter.XY{X: latencyOf(s), Y: s.PLoss}
 		if j, ok := at[all[i]]; ok {
 			labels.Labels[j] += "," + fmt.Sprint(cells[i].Index)
 			continue
@@ -423,7 +439,7 @@ func pareto(cells []sweep.Cell, sums []sweep.Summary) (*plot.Plot, error) {
 	p.Legend.Top = true
 	maxX := 0.0
 	for _, s := range sums {
-		maxX = max(maxX, s.P99Ms)
+		maxX = max(maxX, latencyOf(s))
 	}
 	p.X.Min, p.X.Max = 0, math.Max(1, maxX*1.1)
 	p.Y.Min, p.Y.Max = 0, 1.05

@@ -366,6 +366,9 @@ func parseShard(flag string, n int) (int, int, error) {
 // a merged or rebuilt report is byte for byte the one a single run writes.
 func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts []sweep.Trial) (string, error) {
 	sums := sweep.Summarize(cells, ts)
+	if err := spec.AddFaultFree(cells, sums); err != nil {
+		return "", err
+	}
 	paired := sweep.Paired(cells, ts, sums, spec.Trials)
 	losing := map[int][]int{}
 	for _, t := range ts {

@@ -948,6 +948,30 @@ type Summary struct {
 	MeanUnavailMs      float64           `json:"mean_unavailable_ms"`
 	P50Ms              float64           `json:"median_p50_ms"`
 	P99Ms              float64           `json:"median_p99_ms"`
+	// FaultFreeP50Ms and FaultFreeP99Ms are the produce latency of one run
+	// of the cell without faults: the price of the settings themselves,
+	// which failover waits drown in P50Ms and P99Ms.
+	FaultFreeP50Ms float64 `json:"fault_free_p50_ms"`
+	FaultFreeP99Ms float64 `json:"fault_free_p99_ms"`
+}
+
+// AddFaultFree runs each cell once without faults (the trials' duration,
+// a seed of its own) and records its produce latency in sums.
+func (s *Spec) AddFaultFree(cells []Cell, sums []Summary) error {
+	for i, c := range cells {
+		sc, err := s.CellScenario(c)
+		if err != nil {
+			return err
+		}
+		sc.Seed = sim.TrialSeed(s.Seed, 1<<62)
+		r, err := sc.Resolve()
+		if err != nil {
+			return s.locate(err)
+		}
+		v := scenarios.RunSpec(sc, r, scenarios.Options{}).Verdict
+		sums[i].FaultFreeP50Ms, sums[i].FaultFreeP99Ms = v.LatencyMs.P50, v.LatencyMs.P99
+	}
+	return nil
 }
 
 // z95 is the two-sided 95% normal quantile, Φ⁻¹(0.975) ≈ 1.96.
