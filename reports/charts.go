@@ -13,12 +13,11 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
-	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	_ "gonum.org/v1/plot/vg/vgimg" // registers "png"
-	_ "gonum.org/v1/plot/vg/vgsvg" // registers "svg"
+	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // Chart is one rendered chart of a sweep report.
@@ -86,7 +85,7 @@ func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]
 			return nil, err
 		}
 		if err := add("heatmap", fmt.Sprintf("P(lost write): %s x %s", hx, hy),
-			fmt.Sprintf("Each square pools every cell with that %s and %s (the other settings averaged over, on the same schedules). Darker red loses more often.", hx, hy),
+			fmt.Sprintf("Each square pools every cell with that %s and %s (the other settings averaged over, on the same schedules). The colour scale is absolute, P from 0 (white) to 1 (dark red), with its bar at the right, so two sweeps' heatmaps compare.", hx, hy),
 			p, 6*vg.Inch, 4.5*vg.Inch); err != nil {
 			return nil, err
 		}
@@ -115,12 +114,23 @@ func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]
 	return out, nil
 }
 
+// render draws p as SVG or PNG. SVGs embed their fonts: a browser without
+// Liberation fonts would otherwise measure text differently from gonum
+// and clip axis titles and overlap legends.
 func render(p *plot.Plot, w, h vg.Length, format string) ([]byte, error) {
+	var b bytes.Buffer
+	if format == "svg" {
+		c := vgsvg.NewWith(vgsvg.UseWH(w, h), vgsvg.EmbedFonts(true))
+		p.Draw(draw.New(c))
+		if _, err := c.WriteTo(&b); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
 	wt, err := p.WriterTo(w, h, format)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
 	if _, err := wt.WriteTo(&b); err != nil {
 		return nil, err
 	}
@@ -175,6 +185,32 @@ func lossByCell(axes []string, cells []sweep.Cell, sums []sweep.Summary) (*plot.
 	p.X.Min, p.X.Max = 0, 1
 	p.Y.Tick.Label.Font.Size = font.Length(8)
 	return p, vg.Length(1.2+0.22*float64(n)) * vg.Inch
+}
+
+// lossColour is P(lost write) v on an absolute sequential scale: white at
+// 0, dark red at 1.
+func lossColour(v float64) color.RGBA {
+	v = math.Max(0, math.Min(1, v))
+	lerp := func(a, b float64) uint8 { return uint8(math.Round(a + (b-a)*v)) }
+	return color.RGBA{lerp(255, 150), lerp(255, 0), lerp(255, 10), 255}
+}
+
+// lossPalette is lossColour in 64 steps, for the heatmap.
+type lossPalette struct{}
+
+func (lossPalette) Colors() []color.Color {
+	out := make([]color.Color, 64)
+	for i := range out {
+		out[i] = lossColour(float64(i) / 63)
+	}
+	return out
+}
+
+// swatch is a colour bar entry of a legend.
+type swatch struct{ c color.Color }
+
+func (s swatch) Thumbnail(c *draw.Canvas) {
+	c.FillPolygon(s.c, []vg.Point{{X: c.Min.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Min.Y}, {X: c.Max.X, Y: c.Max.Y}, {X: c.Min.X, Y: c.Max.Y}})
 }
 
 // heatmapAxes picks the heatmap's two axes.
@@ -244,13 +280,19 @@ func heatmap(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary, hx, hy 
 		}
 		g.z = append(g.z, row)
 	}
-	pal := moreland.SmoothBlueRed()
-	pal.SetMin(0)
-	pal.SetMax(g.max())
-	hm := plotter.NewHeatMap(g, pal.Palette(64))
-	hm.Min, hm.Max = 0, g.max()
+	// An absolute scale, P from 0 to 1, so two sweeps' heatmaps compare;
+	// the legend is the colour bar.
+	pal := lossPalette{}
+	hm := plotter.NewHeatMap(g, pal)
+	hm.Min, hm.Max = 0, 1
 	p := newPlot("P(lost write) by "+hx+" and "+hy, hx, hy)
 	p.Add(hm)
+	for _, v := range []float64{1, 0.75, 0.5, 0.25, 0} {
+		p.Legend.Add(fmt.Sprintf("P = %.2f", v), swatch{lossColour(v)})
+	}
+	p.Legend.Top, p.Legend.Left = true, false
+	// Room right of the grid for the colour bar.
+	p.X.Max = float64(len(xs)) - 0.5 + 0.8
 	lb, err := plotter.NewLabels(labels)
 	if err != nil {
 		return nil, err
@@ -259,7 +301,7 @@ func heatmap(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary, hx, hy 
 		lb.TextStyle[i].XAlign = draw.XCenter
 		lb.TextStyle[i].YAlign = draw.YCenter
 		lb.TextStyle[i].Font.Size = font.Length(10)
-		if g.z[i/len(xs)][i%len(xs)] > 0.6*g.max() { // readable on dark red
+		if g.z[i/len(xs)][i%len(xs)] > 0.55 { // readable on dark red
 			lb.TextStyle[i].Color = color.White
 		}
 	}
