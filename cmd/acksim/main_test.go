@@ -614,3 +614,26 @@ func TestRiskCommand(t *testing.T) {
 		t.Errorf("a rejected spec created its --out directory")
 	}
 }
+
+// sweep --json prints summary.json; --quiet prints nothing, and both still
+// write the files (issue 17).
+func TestSweepJSONAndQuiet(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, code := acksim(t, dir, "sweep", "--trials", "2", "--json", "--out", "j")
+	var sum struct {
+		Schema int `json:"schema"`
+		Cells  []struct {
+			Values map[string]string `json:"values"`
+		} `json:"cells"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &sum) != nil || sum.Schema == 0 || len(sum.Cells) == 0 {
+		t.Fatalf("--json: exit %d, stdout %.200s, stderr %s", code, stdout, stderr)
+	}
+	stdout, stderr, code = acksim(t, dir, "sweep", "--trials", "2", "--quiet", "--out", "q")
+	if code != 0 || stdout != "" || stderr != "" {
+		t.Errorf("--quiet: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "q", "report.md")); err != nil {
+		t.Errorf("--quiet wrote no report.md: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -17,6 +18,7 @@ import (
 func newRisk() *cobra.Command {
 	var out string
 	var workers int
+	var asJSON, quiet bool
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "risk [SPEC]",
@@ -76,7 +78,11 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}
 			start := time.Now()
-			prog := newProgress(cmd.ErrOrStderr(), 0)
+			progOut := cmd.ErrOrStderr()
+			if quiet {
+				progOut = io.Discard
+			}
+			prog := newProgress(progOut, 0)
 			ests, err := risk.Run(spec, workers, prog.update)
 			prog.finish(false)
 			if err != nil {
@@ -98,15 +104,23 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 				}
 			}
 			md := reports.RiskMarkdown(spec, cells, charts)
+			js := reports.RiskJSON(spec, cells)
 			for _, f := range []struct {
 				name string
 				data []byte
-			}{{"report.md", md}, {"risk.json", reports.RiskJSON(spec, cells)}, {"risk.csv", reports.RiskCSV(spec.Axes(), cells)}} {
+			}{{"report.md", md}, {"risk.json", js}, {"risk.csv", reports.RiskCSV(spec.Axes(), cells)}} {
 				if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
 					return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 				}
 			}
 			w := cmd.OutOrStdout()
+			switch {
+			case asJSON:
+				w.Write(js)
+				return nil
+			case quiet:
+				return nil
+			}
 			w.Write(md)
 			trials := 0
 			for _, e := range ests {
@@ -120,5 +134,7 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 	fl.StringVar(&out, "out", "risk", "directory for report.md, risk.json and risk.csv")
 	fl.IntVar(&workers, "workers", runtime.NumCPU(), "trials run at once")
 	fl.Uint64Var(&seed, "seed", 0, "the estimate's seed (default: the spec's)")
+	fl.BoolVar(&asJSON, "json", false, "print risk.json instead of the report")
+	fl.BoolVar(&quiet, "quiet", false, "print nothing but errors (no progress, no report); the files are written as usual")
 	return cmd
 }

@@ -26,7 +26,7 @@ import (
 
 func newSweep() *cobra.Command {
 	var out, export, shardFlag string
-	var resume, checkEvery bool
+	var resume, checkEvery, asJSON, quiet bool
 	var props []string
 	var workers, trials, shardsFlag int
 	var maxMemory string
@@ -211,7 +211,11 @@ to 5s):
 				}
 			}
 			start := time.Now()
-			prog := newProgress(cmd.ErrOrStderr(), len(prior))
+			progOut := cmd.ErrOrStderr()
+			if quiet {
+				progOut = io.Discard
+			}
+			prog := newProgress(progOut, len(prior))
 			cells, ts, err := sweep.RunWith(spec, sweep.Options{Workers: workers, Shard: shard, Shards: shards,
 				Prior: prior, OnTrial: onTrial, Progress: prog.update, Stop: ctx.Done(), CheckEveryEvent: checkEvery})
 			prog.finish(errors.Is(err, sweep.ErrStopped))
@@ -246,6 +250,17 @@ to 5s):
 				return err
 			}
 			os.Remove(partial)
+			switch {
+			case asJSON:
+				data, err := os.ReadFile(filepath.Join(out, "summary.json"))
+				if err != nil {
+					return err
+				}
+				cmd.OutOrStdout().Write(data)
+				return nil
+			case quiet:
+				return nil
+			}
 			fmt.Fprint(cmd.OutOrStdout(), md)
 			ran := len(ts) - len(prior)
 			resumed := ""
@@ -266,6 +281,8 @@ to 5s):
 	fl.StringVar(&shardFlag, "shard", "", "run one slice i/n of the trials (i from 0); results are combined with acksim merge")
 	fl.IntVar(&shardsFlag, "shards", 0, "run one of n slices, i taken from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID")
 	fl.BoolVar(&resume, "resume", false, "continue an interrupted sweep in --out: run only the trials not saved yet")
+	fl.BoolVar(&asJSON, "json", false, "print summary.json (the metadata block and every cell) instead of the report")
+	fl.BoolVar(&quiet, "quiet", false, "print nothing but errors (no progress, no report); the files are written as usual")
 	fl.StringArrayVar(&props, "properties", nil, "apply a Kafka properties file to the base scenario (repeatable, before the spec's set list); keys acksim does not model are listed as warnings")
 	fl.BoolVar(&checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 	return cmd
