@@ -19,6 +19,11 @@ type pool struct {
 	produceReqs  freeList[produceReq]
 	produceResps freeList[produceResp]
 	delayeds     freeList[delayedProduce]
+	// The RocketMQ design's: a put waiting on its master, a slave's report
+	// and a master's transfer (returned by their receiver once handled).
+	rmqPuts      freeList[rmqPut]
+	rmqReports   freeList[rmqReport]
+	rmqTransfers freeList[rmqTransfer]
 	batches      []history.Batch // a slab (see batch)
 }
 
@@ -38,6 +43,40 @@ func (f *freeList[T]) get() *T {
 func (f *freeList[T]) put(m *T) { f.free = append(f.free, m) }
 
 func (p *pool) fetchReq() *fetchReq { return p.fetchReqs.get() }
+
+func (p *pool) rmqPut() *rmqPut { return p.rmqPuts.get() }
+
+// putRmqPut takes back a put its master has answered (not a message:
+// recording does not keep it).
+func (p *pool) putRmqPut(m *rmqPut) {
+	*m = rmqPut{}
+	p.rmqPuts.put(m)
+}
+
+func (p *pool) rmqReport() *rmqReport { return p.rmqReports.get() }
+
+// putRmqReport takes back a report its master has handled; the epochs
+// slice is kept for the next handshake.
+func (p *pool) putRmqReport(m *rmqReport) {
+	if p.off {
+		return
+	}
+	*m = rmqReport{epochs: m.epochs[:0]}
+	p.rmqReports.put(m)
+}
+
+func (p *pool) rmqTransfer() *rmqTransfer { return p.rmqTransfers.get() }
+
+// putRmqTransfer takes back a transfer its slave has handled; the entries
+// slice is kept.
+func (p *pool) putRmqTransfer(m *rmqTransfer) {
+	if p.off {
+		return
+	}
+	clear(m.entries)
+	*m = rmqTransfer{entries: m.entries[:0]}
+	p.rmqTransfers.put(m)
+}
 
 // putFetchReq takes back a follower's fetch request the leader is done with.
 func (p *pool) putFetchReq(m *fetchReq) {

@@ -272,6 +272,24 @@ func (r *rmqReplica) timer(kind sim.KindID, d sim.Duration) sim.Timer {
 	return r.b.timer(kind, d, int64(r.tp), nil)
 }
 
+// newTransfer and newReport take a message from the pool, with v's fields
+// and the pooled slices' capacity.
+func (r *rmqReplica) newTransfer(v rmqTransfer) *rmqTransfer {
+	m := r.b.h.pool.rmqTransfer()
+	entries := m.entries[:0]
+	*m = v
+	m.entries = entries
+	return m
+}
+
+func (r *rmqReplica) newReport(v rmqReport) *rmqReport {
+	m := r.b.h.pool.rmqReport()
+	epochs := m.epochs[:0]
+	*m = v
+	m.epochs = epochs
+	return m
+}
+
 // ---- messages ----
 
 // rmqReport is a slave's report of its end offset (reportSlaveMaxOffset)
@@ -385,9 +403,13 @@ func (r *rmqReplica) step(ev *sim.Event) {
 	k := &r.d.k
 	switch ev.Kind {
 	case k.report:
-		r.onReport(ev.P.(*rmqReport))
+		m := ev.P.(*rmqReport)
+		r.onReport(m)
+		r.b.h.pool.putRmqReport(m)
 	case k.transfer:
-		r.onTransfer(ev.P.(*rmqTransfer))
+		m := ev.P.(*rmqTransfer)
+		r.onTransfer(m)
+		r.b.h.pool.putRmqTransfer(m)
 	case k.tService:
 		r.service()
 		r.timer(k.tService, rmqService)
@@ -445,6 +467,7 @@ func (r *rmqReplica) onState(st *partitionState) {
 func (r *rmqReplica) resign() {
 	for _, p := range r.waiting {
 		r.b.respondProduce(p.from, p.req, ErrNotLeader, -1)
+		r.b.h.pool.putRmqPut(p)
 	}
 	r.waiting = nil
 	for _, pf := range r.parked {
@@ -621,7 +644,8 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 	h.obs.leaderAppended(bt, b.ID, r.tp, epoch, r.d.quorum(r.tp), m.acks)
 	r.log_.append(bt, h.E.Now())
 	now := h.E.Now()
-	p := &rmqPut{from: from, req: m, bt: bt}
+	p := h.pool.rmqPut()
+	*p = rmqPut{from: from, req: m, bt: bt}
 	if cfg.SyncFlush {
 		p.flushWait, p.flushBy = true, now.Add(cfg.SyncFlushTimeout)
 		end := bt.End()
@@ -791,6 +815,7 @@ func (r *rmqReplica) answer(p *rmqPut) {
 		status = p.flushStatus
 	}
 	r.b.respondProduce(p.from, p.req, status, p.bt.Base)
+	h.pool.putRmqPut(p)
 }
 
 // holders: the master and the connected slaves that reported end.
@@ -818,7 +843,7 @@ func (r *rmqReplica) onReport(m *rmqReport) {
 	}
 	now := r.b.h.E.Now()
 	if !c.up && !m.handshake {
-		r.b.send(r.b.h.node(m.from), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, reset: true})
+		r.b.send(r.b.h.node(m.from), r.d.k.transfer, r.newTransfer(rmqTransfer{tp: r.tp, from: r.b.ID, reset: true}))
 		return
 	}
 	if m.handshake {
@@ -836,7 +861,7 @@ func (r *rmqReplica) onReport(m *rmqReport) {
 				if !was {
 					r.b.h.obs.emit(r.b.ID, r.tp, history.ISR, "slave broker %d cannot follow master %d of %s: no epoch with the same start in both logs (findConsistentPoint); it retries every 2s", m.from, r.b.ID, r.b.h.tpName(r.tp))
 				}
-				r.b.send(r.b.h.node(m.from), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, refused: true})
+				r.b.send(r.b.h.node(m.from), r.d.k.transfer, r.newTransfer(rmqTransfer{tp: r.tp, from: r.b.ID, refused: true}))
 				return
 			}
 			if cp < m.offset {
@@ -880,11 +905,11 @@ func (r *rmqReplica) transfer(id int) {
 	h := r.b.h
 	if c.truncate && c.next >= r.log_.LEO() {
 		c.truncate = false
-		r.b.send(h.node(id), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, offset: c.next, truncate: true})
+		r.b.send(h.node(id), r.d.k.transfer, r.newTransfer(rmqTransfer{tp: r.tp, from: r.b.ID, offset: c.next, truncate: true}))
 	}
 	for c.next < r.log_.LEO() {
 		i := r.log_.find(c.next)
-		m := &rmqTransfer{tp: r.tp, from: r.b.ID, offset: r.log_.entries[i].b.Base, truncate: c.truncate}
+		m := r.newTransfer(rmqTransfer{tp: r.tp, from: r.b.ID, offset: r.log_.entries[i].b.Base, truncate: c.truncate})
 		c.truncate = false
 		var size int
 		for ; i < len(r.log_.entries) && (size == 0 || size+int(r.log_.entries[i].b.Bytes) <= rmqTransferBatch); i++ {
@@ -914,7 +939,7 @@ func (r *rmqReplica) masterHousekeeping(now sim.Time) {
 		}
 		if now.Sub(c.lastSent) > cfg.HeartbeatInterval {
 			c.lastSent = now
-			r.b.send(r.b.h.node(id), r.d.k.transfer, &rmqTransfer{tp: r.tp, from: r.b.ID, offset: c.next})
+			r.b.send(r.b.h.node(id), r.d.k.transfer, r.newTransfer(rmqTransfer{tp: r.tp, from: r.b.ID, offset: c.next}))
 		}
 	}
 }
@@ -951,9 +976,9 @@ func (r *rmqReplica) slaveHousekeeping(now sim.Time) {
 		// A new connection: its first report is the handshake, with the
 		// epoch entries in controller mode.
 		r.connected, r.lastRead, r.lastReport = true, now, now
-		m := &rmqReport{tp: r.tp, from: r.b.ID, offset: r.log_.LEO(), handshake: true}
+		m := r.newReport(rmqReport{tp: r.tp, from: r.b.ID, offset: r.log_.LEO(), handshake: true})
 		if r.d.ctlMode {
-			m.epochs = slices.Clone(r.log_.epochs)
+			m.epochs = append(m.epochs, r.log_.epochs...)
 		}
 		r.b.send(r.b.h.node(r.master), r.d.k.report, m)
 	case r.connected && now.Sub(r.lastRead) > cfg.Housekeeping:
@@ -966,7 +991,7 @@ func (r *rmqReplica) slaveHousekeeping(now sim.Time) {
 
 func (r *rmqReplica) report() {
 	r.lastReport = r.b.h.E.Now()
-	r.b.send(r.b.h.node(r.master), r.d.k.report, &rmqReport{tp: r.tp, from: r.b.ID, offset: r.log_.LEO()})
+	r.b.send(r.b.h.node(r.master), r.d.k.report, r.newReport(rmqReport{tp: r.tp, from: r.b.ID, offset: r.log_.LEO()}))
 }
 
 // closeMaster drops the connection; the HA client connects again 5 s later
@@ -974,7 +999,7 @@ func (r *rmqReplica) report() {
 func (r *rmqReplica) closeMaster() {
 	r.connected = false
 	r.retryAt = r.b.h.E.Now().Add(5 * sim.Second)
-	r.b.send(r.b.h.node(r.master), r.d.k.report, &rmqReport{tp: r.tp, from: r.b.ID, offset: -1})
+	r.b.send(r.b.h.node(r.master), r.d.k.report, r.newReport(rmqReport{tp: r.tp, from: r.b.ID, offset: -1}))
 }
 
 // onTransfer: the slave appends what the master wrote. RocketMQ's master
