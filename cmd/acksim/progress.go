@@ -19,11 +19,12 @@ type progress struct {
 	bar   *progressbar.ProgressBar
 	start time.Time
 	last  time.Time
-	prior int // trials done before this run (resume): not in the rate
+	prior int    // trials done before this run (resume): not in the rate
+	label string // "sweep", or the command it reports for
 }
 
 func newProgress(w io.Writer, prior int) *progress {
-	return &progress{w: w, start: time.Now(), last: time.Now(), prior: prior}
+	return &progress{w: w, start: time.Now(), last: time.Now(), prior: prior, label: "sweep"}
 }
 
 func isTerminal(w io.Writer) bool {
@@ -35,7 +36,7 @@ func isTerminal(w io.Writer) bool {
 func (p *progress) update(done, total int) {
 	if isTerminal(p.w) {
 		if p.bar == nil {
-			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription("sweep"),
+			p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(p.label),
 				progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("trials"),
 				progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionSetWidth(30), progressbar.OptionClearOnFinish())
@@ -51,7 +52,7 @@ func (p *progress) update(done, total int) {
 	el := time.Since(p.start)
 	ran := max(done-p.prior, 1)
 	eta := time.Duration(float64(el) / float64(ran) * float64(total-done))
-	fmt.Fprintf(p.w, "sweep: %d/%d trials, %s elapsed, ETA %s\n", done, total, el.Round(time.Second), eta.Round(time.Second))
+	fmt.Fprintf(p.w, "%s: %d/%d trials, %s elapsed, ETA %s\n", p.label, done, total, el.Round(time.Second), eta.Round(time.Second))
 }
 
 // finish clears the bar after a complete run; after an interrupted one it

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"syscall"
 	"time"
 
 	"acksim/reports"
@@ -18,7 +23,8 @@ import (
 func newRisk() *cobra.Command {
 	var out string
 	var workers int
-	var asJSON, quiet bool
+	var asJSON, quiet, resume bool
+	var shardFlag string
 	var seed uint64
 	cmd := &cobra.Command{
 		Use:   "risk [SPEC]",
@@ -47,9 +53,14 @@ With no SPEC, the default grid: acks × min.insync.replicas × flush next to Raf
 RocketMQ. Writes report.md, risk.json, risk.csv and charts/ (loss events per year per
 cell on a log scale, against fault-free p99 latency, and the attribution) to --out.
 
-Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
+Cells stream to --out/estimates.partial.jsonl as they finish: Ctrl-C stops the run
+(exit 130) and --resume runs only the cells not saved. --shard i/n estimates a
+slice of the cells; acksim merge combines the slices into the files of one run.
+
+Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim), 130 interrupted.`,
 		Example: `  acksim risk --out risk
-  acksim risk my-risk.yaml --out results --workers 2`,
+  acksim risk my-risk.yaml --out results --workers 2
+  acksim risk my-risk.yaml --shard 0/2 --out r0   # then: acksim merge --out results r0 r1`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			raw := risk.DefaultSource()
@@ -74,8 +85,47 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 			if err := spec.Check(); err != nil {
 				return err
 			}
+			shard, shards, err := parseShard(shardFlag, 0)
+			if err != nil {
+				return err
+			}
+			// spec.yaml is the spec as it runs (the --seed override baked
+			// in): --resume and merge compare it byte for byte.
+			specText := append(append([]byte{}, raw...), []byte(fmt.Sprintf("\n# acksim risk: seed %d\n", spec.Seed))...)
+			partial := filepath.Join(out, "estimates.partial.jsonl")
+			var prior []risk.Estimate
+			if resume {
+				saved, err := os.ReadFile(filepath.Join(out, "spec.yaml"))
+				if err != nil || string(saved) != string(specText) {
+					return &scenarios.Error{File: filepath.Join(out, "spec.yaml"), Allowed: "--resume continues the estimate saved in --out, which must have been run with the same spec and seed"}
+				}
+				prior, err = loadEstimates(partial, true)
+				if err != nil {
+					return err
+				}
+			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+			if err := writeAtomic(filepath.Join(out, "spec.yaml"), specText); err != nil {
+				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+			if err := writeEstimates(partial, prior); err != nil {
+				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+			pf, err := os.OpenFile(partial, os.O_WRONLY|os.O_APPEND, 0o644)
+			if err != nil {
+				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+			defer pf.Close()
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			var writeErr error
+			onCell := func(e risk.Estimate) {
+				line, _ := json.Marshal(e)
+				if _, err := pf.Write(append(line, '\n')); err != nil && writeErr == nil {
+					writeErr = err
+				}
 			}
 			start := time.Now()
 			progOut := cmd.ErrOrStderr()
@@ -83,36 +133,35 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 				progOut = io.Discard
 			}
 			prog := newProgress(progOut, 0)
-			ests, err := risk.Run(spec, workers, prog.update)
-			prog.finish(false)
+			prog.label = "risk (at most)"
+			ests, err := risk.RunWith(spec, risk.Options{Workers: workers, Shard: shard, Shards: shards, Prior: prior, OnCell: onCell, Progress: prog.update, Stop: ctx.Done()})
+			prog.finish(errors.Is(err, risk.ErrStopped))
+			if writeErr != nil {
+				return &exitError{exitBadInput, fmt.Sprintf("writing %s: %v", partial, writeErr)}
+			}
+			if errors.Is(err, risk.ErrStopped) {
+				again := "acksim " + shellCommand(os.Args[1:])
+				if !resume {
+					again += " --resume"
+				}
+				return &exitError{exitInterrupted, fmt.Sprintf("interrupted: %d cell(s) saved in %s; continue with:\n  %s", len(ests), partial, again)}
+			}
 			if err != nil {
 				return err
 			}
-			cells := reports.RiskCells(spec, ests)
-			charts, err := reports.RiskCharts(cells)
+			if shards > 1 {
+				if err := writeEstimates(filepath.Join(out, "estimates.jsonl"), ests); err != nil {
+					return err
+				}
+				os.Remove(partial)
+				fmt.Fprintf(cmd.OutOrStdout(), "shard %d/%d: %d cell(s) in %s; written to %s/ (combine with: acksim merge --out DIR SHARD-DIRS...)\n", shard, shards, len(ests), time.Since(start).Round(time.Millisecond), out)
+				return nil
+			}
+			md, js, err := writeRisk(out, spec, ests)
 			if err != nil {
 				return err
 			}
-			if err := os.MkdirAll(filepath.Join(out, "charts"), 0o755); err != nil {
-				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
-			}
-			for _, c := range charts {
-				for ext, data := range map[string][]byte{"svg": c.SVG, "png": c.PNG} {
-					if err := writeAtomic(filepath.Join(out, "charts", c.Name+"."+ext), data); err != nil {
-						return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
-					}
-				}
-			}
-			md := reports.RiskMarkdown(spec, cells, charts)
-			js := reports.RiskJSON(spec, cells)
-			for _, f := range []struct {
-				name string
-				data []byte
-			}{{"report.md", md}, {"risk.json", js}, {"risk.csv", reports.RiskCSV(spec.Axes(), cells)}} {
-				if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
-					return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
-				}
-			}
+			os.Remove(partial)
 			w := cmd.OutOrStdout()
 			switch {
 			case asJSON:
@@ -135,6 +184,136 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim).`,
 	fl.IntVar(&workers, "workers", runtime.NumCPU(), "trials run at once")
 	fl.Uint64Var(&seed, "seed", 0, "the estimate's seed (default: the spec's)")
 	fl.BoolVar(&asJSON, "json", false, "print risk.json instead of the report")
+	fl.StringVar(&shardFlag, "shard", "", "estimate one slice i/n of the cells (i from 0); combine the slices with acksim merge")
+	fl.BoolVar(&resume, "resume", false, "continue an interrupted estimate in --out: run only the cells not saved yet")
 	fl.BoolVar(&quiet, "quiet", false, "print nothing but errors (no progress, no report); the files are written as usual")
 	return cmd
+}
+
+// writeRisk writes a finished estimate's report, data and charts to out,
+// and returns the report and risk.json.
+func writeRisk(out string, spec *risk.Spec, ests []risk.Estimate) (md, js []byte, err error) {
+	cells := reports.RiskCells(spec, ests)
+	charts, err := reports.RiskCharts(cells)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "charts"), 0o755); err != nil {
+		return nil, nil, &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+	}
+	for _, c := range charts {
+		for _, f := range []struct {
+			ext  string
+			data []byte
+		}{{"svg", c.SVG}, {"png", c.PNG}} {
+			if err := writeAtomic(filepath.Join(out, "charts", c.Name+"."+f.ext), f.data); err != nil {
+				return nil, nil, &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+			}
+		}
+	}
+	md = reports.RiskMarkdown(spec, cells, charts)
+	js = reports.RiskJSON(spec, cells)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{"report.md", md}, {"risk.json", js}, {"risk.csv", reports.RiskCSV(spec.Axes(), cells)}, {"estimates.jsonl", estimatesJSONL(ests)}} {
+		if err := writeAtomic(filepath.Join(out, f.name), f.data); err != nil {
+			return nil, nil, &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+		}
+	}
+	return md, js, nil
+}
+
+func estimatesJSONL(ests []risk.Estimate) []byte {
+	var b []byte
+	for _, e := range ests {
+		line, _ := json.Marshal(e)
+		b = append(append(b, line...), '\n')
+	}
+	return b
+}
+
+// writeEstimates writes estimates as JSON lines, replacing path (through a
+// temporary file: an interrupted write never leaves half a file).
+func writeEstimates(path string, ests []risk.Estimate) error {
+	return writeAtomic(path, estimatesJSONL(ests))
+}
+
+// loadEstimates reads JSON lines of estimates; with torn, a last line cut
+// short by a kill is dropped.
+func loadEstimates(path string, torn bool) ([]risk.Estimate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if torn && errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, &scenarios.Error{File: path, Allowed: "cannot be read: " + err.Error()}
+	}
+	lines := strings.Split(string(data), "\n")
+	if torn && len(lines) > 0 && !strings.HasSuffix(string(data), "\n") {
+		lines = lines[:len(lines)-1]
+	}
+	var out []risk.Estimate
+	for i, l := range lines {
+		if l == "" {
+			continue
+		}
+		var e risk.Estimate
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			return nil, &scenarios.Error{File: path, Line: i + 1, Allowed: "is not an estimate line: " + err.Error()}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// isRiskDir reports whether dir holds a risk estimate (or one shard's).
+func isRiskDir(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "estimates.jsonl"))
+	return err == nil
+}
+
+// mergeRisk combines risk shards into the files of one run.
+func mergeRisk(cmd *cobra.Command, out string, dirs []string) error {
+	var raw []byte
+	var spec *risk.Spec
+	var parts [][]risk.Estimate
+	for _, dir := range dirs {
+		r, err := os.ReadFile(filepath.Join(dir, "spec.yaml"))
+		if err != nil {
+			return &scenarios.Error{File: dir, Allowed: "is not an acksim risk directory (no spec.yaml): " + err.Error()}
+		}
+		if spec == nil {
+			raw = r
+			text, seed, _ := strings.Cut(string(r), "\n# acksim risk: seed ")
+			if spec, err = risk.Parse(filepath.Join(dir, "spec.yaml"), []byte(text)); err != nil {
+				return err
+			}
+			fmt.Sscanf(seed, "%d", &spec.Seed)
+		} else if string(r) != string(raw) {
+			return &scenarios.Error{File: dir, Allowed: "holds a different spec.yaml from " + dirs[0] + ": shards of different estimates"}
+		}
+		ests, err := loadEstimates(filepath.Join(dir, "estimates.jsonl"), false)
+		if err != nil {
+			return err
+		}
+		parts = append(parts, ests)
+	}
+	all, err := risk.Merge(spec, parts...)
+	if err != nil {
+		return &exitError{exitBadInput, "merge: " + err.Error()}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(out, "spec.yaml"), raw); err != nil {
+		return err
+	}
+	md, _, err := writeRisk(out, spec, all)
+	if err != nil {
+		return err
+	}
+	cmd.OutOrStdout().Write(md)
+	fmt.Fprintf(cmd.OutOrStdout(), "\nmerged %d shard(s), %d cells; written to %s/\n", len(dirs), len(all), out)
+	return nil
 }

@@ -460,11 +460,12 @@ func newMerge() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "merge --out DIR SHARD-DIR...",
-		Short: "Combine sweep shards into one result, checking every trial appears exactly once",
+		Short: "Combine sweep (or risk) shards into one result, checking every trial (cell) appears exactly once",
 		Long: `Combine the results of sweep shards (each run with --shard i/n or --shards n) into
 one directory, with the same files a single run writes. Every trial must appear
 exactly once, and every shard must hold the same spec.yaml (the same spec, seed,
-trials and base scenario text).
+trials and base scenario text). Shards of acksim risk (--shard i/n) merge the same
+way, cell by cell.
 
 Exit codes: 0 merged, 2 bad input (a missing or duplicated trial, shards of
 different sweeps, an unreadable directory).`,
@@ -473,6 +474,9 @@ different sweeps, an unreadable directory).`,
   acksim merge --out results s0 s1`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if isRiskDir(args[0]) {
+				return mergeRisk(cmd, out, args)
+			}
 			var spec *sweep.Spec
 			var raw []byte
 			var parts [][]sweep.Trial

@@ -1,6 +1,7 @@
 package risk
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -113,5 +114,47 @@ func TestRiskBadSpecs(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
 			t.Errorf("%q: got %v; want an error naming bad.yaml and %s", c.doc, err, c.want)
 		}
+	}
+}
+
+// Shards of the cells merge into exactly the estimate of one run, and a
+// run resumed around saved cells gives it too.
+func TestRiskShardsAndResume(t *testing.T) {
+	s := parse(t, small)
+	whole, err := Run(s, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := RunWith(s, Options{Workers: 1, Shard: 0, Shards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := RunWith(s, Options{Workers: 2, Shard: 1, Shards: 2})
+	merged, err := Merge(s, b, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := cmp.AllowUnexported(Estimate{}, PatternEstimate{})
+	if diff := cmp.Diff(whole, merged, opt); diff != "" {
+		t.Fatalf("merged shards differ from one run:\n%s", diff)
+	}
+	if _, err := Merge(s, a); err == nil || !strings.Contains(err.Error(), "missing") {
+		t.Errorf("a merge without shard 1: %v; want a missing cell", err)
+	}
+	if _, err := Merge(s, a, a, b); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("a shard merged twice: %v; want a cell twice", err)
+	}
+	resumed, err := RunWith(s, Options{Workers: 2, Prior: whole[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(whole, resumed, opt); diff != "" {
+		t.Fatalf("resumed run differs:\n%s", diff)
+	}
+	stop := make(chan struct{})
+	close(stop)
+	more := parse(t, strings.Replace(small, "budget: 60", "budget: 300", 1))
+	if part, err := RunWith(more, Options{Workers: 2, Stop: stop}); !errors.Is(err, ErrStopped) || len(part) == len(whole) {
+		t.Errorf("stopped at once: %d cells, %v; want fewer and ErrStopped", len(part), err)
 	}
 }

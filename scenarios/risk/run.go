@@ -1,12 +1,14 @@
 package risk
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
 
 	"acksim/scenarios"
+	"acksim/scenarios/sweep"
 	"acksim/sim"
 )
 
@@ -28,10 +30,50 @@ type outcome struct {
 // on the worker count. progress, if set, is told the trials run so far and
 // the most the run may take.
 func Run(s *Spec, workers int, progress func(done, max int)) ([]Estimate, error) {
+	return RunWith(s, Options{Workers: workers, Progress: progress})
+}
+
+// Options run part of an estimate: a shard of the cells, around cells
+// already estimated (a resumed run), reporting each cell as it finishes.
+type Options struct {
+	Workers       int
+	Shard, Shards int // estimate the cells whose index is Shard modulo Shards (Shards 0 or 1: all)
+	// Prior are cells estimated before (an interrupted run): kept, not run.
+	Prior []Estimate
+	// OnCell is called, one call at a time, as each cell finishes.
+	OnCell   func(Estimate)
+	Progress func(done, max int)
+	// Stop, when closed, starts no new round; RunWith returns ErrStopped
+	// with the cells finished so far.
+	Stop <-chan struct{}
+}
+
+// ErrStopped reports a run that Stop cut short.
+var ErrStopped = errors.New("risk estimate stopped before every cell finished")
+
+// RunWith estimates the cells of one shard, in cell order (Prior included).
+// A cell's estimate depends only on the spec and the cell, never on which
+// other cells run with it, so shards merge into the result of one run.
+func RunWith(s *Spec, o Options) ([]Estimate, error) {
+	workers, progress := o.Workers, o.Progress
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
-	cells := s.Cells()
+	shards := max(o.Shards, 1)
+	all := s.Cells()
+	prior := map[int]Estimate{}
+	for _, e := range o.Prior {
+		if e.Cell.Index < 0 || e.Cell.Index >= len(all) || e.Cell.Index%shards != o.Shard || e.Cell.String() != all[e.Cell.Index].String() {
+			return nil, fmt.Errorf("saved cell %d (%s) is not part of this estimate or shard", e.Cell.Index, e.Cell)
+		}
+		prior[e.Cell.Index] = e
+	}
+	var cells []sweep.Cell
+	for _, c := range all {
+		if _, ok := prior[c.Index]; !ok && c.Index%shards == o.Shard {
+			cells = append(cells, c)
+		}
+	}
 	bases := make([]*scenarios.Scenario, len(cells))
 	ests := make([]Estimate, len(cells))
 	for i, c := range cells {
@@ -67,7 +109,7 @@ func Run(s *Spec, workers int, progress func(done, max int)) ([]Estimate, error)
 					}
 					jb := jobs[j]
 					e := &ests[jb.cell]
-					sc := s.trialScenario(e.Cell, bases[jb.cell], e.Patterns[jb.pat].Pattern, jb.cell, jb.pat, jb.trial)
+					sc := s.trialScenario(e.Cell, bases[jb.cell], e.Patterns[jb.pat].Pattern, e.Cell.Index, jb.pat, jb.trial)
 					r, err := sc.Resolve()
 					if err != nil {
 						continue // checked before; cannot happen
@@ -89,7 +131,7 @@ func Run(s *Spec, workers int, progress func(done, max int)) ([]Estimate, error)
 	// Fault-free latency: one run of each cell without failures.
 	for i := range cells {
 		sc := *bases[i]
-		sc.Seed = sim.TrialSeed(s.Seed, uint64(i)<<40|1<<39)
+		sc.Seed = sim.TrialSeed(s.Seed, uint64(cells[i].Index)<<40|1<<39)
 		sc.Duration = 20 * sim.Second
 		r, err := sc.Resolve()
 		if err != nil {
@@ -124,11 +166,17 @@ func Run(s *Spec, workers int, progress func(done, max int)) ([]Estimate, error)
 	record(jobs, runJobs(jobs))
 	// Adaptive rounds.
 	batch := max(16, 2*s.Pilot)
+	finished := make([]bool, len(ests))
+	stopped := false
 	for {
 		jobs = jobs[:0]
 		for ci := range ests {
 			e := &ests[ci]
 			if e.done(s.TargetError) || e.Trials >= s.Budget {
+				if !finished[ci] && o.OnCell != nil {
+					o.OnCell(*e)
+				}
+				finished[ci] = true
 				continue
 			}
 			jobs = append(jobs, e.allocate(ci, min(batch, s.Budget-e.Trials))...)
@@ -136,9 +184,58 @@ func Run(s *Spec, workers int, progress func(done, max int)) ([]Estimate, error)
 		if len(jobs) == 0 {
 			break
 		}
+		select {
+		case <-o.Stop:
+			stopped = true
+		default:
+		}
+		if stopped {
+			break
+		}
 		record(jobs, runJobs(jobs))
 	}
-	return ests, nil
+	out := make([]Estimate, 0, len(prior)+len(ests))
+	for _, e := range prior {
+		out = append(out, e)
+	}
+	for ci, e := range ests {
+		if finished[ci] {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b Estimate) int { return a.Cell.Index - b.Cell.Index })
+	if stopped {
+		return out, ErrStopped
+	}
+	return out, nil
+}
+
+// Merge checks that parts (shards' estimates) hold every cell of the spec
+// exactly once, and returns them in cell order.
+func Merge(s *Spec, parts ...[]Estimate) ([]Estimate, error) {
+	all := s.Cells()
+	seen := make([]bool, len(all))
+	var out []Estimate
+	for _, p := range parts {
+		for _, e := range p {
+			i := e.Cell.Index
+			if i < 0 || i >= len(all) || e.Cell.String() != all[i].String() {
+				return nil, fmt.Errorf("cell %d (%s) is not a cell of this spec", i, e.Cell)
+			}
+			if seen[i] {
+				return nil, fmt.Errorf("cell %d (%s) appears twice", i, e.Cell)
+			}
+			seen[i] = true
+			out = append(out, e)
+		}
+	}
+	for i, ok := range seen {
+		if !ok {
+			return nil, fmt.Errorf("cell %d (%s) is missing", i, all[i])
+		}
+	}
+	slices.SortFunc(out, func(a, b Estimate) int { return a.Cell.Index - b.Cell.Index })
+	return out, nil
 }
 
 // allocate gives n more trials, one at a time, to the pattern where one
