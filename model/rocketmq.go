@@ -241,8 +241,13 @@ type rmqReplica struct {
 	pushArm  bool
 	parked   []*parkedFetch
 	flushing bool
-	tick     sim.Time // the ASYNC_FLUSH service's last turn (flushIntervalCommitLog)
-	thorough sim.Time // last full flush (flushCommitLogThoroughInterval)
+	// SYNC_FLUSH's GroupCommitService: one flush at a time covers every put
+	// appended before it; puts that arrive meanwhile wait for the next
+	// (swapRequests). onCommit is groupCommitted, bound once.
+	committing, commitPending bool
+	onCommit                  func()
+	tick                      sim.Time // the ASYNC_FLUSH service's last turn (flushIntervalCommitLog)
+	thorough                  sim.Time // last full flush (flushCommitLogThoroughInterval)
 
 	// Controller mode: the MasterEpoch and partition epoch known, the
 	// SyncStateSet, a pending AlterSyncStateSet, where the master's epoch
@@ -377,6 +382,10 @@ func (r *rmqReplica) start() {
 		r.conns[i] = rmqConn{}
 	}
 	r.push, r.waiting, r.waitArm, r.pushArm, r.parked, r.flushing = 0, nil, false, false, nil, false
+	r.committing, r.commitPending = false, false
+	if r.onCommit == nil {
+		r.onCommit = r.groupCommitted
+	}
 	r.thorough, r.tick = now, now
 	r.connected, r.retryAt = false, now
 	if r.d.ctlMode {
@@ -648,8 +657,7 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 	*p = rmqPut{from: from, req: m, bt: bt}
 	if cfg.SyncFlush {
 		p.flushWait, p.flushBy = true, now.Add(cfg.SyncFlushTimeout)
-		end := bt.End()
-		r.flush(func() { r.flushedTo(end) })
+		r.groupCommit()
 	}
 	if r.d.ctlMode {
 		// The master is SYNC_MASTER in controller mode; it waits for the
@@ -744,6 +752,28 @@ func (r *rmqReplica) acked(p *rmqPut) bool {
 		}
 	}
 	return n >= p.need
+}
+
+// groupCommit asks the GroupCommitService to flush what the puts appended:
+// at once when it is idle, else right after the flush in progress.
+func (r *rmqReplica) groupCommit() {
+	if r.committing {
+		r.commitPending = true
+		return
+	}
+	r.committing = true
+	r.b.fsync(&r.log_, r.tp, r.onCommit)
+}
+
+// groupCommitted: a group commit's flush is done; the puts it covered are
+// answered, and the puts that came during it get the next flush.
+func (r *rmqReplica) groupCommitted() {
+	r.committing = false
+	r.flushedTo(r.log_.durable)
+	if r.commitPending {
+		r.commitPending = false
+		r.groupCommit()
+	}
 }
 
 // flushedTo: a SYNC_FLUSH put's flush is done.
