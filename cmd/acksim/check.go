@@ -167,6 +167,9 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if f.out == "-" {
+				out = cmd.ErrOrStderr() // the scenario file is the output; the report goes to stderr
+			}
 			if ce != nil {
 				name := s.Name + "-counterexample"
 				desc := fmt.Sprintf("Found by: acksim check %s (seed %d). Broken: %s.", arg, s.Seed, strings.Join(ce.Broken, ", "))
@@ -186,7 +189,7 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 				if err != nil {
 					return err
 				}
-				if err := writeAtomic(f.out, data); err != nil {
+				if err := writeOutput(cmd, f.out, data); err != nil {
 					return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", f.out, err)}
 				}
 				rep.File = f.out

@@ -684,3 +684,24 @@ func must(b []byte, err error) []byte {
 	}
 	return b
 }
+
+// "-" as an output file writes it to standard output, and what the command
+// would print besides goes to standard error (issue 17).
+func TestDashOutputs(t *testing.T) {
+	dir := t.TempDir()
+	stdout, stderr, code := acksim(t, dir, "sweep", "--export", "0:0", "--out", "-")
+	if code != 0 || !strings.HasPrefix(stdout, "name: default-cell0-trial0\n") || strings.Contains(stdout, "wrote") {
+		t.Errorf("sweep --export --out -: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = acksim(t, dir, "run", "acks1-leader-crash", "--html", "-")
+	if code != 0 || !strings.HasPrefix(stdout, "<!DOCTYPE html>") || !strings.Contains(stderr, "LOST") {
+		t.Errorf("run --html -: exit %d, stdout %.60q, stderr %.200q", code, stdout, stderr)
+	}
+	stdout, stderr, code = acksim(t, dir, "check", "--set", "acks=1", "--out", "-")
+	if code != 1 || !strings.HasPrefix(stdout, "name: healthy-cluster-counterexample\n") || !strings.Contains(stderr, "counterexample:") {
+		t.Errorf("check --out -: exit %d, stdout %.80q, stderr %.200q", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Errorf("a file named - was written")
+	}
+}

@@ -79,6 +79,15 @@ Exit codes: 0 done.`,
 	}
 }
 
+// writeOutput writes an output file, or standard output for "-".
+func writeOutput(cmd *cobra.Command, path string, data []byte) error {
+	if path == "-" {
+		_, err := cmd.OutOrStdout().Write(data)
+		return err
+	}
+	return writeAtomic(path, data)
+}
+
 // writeAtomic writes data to path through a temporary file and a rename,
 // so an interrupted run never leaves half a file.
 func writeAtomic(path string, data []byte) error {

@@ -231,6 +231,9 @@ red).`,
 				}
 			}
 			out := cmd.OutOrStdout()
+			if f.html == "-" {
+				out = cmd.ErrOrStderr() // the page is the output; the verdict goes to stderr
+			}
 			replay := replayLine(args[0], s, f)
 			if f.html != "" {
 				if windows == nil {
@@ -240,10 +243,12 @@ red).`,
 				if err != nil {
 					return err
 				}
-				if err := writeAtomic(f.html, page); err != nil {
+				if err := writeOutput(cmd, f.html, page); err != nil {
 					return &exitError{exitBadInput, fmt.Sprintf("--html %s: %v", f.html, err)}
 				}
-				fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d space-time diagram(s))\n", f.html, len(windows))
+				if f.html != "-" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "wrote %s (%d space-time diagram(s))\n", f.html, len(windows))
+				}
 			}
 			if f.json {
 				b, _ := json.MarshalIndent(res.Verdict, "", "  ")

@@ -141,10 +141,12 @@ to 5s):
 				if !cmd.Flags().Changed("out") {
 					path = fmt.Sprintf("trial-%d-%d.yaml", ci, ti)
 				}
-				if err := writeAtomic(path, data); err != nil {
+				if err := writeOutput(cmd, path, data); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nreplay: acksim run %s\n", path, shellQuote(path))
+				if path != "-" {
+					fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\nreplay: acksim run %s\n", path, shellQuote(path))
+				}
 				return nil
 			}
 			// Validate every cell, and the memory the sweep needs, before
