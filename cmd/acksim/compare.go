@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 func newCompare() *cobra.Command {
 	var a, b []string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "compare SCENARIO|all --a KEY=VALUE ... --b KEY=VALUE ...",
 		Short: "Run a scenario (or the catalogue) under two versions or settings, and say what changed and why",
@@ -45,6 +47,16 @@ Exit codes: 0 done, 2 bad input.`,
 			}
 			out := cmd.OutOrStdout()
 			changed := 0
+			type jsonComparison struct {
+				Scenario   string              `json:"scenario"`
+				A          any                 `json:"a"`
+				B          any                 `json:"b"`
+				Changes    []string            `json:"changes"`
+				Causes     map[string][]string `json:"causes"`
+				Tried      []string            `json:"tried"`
+				Untestable []string            `json:"untestable"`
+			}
+			var js []jsonComparison
 			for _, s := range list {
 				c, err := scenarios.Compare(s, a, b)
 				if err != nil {
@@ -54,7 +66,19 @@ Exit codes: 0 done, 2 bad input.`,
 					continue
 				}
 				changed++
+				if asJSON {
+					js = append(js, jsonComparison{c.Scenario, c.A, c.B, c.Changes, c.Causes, c.Tried, c.Untestable})
+					continue
+				}
 				printComparison(out, c, a, b)
+			}
+			if asJSON {
+				if js == nil {
+					js = []jsonComparison{}
+				}
+				enc, _ := json.MarshalIndent(js, "", "  ")
+				fmt.Fprintln(out, string(enc))
+				return nil
 			}
 			if len(list) > 1 {
 				fmt.Fprintf(out, "%d of %d scenarios changed\n", changed, len(list))
@@ -64,6 +88,7 @@ Exit codes: 0 done, 2 bad input.`,
 	}
 	cmd.Flags().StringArrayVar(&a, "a", nil, "variant A: key=value as for --set (repeatable; none: the scenario as it is)")
 	cmd.Flags().StringArrayVar(&b, "b", nil, "variant B: key=value as for --set (repeatable)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the comparisons as JSON: each scenario's verdicts A and B, the changes and their causes")
 	return withCompletion(cmd)
 }
 

@@ -705,3 +705,24 @@ func TestDashOutputs(t *testing.T) {
 		t.Errorf("a file named - was written")
 	}
 }
+
+// scenarios and compare take --json too (issue 17).
+func TestListAndCompareJSON(t *testing.T) {
+	dir := t.TempDir()
+	stdout, _, code := acksim(t, dir, "scenarios", "--json")
+	var list []struct {
+		Name    string   `json:"name"`
+		Expects []string `json:"expects"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &list) != nil || len(list) < 40 {
+		t.Fatalf("scenarios --json: exit %d, %d entries", code, len(list))
+	}
+	stdout, _, code = acksim(t, dir, "compare", "acks1-leader-crash", "--b", "acks=all", "--json")
+	var cmpOut []struct {
+		Changes []string            `json:"changes"`
+		Causes  map[string][]string `json:"causes"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &cmpOut) != nil || len(cmpOut) != 1 || len(cmpOut[0].Causes["lost_write"]) == 0 {
+		t.Errorf("compare --json: exit %d\n%s", code, stdout)
+	}
+}

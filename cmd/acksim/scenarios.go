@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +12,7 @@ import (
 )
 
 func newScenarios() *cobra.Command {
+	var listJSON bool
 	list := &cobra.Command{
 		Use:   "scenarios",
 		Short: "List the built-in failure scenarios",
@@ -22,6 +24,25 @@ func newScenarios() *cobra.Command {
 			all, err := scenarios.Catalog()
 			if err != nil {
 				return err
+			}
+			if listJSON {
+				type entry struct {
+					Name    string   `json:"name"`
+					Title   string   `json:"title"`
+					Expects []string `json:"expects"`
+					Source  string   `json:"source"`
+				}
+				var out []entry
+				for _, s := range all {
+					e := entry{Name: s.Name, Title: s.Title, Expects: []string{}, Source: s.Source}
+					for _, x := range s.Expect {
+						e.Expects = append(e.Expects, x.String())
+					}
+					out = append(out, e)
+				}
+				b, _ := json.MarshalIndent(out, "", "  ")
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				return nil
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "NAME\tEXPECTS\tTITLE")
@@ -35,6 +56,7 @@ func newScenarios() *cobra.Command {
 			return w.Flush()
 		},
 	}
+	list.Flags().BoolVar(&listJSON, "json", false, "print the list as JSON: name, title, expects, source")
 	show := &cobra.Command{
 		Use:     "show NAME",
 		Short:   "Print a built-in scenario's YAML",
