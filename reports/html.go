@@ -153,9 +153,9 @@ Latencies are produce latencies (send to acknowledgement), median over trials of
 {{end}}
 <h2>Summary</h2>
 <p>Click a column to sort.</p>
-<div class="wide"><table class="sortable" id="summary"><thead><tr><th>cell</th>{{range .Axes}}<th class="s">{{.}}</th>{{end}}<th>trials</th><th>lost-write trials</th><th>P(lost write)</th><th>95% interval</th><th>mean lost</th><th>max lost</th><th>dup trials</th><th>consumer-loss trials</th><th>unavailable ms</th><th>p50 ms</th><th>p99 ms</th><th>fault-free p99 ms</th></tr></thead>
+<div class="wide"><table class="sortable" id="summary"><thead><tr><th>cell</th>{{range .Axes}}<th class="s">{{.}}</th>{{end}}<th>trials</th><th>lost-write trials</th><th>P(lost write)</th><th>95% interval</th><th>mean lost</th><th>max lost</th><th>dup trials</th><th>consumer-loss trials</th><th>unavailable ms</th><th>p50 ms</th><th>p99 ms</th><th>pooled p99 ms</th><th>fault-free p99 ms</th></tr></thead>
 <tbody>
-{{range .Rows}}<tr{{if .Lossy}} class="lossy"{{end}}><td>{{.Sum.Cell}}</td>{{range .Values}}<td class="s">{{.}}</td>{{end}}<td>{{.Sum.Trials}}</td><td>{{.Sum.LossTrials}}</td><td class="p">{{printf "%.3f" .Sum.PLoss}}</td><td data-v="{{.Sum.Hi95}}">{{.Interval}}</td><td>{{printf "%.1f" .Sum.MeanLost}}</td><td>{{.Sum.MaxLost}}</td><td>{{.Sum.DupTrials}}</td><td>{{.Sum.ConsumerLossTrials}}</td><td>{{printf "%.0f" .Sum.MeanUnavailMs}}</td><td>{{printf "%.1f" .Sum.P50Ms}}</td><td>{{printf "%.1f" .Sum.P99Ms}}</td><td>{{printf "%.1f" .Sum.FaultFreeP99Ms}}</td></tr>
+{{range .Rows}}<tr{{if .Lossy}} class="lossy"{{end}}><td>{{.Sum.Cell}}</td>{{range .Values}}<td class="s">{{.}}</td>{{end}}<td>{{.Sum.Trials}}</td><td>{{.Sum.LossTrials}}</td><td class="p">{{printf "%.3f" .Sum.PLoss}}</td><td data-v="{{.Sum.Hi95}}">{{.Interval}}</td><td>{{printf "%.1f" .Sum.MeanLost}}</td><td>{{.Sum.MaxLost}}</td><td>{{.Sum.DupTrials}}</td><td>{{.Sum.ConsumerLossTrials}}</td><td>{{printf "%.0f" .Sum.MeanUnavailMs}}</td><td>{{printf "%.1f" .Sum.P50Ms}}</td><td>{{printf "%.1f" .Sum.P99Ms}}</td><td>{{printf "%.1f" .Sum.PooledP99Ms}}</td><td>{{printf "%.1f" .Sum.FaultFreeP99Ms}}</td></tr>
 {{end}}</tbody></table></div>
 {{if .Losing}}
 <h2>Losing trials: replay them</h2>

@@ -30,7 +30,7 @@ func SummaryCSV(axes []string, sums []sweep.Summary) []byte {
 	w := csv.NewWriter(&b)
 	head := append(append([]string{"cell"}, axes...), "settings", "trials", "trials_with_lost_write", "p_lost_write", "p_lost_write_lo95", "p_lost_write_hi95",
 		"mean_lost_records", "max_lost_records", "trials_with_duplicate", "trials_with_consumer_loss", "mean_unavailable_ms", "median_p50_ms", "median_p99_ms",
-		"fault_free_p50_ms", "fault_free_p99_ms")
+		"fault_free_p50_ms", "fault_free_p99_ms", "pooled_p50_ms", "pooled_p99_ms")
 	w.Write(head)
 	for _, s := range sums {
 		row := []string{fmt.Sprint(s.Cell)}
@@ -39,7 +39,7 @@ func SummaryCSV(axes []string, sums []sweep.Summary) []byte {
 		}
 		w.Write(append(row, s.Settings, fmt.Sprint(s.Trials), fmt.Sprint(s.LossTrials),
 			f4(s.PLoss), f4(s.Lo95), f4(s.Hi95), f2(s.MeanLost), fmt.Sprint(s.MaxLost), fmt.Sprint(s.DupTrials), fmt.Sprint(s.ConsumerLossTrials),
-			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms), f2(s.FaultFreeP50Ms), f2(s.FaultFreeP99Ms)))
+			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms), f2(s.FaultFreeP50Ms), f2(s.FaultFreeP99Ms), f2(s.PooledP50Ms), f2(s.PooledP99Ms)))
 	}
 	w.Flush()
 	return b.Bytes()
@@ -79,13 +79,13 @@ func f2(x float64) string { return fmt.Sprintf("%.2f", x) }
 func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []string, losing map[int][]int, byKind map[int][]sweep.KindStat, charts []Chart) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# acksim sweep: %s\n\n%d trials per cell; every cell faced the same fault schedules.\n\n", mdEscape(name), trials)
-	b.WriteString("| settings | P(lost write) | 95% interval | mean lost | max lost | dup trials | p50 ms | p99 ms | fault-free p99 ms |\n|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| settings | P(lost write) | 95% interval | mean lost | max lost | dup trials | p50 ms | p99 ms | pooled p99 ms | fault-free p99 ms |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range sums {
 		interval := fmt.Sprintf("%.3f–%.3f", s.Lo95, s.Hi95)
 		if s.LossTrials == 0 {
 			interval = fmt.Sprintf("≤ %.3f (one-sided)", s.Hi95)
 		}
-		fmt.Fprintf(&b, "| %s | %.3f (%d/%d) | %s | %.1f | %d | %d | %.1f | %.1f | %.1f |\n", mdEscape(s.Settings), s.PLoss, s.LossTrials, s.Trials, interval, s.MeanLost, s.MaxLost, s.DupTrials, s.P50Ms, s.P99Ms, s.FaultFreeP99Ms)
+		fmt.Fprintf(&b, "| %s | %.3f (%d/%d) | %s | %.1f | %d | %d | %.1f | %.1f | %.1f | %.1f |\n", mdEscape(s.Settings), s.PLoss, s.LossTrials, s.Trials, interval, s.MeanLost, s.MaxLost, s.DupTrials, s.P50Ms, s.P99Ms, s.PooledP99Ms, s.FaultFreeP99Ms)
 	}
 	if len(charts) > 0 {
 		b.WriteString("\n## Charts\n\n")

@@ -1,6 +1,7 @@
 package sweep
 
 import (
+	"acksim/sim"
 	"math"
 	"strings"
 	"testing"
@@ -108,5 +109,25 @@ func TestMcNemar(t *testing.T) {
 		if got := McNemar(c.b, c.c); math.Abs(got-c.want) > 1e-12 {
 			t.Errorf("McNemar(%d, %d) = %g; want %g", c.b, c.c, got, c.want)
 		}
+	}
+}
+
+// Pooled latency percentiles come from the trials' histograms: every
+// record of every trial counts, to within a bucket (25%).
+func TestPooledLatency(t *testing.T) {
+	var lat []sim.Duration
+	for i := 1; i <= 1000; i++ {
+		lat = append(lat, sim.Duration(i)*sim.Millisecond) // 1..1000 ms
+	}
+	h := histogram(lat[:500])
+	h2 := histogram(lat[500:])
+	sums := Summarize([]Cell{{}}, []Trial{{Cell: 0, LatencyHist: h}, {Cell: 0, LatencyHist: h2}})
+	for _, c := range []struct{ got, want float64 }{{sums[0].PooledP50Ms, 500}, {sums[0].PooledP99Ms, 990}} {
+		if c.got < c.want || c.got > c.want*1.25 {
+			t.Errorf("pooled percentile %.1f; want within a bucket above %.0f", c.got, c.want)
+		}
+	}
+	if histQuantile(nil, 0.5) != 0 {
+		t.Errorf("an empty histogram has no quantile")
 	}
 }

@@ -499,8 +499,11 @@ type Trial struct {
 	UnavailMs    float64  `json:"unavailable_ms"`
 	P50Ms        float64  `json:"p50_ms"`
 	P99Ms        float64  `json:"p99_ms"`
-	Converged    bool     `json:"converged"`
-	TraceHash    string   `json:"trace_hash"`
+	// LatencyHist is the histogram of the trial's produce latencies
+	// (histogram's buckets), pooled across trials in the summary.
+	LatencyHist []int  `json:"latency_hist,omitempty"`
+	Converged   bool   `json:"converged"`
+	TraceHash   string `json:"trace_hash"`
 }
 
 // JSONSeed is a 64-bit seed written as a JSON string ("14155185538047482906"):
@@ -891,11 +894,62 @@ func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int, every bool) Trial 
 		kinds = []string{} // "fault_kinds": [] rather than null
 	}
 	r, _ := sc.Resolve()
-	v := scenarios.RunSpec(&sc, r, scenarios.Options{CheckEveryEvent: every}).Verdict
+	res := scenarios.RunSpec(&sc, r, scenarios.Options{CheckEveryEvent: every})
+	v := res.Verdict
 	return Trial{Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
 		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
 		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
-		P99Ms: v.LatencyMs.P99, Converged: v.Converged, TraceHash: v.TraceHash}
+		P99Ms: v.LatencyMs.P99, LatencyHist: histogram(res.History.Latencies), Converged: v.Converged, TraceHash: v.TraceHash}
+}
+
+// Latency histograms: bucket i counts latencies below histBase·histStep^i
+// (bucket 0: below 0.1 ms); 90 buckets reach past an hour. Pooling the
+// trials' histograms gives the latency percentiles of every record of a
+// cell, next to the median of per-trial percentiles.
+const (
+	histBase    = 0.1 // ms
+	histStep    = 1.25
+	histBuckets = 90
+)
+
+// histogram buckets latencies (sim.Duration) into histBuckets counts,
+// trailing zeros trimmed.
+func histogram(lat []sim.Duration) []int {
+	h := make([]int, histBuckets)
+	for _, d := range lat {
+		ms := float64(d) / float64(sim.Millisecond)
+		i := 0
+		if ms >= histBase {
+			i = min(histBuckets-1, 1+int(math.Floor(math.Log(ms/histBase)/math.Log(histStep))))
+		}
+		h[i]++
+	}
+	n := len(h)
+	for n > 0 && h[n-1] == 0 {
+		n--
+	}
+	return h[:n]
+}
+
+// histQuantile is the q quantile of a pooled histogram, in ms: the upper
+// edge of the bucket that holds it (0 for an empty histogram).
+func histQuantile(h []int, q float64) float64 {
+	total := 0
+	for _, c := range h {
+		total += c
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(q * float64(total)))
+	seen := 0
+	for i, c := range h {
+		seen += c
+		if seen >= rank {
+			return histBase * math.Pow(histStep, float64(i))
+		}
+	}
+	return histBase * math.Pow(histStep, float64(len(h)-1))
 }
 
 // Merge checks that trials (from any number of shards) hold every trial of
@@ -953,6 +1007,11 @@ type Summary struct {
 	// which failover waits drown in P50Ms and P99Ms.
 	FaultFreeP50Ms float64 `json:"fault_free_p50_ms"`
 	FaultFreeP99Ms float64 `json:"fault_free_p99_ms"`
+	// PooledP50Ms and PooledP99Ms are the percentiles of every record's
+	// latency over all the cell's trials (from their pooled histograms, to
+	// 25%: a bucket's upper edge).
+	PooledP50Ms float64 `json:"pooled_p50_ms"`
+	PooledP99Ms float64 `json:"pooled_p99_ms"`
 }
 
 // AddFaultFree runs each cell once without faults (the trials' duration,
@@ -1012,6 +1071,7 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 	out := make([]Summary, len(cells))
 	p50s := make([][]float64, len(cells))
 	p99s := make([][]float64, len(cells))
+	hists := make([][]int, len(cells))
 	for i, c := range cells {
 		out[i] = Summary{Cell: i, Settings: c.String(), Values: map[string]string{}}
 		for _, kv := range c.Settings {
@@ -1036,6 +1096,12 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 		s.MeanUnavailMs += t.UnavailMs
 		p50s[t.Cell] = append(p50s[t.Cell], t.P50Ms)
 		p99s[t.Cell] = append(p99s[t.Cell], t.P99Ms)
+		for len(hists[t.Cell]) < len(t.LatencyHist) {
+			hists[t.Cell] = append(hists[t.Cell], 0)
+		}
+		for i, c := range t.LatencyHist {
+			hists[t.Cell][i] += c
+		}
 	}
 	for i := range out {
 		s := &out[i]
@@ -1046,6 +1112,7 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 		}
 		s.Lo95, s.Hi95 = Wilson(s.LossTrials, s.Trials)
 		s.P50Ms, s.P99Ms = median(p50s[i]), median(p99s[i])
+		s.PooledP50Ms, s.PooledP99Ms = histQuantile(hists[i], 0.5), histQuantile(hists[i], 0.99)
 	}
 	return out
 }
