@@ -95,7 +95,7 @@ func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]
 	if x, lines := lineAxes(spec, axes); x != "" {
 		p := lossVsX(spec, cells, sums, x, lines)
 		if err := add("loss-vs-x", "P(lost write) against "+x,
-			fmt.Sprintf("P(lost write) as %s changes, one line per %s (other settings pooled), with 95%% intervals. Non-numeric values such as \"never\" are not on this axis.", x, lines),
+			fmt.Sprintf("P(lost write) as %s changes, one line per %s (other settings pooled), with 95%% intervals. A word such as \"never\" sits past the largest number; values spanning two decades or more are on a log axis.", x, lines),
 			p, 7*vg.Inch, 4.5*vg.Inch); err != nil {
 			return nil, err
 		}
@@ -357,7 +357,26 @@ func lossVsX(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary, x, line
 		}
 	}
 	sort.SliceStable(xvals, func(i, j int) bool { return num[xvals[i]] < num[xvals[j]] })
+	// Values that span two decades or more go on a log axis; a word such
+	// as "never" (no flush at all) gets a position of its own past the
+	// largest number, so it stays on the chart.
+	lo0, hi0 := num[xvals[0]], num[xvals[len(xvals)-1]]
+	logAxis := lo0 > 0 && hi0/lo0 >= 100
+	for _, v := range spec.Grid[x] {
+		if _, ok := num[v]; !ok {
+			pos := hi0 + (hi0-lo0)*0.25 + 1
+			if logAxis {
+				pos = hi0 * 10
+			}
+			num[v] = pos
+			xvals = append(xvals, v)
+			hi0 = pos
+		}
+	}
 	p := newPlot("P(lost write) against "+x, x, "P(lost write) per trial")
+	if logAxis {
+		p.X.Scale = plot.LogScale{}
+	}
 	p.Add(plotter.NewGrid())
 	lineVals := []string{""}
 	if lines != "" {
@@ -397,6 +416,10 @@ func lossVsX(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary, x, line
 	}
 	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	lo, hi := num[xvals[0]], num[xvals[len(xvals)-1]]
+	if logAxis {
+		p.X.Min, p.X.Max = lo/1.5, hi*1.5
+		return p
+	}
 	pad := (hi - lo) * 0.05
 	p.X.Min, p.X.Max = lo-pad, hi+pad
 	return p
