@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -167,6 +168,9 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if f.quiet {
+				out = io.Discard
+			}
 			if f.out == "-" {
 				out = cmd.ErrOrStderr() // the scenario file is the output; the report goes to stderr
 			}

@@ -726,3 +726,19 @@ func TestListAndCompareJSON(t *testing.T) {
 		t.Errorf("compare --json: exit %d\n%s", code, stdout)
 	}
 }
+
+// run and check take --quiet: nothing on standard output, the exit code
+// and the files as usual (issue 17).
+func TestRunCheckQuiet(t *testing.T) {
+	dir := t.TempDir()
+	if stdout, _, code := acksim(t, dir, "run", "acks1-leader-crash", "--quiet"); code != 0 || stdout != "" {
+		t.Errorf("run --quiet: exit %d, stdout %q", code, stdout)
+	}
+	if _, _, code := acksim(t, dir, "run", "acks1-leader-crash", "--set", "acks=all", "--quiet"); code != 1 {
+		t.Errorf("run --quiet with a broken expectation: exit %d; want 1", code)
+	}
+	stdout, _, code := acksim(t, dir, "check", "--set", "acks=1", "--quiet", "--out", "ce.yaml")
+	if _, err := os.Stat(filepath.Join(dir, "ce.yaml")); code != 1 || stdout != "" || err != nil {
+		t.Errorf("check --quiet: exit %d, stdout %q, file %v", code, stdout, err)
+	}
+}

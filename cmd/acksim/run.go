@@ -30,6 +30,7 @@ type runFlags struct {
 	sets       []string
 	props      []string
 	json       bool
+	quiet      bool // print nothing but errors; the exit code still tells
 	trace      string
 	timeline   bool
 	checkEvery bool
@@ -231,6 +232,9 @@ red).`,
 				}
 			}
 			out := cmd.OutOrStdout()
+			if f.quiet {
+				out = io.Discard
+			}
 			if f.html == "-" {
 				out = cmd.ErrOrStderr() // the page is the output; the verdict goes to stderr
 			}
@@ -288,6 +292,7 @@ func scenarioFlags(fl *pflag.FlagSet, f *runFlags, seedHelp, jsonHelp string) {
 	fl.StringArrayVar(&f.sets, "set", nil, "override a field or config, key=value (repeatable), e.g. --set acks=all")
 	fl.StringArrayVar(&f.props, "properties", nil, "apply a Kafka properties file (server.properties, producer.properties, consumer.properties; repeatable, before --set); keys acksim does not model are listed as warnings")
 	fl.BoolVar(&f.json, "json", false, jsonHelp)
+	fl.BoolVar(&f.quiet, "quiet", false, "print nothing but errors; the exit code still tells the outcome, and files are written as usual")
 	fl.BoolVar(&f.checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 	fl.StringVar(&f.maxMemory, "max-memory", "4GiB", "refuse a run estimated to need more memory than this (bytes, or with KiB, MiB, GiB)")
 }
