@@ -176,6 +176,14 @@ func Parse(file string, data []byte) (*Spec, error) {
 			}
 		}
 	}
+	positive := false
+	for i := range Kinds {
+		per, _ := s.rate(&Kinds[i])
+		positive = positive || per > 0
+	}
+	if !positive {
+		return nil, bad("failures", "every per_year 0", "at least one failure kind with a positive per_year: with none, nothing can fail")
+	}
 	// The grid, set and base are the sweep's: reuse its parser and checks.
 	sw := sweep.Spec{Name: s.Name, Base: s.Base, Trials: 1, Seed: s.Seed, Set: s.Set, Grid: s.Grid}
 	raw, err := yaml.Marshal(&sw)

@@ -109,6 +109,7 @@ func TestRiskBadSpecs(t *testing.T) {
 		{"name: x\ntarget_error: 0\nbudget: -3\n", "budget"},
 		{"name: x\ngrid:\n  acks: []\n", "grid.acks"},
 		{"name: x\nbogus: 1\n", "bogus"},
+		{"name: x\nfailures:\n  crash: {per_year: 0}\n  power-loss: {per_year: 0}\n  rack-power-loss: {per_year: 0}\n  cluster-power-loss: {per_year: 0}\n  disk-loss: {per_year: 0}\n  partition: {per_year: 0}\n  pause: {per_year: 0}\n", "failures"},
 	} {
 		_, err := Parse("bad.yaml", []byte(c.doc))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
@@ -156,5 +157,14 @@ func TestRiskShardsAndResume(t *testing.T) {
 	more := parse(t, strings.Replace(small, "budget: 60", "budget: 300", 1))
 	if part, err := RunWith(more, Options{Workers: 2, Stop: stop}); !errors.Is(err, ErrStopped) || len(part) == len(whole) {
 		t.Errorf("stopped at once: %d cells, %v; want fewer and ErrStopped", len(part), err)
+	}
+}
+
+// A failure kind asked for explicitly needs components to fail: racks for
+// rack-power-loss.
+func TestRiskRackNeedsRacks(t *testing.T) {
+	s := parse(t, "name: r\nbase: baseline\nfailures:\n  rack-power-loss: {per_year: 1}\n")
+	if _, err := Run(s, 1, nil); err == nil || !strings.Contains(err.Error(), "failures.rack-power-loss") || !strings.Contains(err.Error(), "cluster.racks") {
+		t.Errorf("got %v; want an error naming failures.rack-power-loss and cluster.racks", err)
 	}
 }

@@ -82,6 +82,15 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 			return nil, err
 		}
 		bases[i] = sc
+		// A kind the spec asks for explicitly must have components to fail
+		// (a default one without them, rack-power-loss on a cluster without
+		// racks, is simply absent).
+		for k := range Kinds {
+			if f, set := s.Failures[Kinds[k].Name]; set && f.PerYear > 0 && components(&Kinds[k], sc) == 0 {
+				return nil, &scenarios.Error{File: s.file, Field: "failures." + Kinds[k].Name, Value: fmt.Sprint(f.PerYear),
+					Allowed: "needs brokers with racks in the base scenario (cluster.racks); set its per_year to 0 to leave it out"}
+			}
+		}
 		pats, trunc := s.Patterns(sc)
 		ests[i] = Estimate{Cell: c, Truncated: trunc}
 		for _, p := range pats {
@@ -172,7 +181,7 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 		jobs = jobs[:0]
 		for ci := range ests {
 			e := &ests[ci]
-			if e.done(s.TargetError) || e.Trials >= s.Budget {
+			if e.done(s.TargetError) || e.Trials >= s.Budget || len(e.Patterns) == 0 {
 				if !finished[ci] && o.OnCell != nil {
 					o.OnCell(*e)
 				}
