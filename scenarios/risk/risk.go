@@ -114,8 +114,9 @@ type Spec struct {
 
 // Limits refused with the figures.
 const (
-	MaxBudget  = 1_000_000
-	MaxPerYear = 1e6
+	MaxBudget      = 1_000_000
+	MaxPerYear     = 1e6
+	MaxTrialsTotal = 10_000_000 // cells x budget
 )
 
 // Parse reads a risk spec, rejecting unknown fields and values out of range
@@ -192,6 +193,10 @@ func Parse(file string, data []byte) (*Spec, error) {
 	}
 	if s.sweep, err = sweep.Parse(file, raw); err != nil {
 		return nil, err
+	}
+	if total := int64(len(s.sweep.Cells())) * int64(s.Budget); total > MaxTrialsTotal {
+		return nil, bad("budget", fmt.Sprintf("%d cells x %d trials = %d", len(s.sweep.Cells()), s.Budget, total),
+			fmt.Sprintf("at most %d trials in all (cells x budget); lower the budget or the grid", MaxTrialsTotal))
 	}
 	return &s, nil
 }

@@ -109,6 +109,7 @@ func TestRiskBadSpecs(t *testing.T) {
 		{"name: x\ntarget_error: 0\nbudget: -3\n", "budget"},
 		{"name: x\ngrid:\n  acks: []\n", "grid.acks"},
 		{"name: x\nbogus: 1\n", "bogus"},
+		{"name: x\nbudget: 1000000\ngrid:\n  acks: [\"0\", \"1\", \"all\"]\n  min.insync.replicas: [\"1\", \"2\", \"3\", \"1\", \"2\", \"3\"]\n", "budget"},
 		{"name: x\nfailures:\n  crash: {per_year: 0}\n  power-loss: {per_year: 0}\n  rack-power-loss: {per_year: 0}\n  cluster-power-loss: {per_year: 0}\n  disk-loss: {per_year: 0}\n  partition: {per_year: 0}\n  pause: {per_year: 0}\n", "failures"},
 	} {
 		_, err := Parse("bad.yaml", []byte(c.doc))
