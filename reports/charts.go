@@ -102,12 +102,12 @@ func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]
 	}
 
 	// 4. Durability against latency.
-	p, err := pareto(cells, sums)
+	p, err := pareto(axes, cells, sums)
 	if err != nil {
 		return nil, err
 	}
 	if err := add("pareto", "Durability against p99 produce latency",
-		"Each point is a cell (labelled with its number): left is faster (the p99 produce latency of a run of the cell without faults, so the price of the settings is not drowned by failover waits; the table has the latency under faults), low is safer. Red points are the Pareto frontier: no other cell is both at least as fast and at least as safe. A cell off the frontier pays latency for nothing, or loses data for nothing.",
+		"Each point is a cell, labelled with its settings in axis order ("+strings.Join(axes, " / ")+"; \"*\" where cells drawn at one point differ, \"–\" where an axis is not the cell's design; a label with no free room is left out): left is faster (the p99 produce latency of a run of the cell without faults, so the price of the settings is not drowned by failover waits; the table has the latency under faults), low is safer. Red points are the Pareto frontier: no other cell is both at least as fast and at least as safe. A cell off the frontier pays latency for nothing, or loses data for nothing.",
 		p, 7*vg.Inch, 5*vg.Inch); err != nil {
 		return nil, err
 	}
@@ -454,7 +454,7 @@ func Frontier(sums []sweep.Summary) []int {
 	return out
 }
 
-func pareto(cells []sweep.Cell, sums []sweep.Summary) (*plot.Plot, error) {
+func pareto(axes []string, cells []sweep.Cell, sums []sweep.Summary) (*plot.Plot, error) {
 	xlabel := "p99 produce latency, ms (median over trials)"
 	for _, s := range sums {
 		if s.FaultFreeP99Ms > 0 {
@@ -465,17 +465,24 @@ func pareto(cells []sweep.Cell, sums []sweep.Summary) (*plot.Plot, error) {
 	p := newPlot("Durability against p99 produce latency", xlabel, "P(lost write) per trial")
 	p.Add(plotter.NewGrid())
 	all := make(plotter.XYs, len(sums))
-	var labels plotter.XYLabels
-	at := map[plotter.XY]int{} // cells drawn at the same point share a label
+	// Cells drawn at the same point share a label: their settings, "*"
+	// where they differ.
+	var xs, ys []float64
+	var groups [][]map[string]string
+	at := map[plotter.XY]int{}
 	for i, s := range sums {
 		all[i] = plotter.XY{X: latencyOf(s), Y: s.PLoss}
 		if j, ok := at[all[i]]; ok {
-			labels.Labels[j] += "," + fmt.Sprint(cells[i].Index)
+			groups[j] = append(groups[j], s.Values)
 			continue
 		}
-		at[all[i]] = len(labels.XYs)
-		labels.XYs = append(labels.XYs, all[i])
-		labels.Labels = append(labels.Labels, fmt.Sprint(cells[i].Index))
+		at[all[i]] = len(xs)
+		xs, ys = append(xs, all[i].X), append(ys, all[i].Y)
+		groups = append(groups, []map[string]string{s.Values})
+	}
+	texts := make([]string, len(groups))
+	for i, g := range groups {
+		texts[i] = settingsLabel(axes, g)
 	}
 	sc, _ := plotter.NewScatter(all)
 	sc.GlyphStyle.Color = grey
@@ -490,15 +497,7 @@ func pareto(cells []sweep.Cell, sums []sweep.Summary) (*plot.Plot, error) {
 	fl.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 	fs.Shape = draw.CircleGlyph{}
 	fs.Radius = vg.Points(4)
-	lb, err := plotter.NewLabels(labels)
-	if err != nil {
-		return nil, err
-	}
-	for i := range lb.TextStyle {
-		lb.TextStyle[i].Font.Size = font.Length(8)
-	}
-	lb.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(2)}
-	p.Add(sc, fl, fs, lb)
+	p.Add(sc, fl, fs, newPlacedLabels(xs, ys, texts))
 	p.Legend.Add("cell", sc)
 	p.Legend.Add("Pareto frontier", fl, fs)
 	p.Legend.Top = true

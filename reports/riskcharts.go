@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -39,7 +40,7 @@ func (decades) Ticks(lo, hi float64) []plot.Tick {
 // RiskCharts draws the risk report's charts: loss events per year per cell
 // (log scale, with intervals), the same against fault-free p99 latency
 // with the Pareto frontier, and the attribution as stacked bars.
-func RiskCharts(cells []RiskCell) ([]Chart, error) {
+func RiskCharts(axes []string, cells []RiskCell) ([]Chart, error) {
 	var out []Chart
 	add := func(name, title, caption string, p *plot.Plot, w, h vg.Length) error {
 		svg, err := render(p, w, h, "svg")
@@ -94,11 +95,22 @@ func RiskCharts(cells []RiskCell) ([]Chart, error) {
 	p = newPlot("Loss events per year against fault-free p99 latency", "p99 produce latency without failures, ms", "loss events per year (log scale)")
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, decades{}
 	all := make(plotter.XYs, n)
-	var labels plotter.XYLabels
+	var lx, ly []float64
+	var groups [][]map[string]string
+	at := map[plotter.XY]int{}
 	for i, c := range cells {
 		all[i] = plotter.XY{X: c.FaultFreeP99, Y: floor(c.LossEvents)}
-		labels.XYs = append(labels.XYs, all[i])
-		labels.Labels = append(labels.Labels, fmt.Sprintf(" %d", c.Cell))
+		if j, ok := at[all[i]]; ok {
+			groups[j] = append(groups[j], c.Values)
+			continue
+		}
+		at[all[i]] = len(lx)
+		lx, ly = append(lx, all[i].X), append(ly, all[i].Y)
+		groups = append(groups, []map[string]string{c.Values})
+	}
+	texts := make([]string, len(groups))
+	for i, g := range groups {
+		texts[i] = settingsLabel(axes, g)
 	}
 	order := make([]int, n)
 	for i := range order {
@@ -133,17 +145,10 @@ func RiskCharts(cells []RiskCell) ([]Chart, error) {
 	fl.LineStyle.Color, fl.LineStyle.Dashes = red, []vg.Length{vg.Points(4), vg.Points(3)}
 	fs, _ := plotter.NewScatter(front)
 	fs.GlyphStyle.Shape, fs.GlyphStyle.Color, fs.GlyphStyle.Radius = draw.CircleGlyph{}, red, vg.Points(4)
-	lb, err := plotter.NewLabels(labels)
-	if err != nil {
-		return nil, err
-	}
-	for i := range lb.TextStyle {
-		lb.TextStyle[i].Font.Size = font.Length(8)
-	}
-	p.Add(plotter.NewGrid(), fl, sc, fs, lb)
+	p.Add(plotter.NewGrid(), fl, sc, fs, newPlacedLabels(lx, ly, texts))
 	p.Y.Min = riskFloor
 	if err := add("risk-vs-latency", "Loss events per year against fault-free p99 latency",
-		"Each point is a cell (its number in the table): left is faster without failures, low loses less often. Red points are the Pareto frontier: no other cell is both faster and safer.",
+		"Each point is a cell, labelled with its settings in axis order ("+strings.Join(axes, " / ")+"; \"*\" where cells drawn at one point differ, \"–\" where an axis is not the cell's design; a label with no free room is left out): left is faster without failures, low loses less often. Red points are the Pareto frontier: no other cell is both faster and safer.",
 		p, 7*vg.Inch, 5*vg.Inch); err != nil {
 		return nil, err
 	}

@@ -194,7 +194,7 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim), 1
 // and returns the report and risk.json.
 func writeRisk(out string, spec *risk.Spec, ests []risk.Estimate) (md, js []byte, err error) {
 	cells := reports.RiskCells(spec, ests)
-	charts, err := reports.RiskCharts(cells)
+	charts, err := reports.RiskCharts(spec.Axes(), cells)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,100 @@
+package reports
+
+import (
+	"image/color"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// placedLabels draws a label next to each point where it overlaps no
+// label already drawn and no point: it tries right, left, above, below and
+// the diagonals, in that order, and a label with no free place is left out
+// (the point keeps its marker; the report's table has every cell).
+type placedLabels struct {
+	xs, ys []float64 // data coordinates
+	labels []string
+	style  text.Style
+}
+
+// settingsLabel is what the cells drawn at one point share, in axis
+// order: a value where they agree, "*" where they differ, "–" where the
+// axis is not theirs ("all/1/*/kafka/false").
+func settingsLabel(axes []string, values []map[string]string) string {
+	out := ""
+	for i, a := range axes {
+		v := values[0][a]
+		for _, m := range values[1:] {
+			if m[a] != v {
+				v = "*"
+				break
+			}
+		}
+		if v == "" {
+			v = "–"
+		}
+		if r := []rune(v); len(r) > 20 {
+			v = string(r[:19]) + "…" // a design with long settings of its own
+		}
+		if i > 0 {
+			out += "/"
+		}
+		out += v
+	}
+	return out
+}
+
+func newPlacedLabels(xs, ys []float64, labels []string) *placedLabels {
+	sty := text.Style{Color: color.Black, Font: font.From(plot.DefaultFont, 7), Handler: plot.DefaultTextHandler}
+	sty.Font.Size = font.Length(7)
+	return &placedLabels{xs: xs, ys: ys, labels: labels, style: sty}
+}
+
+// Plot implements plot.Plotter.
+func (l *placedLabels) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	type box struct{ min, max vg.Point }
+	overlaps := func(a, b box) bool {
+		return a.min.X < b.max.X && b.min.X < a.max.X && a.min.Y < b.max.Y && b.min.Y < a.max.Y
+	}
+	var taken []box
+	r := vg.Points(3)
+	for i := range l.xs {
+		x, y := trX(l.xs[i]), trY(l.ys[i])
+		taken = append(taken, box{vg.Point{X: x - r, Y: y - r}, vg.Point{X: x + r, Y: y + r}})
+	}
+	pad := vg.Points(3)
+	for i, txt := range l.labels {
+		if txt == "" {
+			continue
+		}
+		x, y := trX(l.xs[i]), trY(l.ys[i])
+		w, h := l.style.Width(txt), l.style.Height(txt)
+		cands := []vg.Point{
+			{X: x + pad, Y: y - h/2}, {X: x - pad - w, Y: y - h/2}, {X: x - w/2, Y: y + pad}, {X: x - w/2, Y: y - pad - h},
+			{X: x + pad, Y: y + pad}, {X: x + pad, Y: y - pad - h}, {X: x - pad - w, Y: y + pad}, {X: x - pad - w, Y: y - pad - h},
+			{X: x + pad, Y: y + pad + h}, {X: x + pad, Y: y - pad - 2*h},
+		}
+		for _, at := range cands {
+			b := box{at, vg.Point{X: at.X + w, Y: at.Y + h}}
+			if b.min.X < c.Min.X || b.max.X > c.Max.X || b.min.Y < c.Min.Y || b.max.Y > c.Max.Y {
+				continue
+			}
+			free := true
+			for _, t := range taken {
+				if overlaps(b, t) {
+					free = false
+					break
+				}
+			}
+			if free {
+				c.FillText(l.style, at, txt)
+				taken = append(taken, b)
+				break
+			}
+		}
+	}
+}
