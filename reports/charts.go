@@ -143,6 +143,9 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
 	p.Title.TextStyle.Font.Size = font.Length(13)
+	// Room between legend entries: gonum spaces them by the font's
+	// height, which a browser's text boxes exceed (a test measures it).
+	p.Legend.Padding = vg.Points(4)
 	return p
 }
 

@@ -72,7 +72,9 @@ func (l *placedLabels) Plot(c draw.Canvas, p *plot.Plot) {
 			continue
 		}
 		x, y := trX(l.xs[i]), trY(l.ys[i])
-		w, h := l.style.Width(txt), l.style.Height(txt)
+		// A margin around each label: a browser's text box (a line's full
+		// height) is taller than the glyph extent gonum measures.
+		w, h := l.style.Width(txt)+vg.Points(4), l.style.Height(txt)+vg.Points(6)
 		cands := []vg.Point{
 			{X: x + pad, Y: y - h/2}, {X: x - pad - w, Y: y - h/2}, {X: x - w/2, Y: y + pad}, {X: x - w/2, Y: y - pad - h},
 			{X: x + pad, Y: y + pad}, {X: x + pad, Y: y - pad - h}, {X: x - pad - w, Y: y + pad}, {X: x - pad - w, Y: y - pad - h},
@@ -91,7 +93,7 @@ func (l *placedLabels) Plot(c draw.Canvas, p *plot.Plot) {
 				}
 			}
 			if free {
-				c.FillText(l.style, at, txt)
+				c.FillText(l.style, vg.Point{X: at.X + vg.Points(2), Y: at.Y + vg.Points(3)}, txt)
 				taken = append(taken, b)
 				break
 			}
