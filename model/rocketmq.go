@@ -243,9 +243,10 @@ type rmqReplica struct {
 	flushing bool
 	// SYNC_FLUSH's GroupCommitService: one flush at a time covers every put
 	// appended before it; puts that arrive meanwhile wait for the next
-	// (swapRequests). onCommit is groupCommitted, bound once.
+	// (swapRequests). onCommit and onFlushed are the fsync callbacks,
+	// bound once.
 	committing, commitPending bool
-	onCommit                  func()
+	onCommit, onFlushed       func()
 	tick                      sim.Time // the ASYNC_FLUSH service's last turn (flushIntervalCommitLog)
 	thorough                  sim.Time // last full flush (flushCommitLogThoroughInterval)
 
@@ -385,6 +386,7 @@ func (r *rmqReplica) start() {
 	r.committing, r.commitPending = false, false
 	if r.onCommit == nil {
 		r.onCommit = r.groupCommitted
+		r.onFlushed = func() { r.flushing = false }
 	}
 	r.thorough, r.tick = now, now
 	r.connected, r.retryAt = false, now
@@ -567,14 +569,14 @@ func (r *rmqReplica) service() {
 	// every flushIntervalCommitLog, once flushCommitLogLeastPages pages are
 	// dirty or flushCommitLogThoroughInterval has passed.
 	if cfg.SyncFlush {
-		r.flush(nil)
+		r.flush()
 	} else if now.Sub(r.tick) >= cfg.FlushInterval {
 		r.tick = now
 		if now.Sub(r.thorough) >= cfg.FlushThorough {
 			r.thorough = now
-			r.flush(nil)
+			r.flush()
 		} else if r.dirtyBytes(cfg.FlushLeastPages*rmqPage) >= cfg.FlushLeastPages*rmqPage {
-			r.flush(nil)
+			r.flush()
 		}
 	}
 	switch {
@@ -606,25 +608,14 @@ func (r *rmqReplica) dirtyBytes(limit int64) int64 {
 	return n
 }
 
-// flush fsyncs what is dirty; after runs when it is done. A flush in
-// flight covers what was appended before it; one more follows.
-func (r *rmqReplica) flush(after func()) {
-	if r.log_.durableN == len(r.log_.entries) && after == nil {
+// flush is the flush service's: it fsyncs what is dirty, unless a flush
+// is in flight (the service's next turn flushes what came since).
+func (r *rmqReplica) flush() {
+	if r.flushing || r.log_.durableN == len(r.log_.entries) {
 		return
 	}
-	if after == nil && r.flushing {
-		return
-	}
-	if after == nil {
-		r.flushing = true
-	}
-	r.b.fsync(&r.log_, r.tp, func() {
-		if after == nil {
-			r.flushing = false
-		} else {
-			after()
-		}
-	})
+	r.flushing = true
+	r.b.fsync(&r.log_, r.tp, r.onFlushed)
 }
 
 // ---- master ----

@@ -57,16 +57,9 @@ func (p pooled) p() float64 {
 func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]Chart, error) {
 	var out []Chart
 	add := func(name, title, caption string, p *plot.Plot, w, h vg.Length) error {
-		svg, err := render(p, w, h, "svg")
-		if err != nil {
-			return fmt.Errorf("chart %s: %w", name, err)
-		}
-		png, err := render(p, w, h, "png")
-		if err != nil {
-			return fmt.Errorf("chart %s: %w", name, err)
-		}
-		out = append(out, Chart{Name: name, Title: title, Caption: caption, SVG: svg, PNG: png})
-		return nil
+		c, err := newChart(name, title, caption, p, w, h)
+		out = append(out, c)
+		return err
 	}
 	axes := spec.Axes()
 
@@ -112,6 +105,19 @@ func SweepCharts(spec *sweep.Spec, cells []sweep.Cell, sums []sweep.Summary) ([]
 		return nil, err
 	}
 	return out, nil
+}
+
+// newChart renders p as SVG and PNG.
+func newChart(name, title, caption string, p *plot.Plot, w, h vg.Length) (Chart, error) {
+	svg, err := render(p, w, h, "svg")
+	if err != nil {
+		return Chart{}, fmt.Errorf("chart %s: %w", name, err)
+	}
+	png, err := render(p, w, h, "png")
+	if err != nil {
+		return Chart{}, fmt.Errorf("chart %s: %w", name, err)
+	}
+	return Chart{Name: name, Title: title, Caption: caption, SVG: svg, PNG: png}, nil
 }
 
 // render draws p as SVG or PNG. SVGs embed their fonts: a browser without

@@ -43,16 +43,9 @@ func (decades) Ticks(lo, hi float64) []plot.Tick {
 func RiskCharts(axes []string, cells []RiskCell) ([]Chart, error) {
 	var out []Chart
 	add := func(name, title, caption string, p *plot.Plot, w, h vg.Length) error {
-		svg, err := render(p, w, h, "svg")
-		if err != nil {
-			return fmt.Errorf("chart %s: %w", name, err)
-		}
-		png, err := render(p, w, h, "png")
-		if err != nil {
-			return fmt.Errorf("chart %s: %w", name, err)
-		}
-		out = append(out, Chart{Name: name, Title: title, Caption: caption, SVG: svg, PNG: png})
-		return nil
+		c, err := newChart(name, title, caption, p, w, h)
+		out = append(out, c)
+		return err
 	}
 	n := len(cells)
 	names := make([]string, n)

@@ -237,22 +237,9 @@ func TestSwarmConfigurations(t *testing.T) {
 	safe, unsafeLost := 0, 0
 	rapid.Check(t, func(rt *rapid.T) {
 		sets := DrawConfig(rt)
-		s := baseSc(t, sets...)
-		oo := o
-		oo.defaults(s)
-		s.Steps = steps(drawSchedule(rt, s, oo))
-		s.Expect = nil
-		res, err := Run(s, Options{})
-		if err != nil {
-			rt.Fatalf("%v: %v", sets, err)
-		}
-		v := res.Verdict
+		v, st := runDrawn(rt, baseSc(t, sets...), o, sets)
 		if !v.Converged {
-			var st []string
-			for _, x := range s.Steps {
-				st = append(st, x.Describe())
-			}
-			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, strings.Join(st, "; "))
+			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, st)
 		}
 		if v.Anomalies.Divergence > 0 {
 			rt.Fatalf("%v: replicas diverge below their HW (%d offsets)", sets, v.Anomalies.Divergence)
@@ -403,28 +390,15 @@ func TestSwarmRaftConfigurations(t *testing.T) {
 			idem = rapid.SampledFrom([]string{"true", "false"}).Draw(rt, "enable.idempotence")
 		}
 		sets := []string{"acks=" + acks, "write.caching=" + wc, "acksim.raft.prevote=" + pre, "acksim.raft.vote.fsync=" + vote, "enable.idempotence=" + idem}
-		s := raftSc(t, sets...)
-		oo := o
-		oo.defaults(s)
-		s.Steps = steps(drawSchedule(rt, s, oo))
-		s.Expect = nil
-		res, err := Run(s, Options{})
-		if err != nil {
-			rt.Fatalf("%v: %v", sets, err)
-		}
-		v := res.Verdict
-		var st []string
-		for _, x := range s.Steps {
-			st = append(st, x.Describe())
-		}
+		v, st := runDrawn(rt, raftSc(t, sets...), o, sets)
 		if !v.Converged {
-			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, strings.Join(st, "; "))
+			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, st)
 		}
 		if v.Anomalies.Divergence > 0 {
-			rt.Fatalf("%v: replicas diverge below their HW (%d offsets); schedule: %s", sets, v.Anomalies.Divergence, strings.Join(st, "; "))
+			rt.Fatalf("%v: replicas diverge below their HW (%d offsets); schedule: %s", sets, v.Anomalies.Divergence, st)
 		}
 		if acks == "all" && wc == "false" && vote == "true" && v.Anomalies.LostWrite > 0 {
-			rt.Fatalf("%v lost %d acknowledged records; schedule: %s", sets, v.Anomalies.LostWrite, strings.Join(st, "; "))
+			rt.Fatalf("%v lost %d acknowledged records; schedule: %s", sets, v.Anomalies.LostWrite, st)
 		}
 	})
 }
@@ -465,11 +439,7 @@ func TestPropertyRaftNewVoterDiskLoss(t *testing.T) {
 			rt.Fatal(err)
 		}
 		if n := res.Verdict.Anomalies.LostWrite; n > 0 {
-			var st []string
-			for _, x := range s.Steps {
-				st = append(st, x.Describe())
-			}
-			rt.Fatalf("lost %d acknowledged records; schedule: %s", n, strings.Join(st, "; "))
+			rt.Fatalf("lost %d acknowledged records; schedule: %s", n, describeSteps(s.Steps))
 		}
 	})
 }

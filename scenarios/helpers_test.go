@@ -4,7 +4,12 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
+
+	"acksim/model/check"
+
+	"pgregory.net/rapid"
 )
 
 func sprintf(f string, a ...any) string { return fmt.Sprintf(f, a...) }
@@ -45,4 +50,28 @@ func runSet(t *testing.T, s *Scenario, opt Options, sets ...string) *Result {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// runDrawn draws a fault schedule within o for s (with no expectations),
+// runs it, and returns the verdict and the schedule as text for failure
+// messages; sets name the configuration in those messages.
+func runDrawn(rt *rapid.T, s *Scenario, o ExploreOptions, sets []string) (*check.Verdict, string) {
+	oo := o
+	oo.defaults(s)
+	s.Steps = steps(drawSchedule(rt, s, oo))
+	s.Expect = nil
+	res, err := Run(s, Options{})
+	if err != nil {
+		rt.Fatalf("%v: %v", sets, err)
+	}
+	return res.Verdict, describeSteps(s.Steps)
+}
+
+// describeSteps is a schedule as one line.
+func describeSteps(ss []Step) string {
+	var st []string
+	for _, x := range ss {
+		st = append(st, x.Describe())
+	}
+	return strings.Join(st, "; ")
 }

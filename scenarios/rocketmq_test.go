@@ -49,25 +49,12 @@ func TestSwarmRocketMQConfigurations(t *testing.T) {
 		if version == "5" {
 			sets = append(sets, "inSyncReplicas="+rapid.SampledFrom([]string{"1", "2", "3"}).Draw(rt, "inSyncReplicas"))
 		}
-		s := rmqSc(t, sets...)
-		oo := o
-		oo.defaults(s)
-		s.Steps = steps(drawSchedule(rt, s, oo))
-		s.Expect = nil
-		res, err := Run(s, Options{})
-		if err != nil {
-			rt.Fatalf("%v: %v", sets, err)
-		}
-		v := res.Verdict
-		var st []string
-		for _, x := range s.Steps {
-			st = append(st, x.Describe())
-		}
+		v, st := runDrawn(rt, rmqSc(t, sets...), o, sets)
 		if !v.Converged {
-			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, strings.Join(st, "; "))
+			rt.Fatalf("%v: did not converge after the faults stopped; schedule: %s", sets, st)
 		}
 		if flush == "SYNC_FLUSH" && v.Anomalies.LostWrite > 0 {
-			rt.Fatalf("%v lost %d acknowledged records; schedule: %s", sets, v.Anomalies.LostWrite, strings.Join(st, "; "))
+			rt.Fatalf("%v lost %d acknowledged records; schedule: %s", sets, v.Anomalies.LostWrite, st)
 		}
 	})
 }

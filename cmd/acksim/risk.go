@@ -63,14 +63,9 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim), 1
   acksim risk my-risk.yaml --shard 0/2 --out r0   # then: acksim merge --out results r0 r1`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw := risk.DefaultSource()
-			name := "default risk spec"
-			if len(args) == 1 {
-				b, rerr := os.ReadFile(args[0])
-				if rerr != nil {
-					return &scenarios.Error{File: args[0], Allowed: "cannot be read: " + rerr.Error()}
-				}
-				raw, name = b, args[0]
+			raw, name, err := readSpec(args, risk.DefaultSource(), "default risk spec")
+			if err != nil {
+				return err
 			}
 			spec, err := risk.Parse(name, raw)
 			if err != nil {
@@ -138,6 +133,10 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim), 1
 			prog.finish(errors.Is(err, risk.ErrStopped))
 			if writeErr != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("writing %s: %v", partial, writeErr)}
+			}
+			var bug *risk.TrialBug
+			if errors.As(err, &bug) {
+				return &exitError{exitBug, "internal error, a bug in acksim and not a finding about Kafka: " + bug.Error()}
 			}
 			if errors.Is(err, risk.ErrStopped) {
 				again := "acksim " + shellCommand(os.Args[1:])

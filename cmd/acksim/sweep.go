@@ -60,14 +60,9 @@ to 5s):
   acksim sweep --export 5:17 --out trial.yaml   # trial 17 of cell 5 as a scenario file`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			raw := sweep.DefaultSource()
-			name := "default sweep"
-			if len(args) == 1 {
-				b, rerr := os.ReadFile(args[0])
-				if rerr != nil {
-					return &scenarios.Error{File: args[0], Allowed: "cannot be read: " + rerr.Error()}
-				}
-				raw, name = b, args[0]
+			raw, name, err := readSpec(args, sweep.DefaultSource(), "default sweep")
+			if err != nil {
+				return err
 			}
 			spec, err := sweep.Parse(name, raw)
 			if err != nil {
@@ -437,6 +432,19 @@ func writeSweep(out string, spec *sweep.Spec, raw []byte, cells []sweep.Cell, ts
 		}
 	}
 	return md, nil
+}
+
+// readSpec reads the spec file named by args, or returns the embedded
+// default when there is none.
+func readSpec(args []string, def []byte, defName string) (raw []byte, name string, err error) {
+	if len(args) == 0 {
+		return def, defName, nil
+	}
+	b, err := os.ReadFile(args[0])
+	if err != nil {
+		return nil, "", &scenarios.Error{File: args[0], Allowed: "cannot be read: " + err.Error()}
+	}
+	return b, args[0], nil
 }
 
 // loadResults reads a results directory: its spec and its trials.

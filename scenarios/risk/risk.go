@@ -322,7 +322,7 @@ const warmup = 5 * sim.Second
 
 // trialScenario is trial t of pattern p in cell c: the cell's scenario
 // with the pattern's failures at random times on random targets.
-func (s *Spec) trialScenario(c sweep.Cell, base *scenarios.Scenario, p Pattern, cell, pat, t int) *scenarios.Scenario {
+func (s *Spec) trialScenario(base *scenarios.Scenario, p Pattern, cell, pat, t int) *scenarios.Scenario {
 	sc := *base
 	sc.Seed = sim.TrialSeed(s.Seed, uint64(cell)<<40|uint64(pat)<<24|uint64(t))
 	rng := sim.Streams{Master: sc.Seed, Trial: 0}.Stream("risk")
@@ -437,9 +437,7 @@ func (e *Estimate) combine() {
 
 // Done reports whether the interval's half-width is within the target
 // relative error.
-func (e *Estimate) Done(target float64) bool { return e.done(target) }
-
-func (e *Estimate) done(target float64) bool {
+func (e *Estimate) Done(target float64) bool {
 	return e.LossRate > 0 && (e.Hi95-e.Lo95)/2 <= target*e.LossRate
 }
 

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"acksim/model"
+	"acksim/scenarios"
 	"acksim/sim"
 
 	"github.com/google/go-cmp/cmp"
@@ -167,5 +169,22 @@ func TestRiskRackNeedsRacks(t *testing.T) {
 	s := parse(t, "name: r\nbase: baseline\nfailures:\n  rack-power-loss: {per_year: 1}\n")
 	if _, err := Run(s, 1, nil); err == nil || !strings.Contains(err.Error(), "failures.rack-power-loss") || !strings.Contains(err.Error(), "cluster.racks") {
 		t.Errorf("got %v; want an error naming failures.rack-power-loss and cluster.racks", err)
+	}
+}
+
+// A broken model invariant during an estimate is reported as a bug with
+// the trial that broke it, never as a crash or an estimate.
+func TestRiskReportsBrokenInvariant(t *testing.T) {
+	scenarios.TestHookStart = func(c *model.Cluster) {
+		h := c.E.Register(sim.HandlerFunc(func(e *sim.Engine, ev *sim.Event) {
+			panic(&model.InvariantError{Seed: c.Seed, Step: e.Steps(), At: e.Now().String(), What: "planted by the test"})
+		}))
+		c.E.At(sim.Time(3*sim.Second), sim.Event{H: h})
+	}
+	t.Cleanup(func() { scenarios.TestHookStart = nil })
+	_, err := Run(parse(t, small), 2, nil)
+	var bug *TrialBug
+	if !errors.As(err, &bug) || !strings.Contains(bug.Error(), "planted") {
+		t.Fatalf("got %v; want a TrialBug naming the planted violation", err)
 	}
 }

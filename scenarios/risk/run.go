@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"acksim/model"
+	"acksim/model/check"
 	"acksim/scenarios"
 	"acksim/scenarios/sweep"
 	"acksim/sim"
@@ -99,6 +101,7 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 	}
 	maxTrials := len(cells) * s.Budget
 	done := 0
+	var bug *TrialBug // the first trial that broke a model invariant
 	runJobs := func(jobs []job) []outcome {
 		out := make([]outcome, len(jobs))
 		var wg sync.WaitGroup
@@ -118,12 +121,20 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 					}
 					jb := jobs[j]
 					e := &ests[jb.cell]
-					sc := s.trialScenario(e.Cell, bases[jb.cell], e.Patterns[jb.pat].Pattern, e.Cell.Index, jb.pat, jb.trial)
+					sc := s.trialScenario(bases[jb.cell], e.Patterns[jb.pat].Pattern, e.Cell.Index, jb.pat, jb.trial)
 					r, err := sc.Resolve()
 					if err != nil {
 						continue // checked before; cannot happen
 					}
-					v := scenarios.RunSpec(sc, r, scenarios.Options{}).Verdict
+					v, ie := runSafe(sc, r)
+					if ie != nil {
+						mu.Lock()
+						if bug == nil {
+							bug = &TrialBug{Cell: e.Cell.Index, Pattern: e.Patterns[jb.pat].String(), Trial: jb.trial, Err: ie}
+						}
+						mu.Unlock()
+						continue
+					}
 					out[j] = outcome{lost: v.Anomalies.LostWrite > 0, recs: v.Anomalies.LostWrite, sim: float64(v.SimulatedMs) / 1000}
 					mu.Lock()
 					done++
@@ -146,7 +157,10 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := scenarios.RunSpec(&sc, r, scenarios.Options{}).Verdict
+		v, ie := runSafe(&sc, r)
+		if ie != nil {
+			return nil, &TrialBug{Cell: cells[i].Index, Pattern: "none (the fault-free run)", Err: ie}
+		}
 		ests[i].P50, ests[i].P99, ests[i].P999 = v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999
 	}
 	record := func(jobs []job, res []outcome) {
@@ -172,7 +186,11 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 			}
 		}
 	}
-	record(jobs, runJobs(jobs))
+	res := runJobs(jobs)
+	if bug != nil {
+		return nil, bug
+	}
+	record(jobs, res)
 	// Adaptive rounds.
 	batch := max(16, 2*s.Pilot)
 	finished := make([]bool, len(ests))
@@ -181,7 +199,7 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 		jobs = jobs[:0]
 		for ci := range ests {
 			e := &ests[ci]
-			if e.done(s.TargetError) || e.Trials >= s.Budget || len(e.Patterns) == 0 {
+			if e.Done(s.TargetError) || e.Trials >= s.Budget || len(e.Patterns) == 0 {
 				if !finished[ci] && o.OnCell != nil {
 					o.OnCell(*e)
 				}
@@ -201,7 +219,11 @@ func RunWith(s *Spec, o Options) ([]Estimate, error) {
 		if stopped {
 			break
 		}
-		record(jobs, runJobs(jobs))
+		res := runJobs(jobs)
+		if bug != nil {
+			return nil, bug
+		}
+		record(jobs, res)
 	}
 	out := make([]Estimate, 0, len(prior)+len(ests))
 	for _, e := range prior {
@@ -245,6 +267,33 @@ func Merge(s *Spec, parts ...[]Estimate) ([]Estimate, error) {
 	}
 	slices.SortFunc(out, func(a, b Estimate) int { return a.Cell.Index - b.Cell.Index })
 	return out, nil
+}
+
+// TrialBug is a trial that broke a model invariant: a bug in acksim, not a
+// finding.
+type TrialBug struct {
+	Cell    int
+	Pattern string
+	Trial   int
+	Err     *model.InvariantError
+}
+
+func (e *TrialBug) Error() string {
+	return fmt.Sprintf("cell %d, pattern %s, trial %d: %v", e.Cell, e.Pattern, e.Trial, e.Err)
+}
+
+// runSafe runs a trial and returns a broken model invariant as a value
+// instead of crashing every worker.
+func runSafe(sc *scenarios.Scenario, r *scenarios.Resolved) (v *check.Verdict, ie *model.InvariantError) {
+	defer func() {
+		if rec := recover(); rec != nil {
+			var ok bool
+			if ie, ok = rec.(*model.InvariantError); !ok {
+				panic(rec)
+			}
+		}
+	}()
+	return scenarios.RunSpec(sc, r, scenarios.Options{}).Verdict, nil
 }
 
 // allocate gives n more trials, one at a time, to the pattern where one
