@@ -230,11 +230,13 @@ func (c *Cluster) presize() {
 		if byRate := int(min(p.WL.Rate*d.Seconds(), 1e12)); d > 0 && (n == 0 || byRate < n) {
 			n = byRate
 		}
-		expect += min(n, 4_000_000) + 16
+		// A large make is cheap until it is written (the OS maps zero pages
+		// lazily), and the run's cost was checked against --max-memory, so
+		// presizing saves the copies (and the transient double) of growth.
+		expect += min(n, 100_000_000) + 16
 	}
 	l := &c.h.obs.ledger
 	l.recs = make([]history.Record, 0, expect)
-	l.latencies = make([]sim.Duration, 0, expect)
 	// Likewise each replica's log: a partition holds at most its share of
 	// the records in batches (one record each when linger.ms is 0), so this
 	// is an upper bound that saves the copies of doubling.
@@ -500,7 +502,7 @@ func (c *Cluster) Converged() bool {
 func (c *Cluster) History(converged bool) *history.Run {
 	o := c.h.obs
 	l := &o.ledger
-	h := &history.Run{Records: l.recs, Quorums: l.quorums, Why: l.why, Latencies: l.latencies, Processed: l.processed,
+	h := &history.Run{Records: l.recs, AckSites: l.sites, Quorums: l.quorums, Why: l.why, Processed: l.processed,
 		Commits: l.commits, Events: o.events, Removals: o.removed, Offline: o.unavailable, UnderMinISR: o.underMinISR, ProduceErrors: o.errors,
 		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Design: c.design(), Converged: converged, End: c.E.Now()}
 	for tp := range c.Partitions {

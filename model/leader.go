@@ -87,7 +87,7 @@ func (r *Replica) produce(from sim.NodeID, m *produceReq) {
 		}
 	}
 	bt := r.b.h.pool.batch()
-	*bt = history.Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer}
+	*bt = history.Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: r.b.h.pool.recordIDs(pb.records), Producer: pb.producer}
 	r.trackPID(bt)
 	b.h.obs.leaderAppended(bt, b.ID, r.TP, r.epoch, r.lead.isr, m.acks)
 	r.Log.append(bt, b.h.E.Now())

@@ -1,8 +1,10 @@
 package model
 
 import (
-	"acksim/history"
+	"encoding/binary"
 	"slices"
+
+	"acksim/history"
 
 	"acksim/sim"
 )
@@ -11,19 +13,36 @@ import (
 type Ledger struct {
 	recs      []history.Record
 	why       map[history.RecordID]string
-	latencies []sim.Duration
 	processed []history.Processed
 	commits   []history.Commit
 	acked     int
-	quorums   [][]int // interned quorum snapshots, so Record holds no pointers (cheap for the GC)
+	sites     []history.AckSite // one per acknowledged batch, shared by its records
+	quorums   [][]int           // interned quorum snapshots, so Record holds no pointers (cheap for the GC)
+	quorumIx  map[string]int32  // quorums by their bytes
+	key       []byte            // scratch for quorumIx lookups
 }
 
+// internQuorum returns the index of the snapshot equal to isr, adding it
+// the first time: partitions whose ISRs differ take turns acknowledging, so
+// a last-one cache would copy the ISR on nearly every ack.
 func (l *Ledger) internQuorum(isr []int) int32 {
 	if n := len(l.quorums); n > 0 && slices.Equal(l.quorums[n-1], isr) {
 		return int32(n - 1)
 	}
+	l.key = l.key[:0]
+	for _, b := range isr {
+		l.key = binary.AppendVarint(l.key, int64(b))
+	}
+	if i, ok := l.quorumIx[string(l.key)]; ok {
+		return i
+	}
+	if l.quorumIx == nil {
+		l.quorumIx = map[string]int32{}
+	}
+	i := int32(len(l.quorums))
 	l.quorums = append(l.quorums, slices.Clone(isr))
-	return int32(len(l.quorums) - 1)
+	l.quorumIx[string(l.key)] = i
+	return i
 }
 
 // AckedCount is the number of acknowledged records so far (O(1)).
@@ -36,7 +55,7 @@ func (l *Ledger) Records() []history.Record { return l.recs }
 func (l *Ledger) Get(id history.RecordID) *history.Record { return &l.recs[id-1] }
 
 func (l *Ledger) newRecord(producer, seq, key int, now sim.Time) history.RecordID {
-	l.recs = append(l.recs, history.Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckBroker: -1, AckQuorum: -1})
+	l.recs = append(l.recs, history.Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckSite: -1})
 	return history.RecordID(len(l.recs))
 }
 
@@ -51,10 +70,10 @@ func (l *Ledger) ackedAt(bt *history.Batch, broker int, epoch int32, quorum []in
 	if bt == nil {
 		return
 	}
-	q := l.internQuorum(quorum)
+	l.sites = append(l.sites, history.AckSite{At: now, Epoch: epoch, Quorum: l.internQuorum(quorum), Broker: int16(broker), Acks: int8(acks)})
+	site := int32(len(l.sites) - 1)
 	for _, id := range bt.Records {
-		rec := &l.recs[id-1]
-		rec.AckBroker, rec.AckEpoch, rec.AckQuorum, rec.AckAcks, rec.AckAt = int16(broker), epoch, q, int8(acks), now
+		l.recs[id-1].AckSite = site
 	}
 }
 
@@ -67,11 +86,10 @@ func (l *Ledger) ack(b *prodBatch, base int64, now sim.Time) {
 		}
 		rec.Outcome = history.OutcomeAcked
 		l.acked++
-		rec.Acked = now
+		rec.Done = now
 		if base >= 0 {
 			rec.Offset = base + int64(i)
 		}
-		l.latencies = append(l.latencies, now.Sub(rec.Sent))
 	}
 }
 
@@ -80,7 +98,7 @@ func (l *Ledger) finish(id history.RecordID, o history.Outcome, why string, now 
 	if rec.Outcome == history.OutcomeAcked {
 		return
 	}
-	rec.Outcome, rec.Ended = o, now
+	rec.Outcome, rec.Done = o, now
 	if l.why == nil {
 		l.why = map[history.RecordID]string{}
 	}
@@ -90,7 +108,7 @@ func (l *Ledger) finish(id history.RecordID, o history.Outcome, why string, now 
 func (l *Ledger) resent(id history.RecordID) {
 	rec := &l.recs[id-1]
 	if rec.Outcome != history.OutcomeAcked {
-		rec.Outcome, rec.Ended = history.OutcomePending, 0
+		rec.Outcome, rec.Done = history.OutcomePending, 0
 	}
 	rec.Sends++
 }

@@ -24,7 +24,8 @@ type pool struct {
 	rmqPuts      freeList[rmqPut]
 	rmqReports   freeList[rmqReport]
 	rmqTransfers freeList[rmqTransfer]
-	batches      []history.Batch // a slab (see batch)
+	batches      []history.Batch    // a slab (see batch)
+	ids          []history.RecordID // a slab (see recordIDs)
 }
 
 // freeList is a stack of spare *T.
@@ -141,4 +142,17 @@ func (p *pool) batch() *history.Batch {
 	b := &p.batches[0]
 	p.batches = p.batches[1:]
 	return b
+}
+
+// recordIDs copies a producer batch's record ids for a log batch, into a
+// slab, at their exact length: the producer's slice has room to grow (or
+// lives inside its batch), and logs keep their batches until the run ends.
+func (p *pool) recordIDs(ids []history.RecordID) []history.RecordID {
+	if len(ids) > len(p.ids) {
+		p.ids = make([]history.RecordID, max(4096, len(ids)))
+	}
+	out := p.ids[:len(ids):len(ids)]
+	copy(out, ids)
+	p.ids = p.ids[len(ids):]
+	return out
 }

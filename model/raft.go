@@ -893,7 +893,7 @@ func (r *raftReplica) produce(from sim.NodeID, m *produceReq) {
 		}
 	}
 	bt := h.pool.batch()
-	*bt = history.Batch{Base: r.log_.LEO(), Epoch: r.term, PID: pb.pid, Seq: pb.seq, Records: pb.records, Producer: pb.producer, Bytes: int32(pb.bytes)}
+	*bt = history.Batch{Base: r.log_.LEO(), Epoch: r.term, PID: pb.pid, Seq: pb.seq, Records: h.pool.recordIDs(pb.records), Producer: pb.producer, Bytes: int32(pb.bytes)}
 	h.obs.leaderAppended(bt, b.ID, r.tp, r.term, r.voters, m.acks)
 	r.appendLocal(bt)
 	switch m.acks {

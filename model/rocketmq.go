@@ -640,7 +640,7 @@ func (r *rmqReplica) produce(from sim.NodeID, m *produceReq) {
 	pb := m.batch
 	bt := h.pool.batch()
 	epoch := max(r.epoch, 0)
-	*bt = history.Batch{Base: r.log_.LEO(), Epoch: epoch, PID: -1, Seq: pb.seq, Records: pb.records, Producer: pb.producer, Bytes: int32(pb.bytes)}
+	*bt = history.Batch{Base: r.log_.LEO(), Epoch: epoch, PID: -1, Seq: pb.seq, Records: h.pool.recordIDs(pb.records), Producer: pb.producer, Bytes: int32(pb.bytes)}
 	h.obs.leaderAppended(bt, b.ID, r.tp, epoch, r.d.quorum(r.tp), m.acks)
 	r.log_.append(bt, h.E.Now())
 	now := h.E.Now()

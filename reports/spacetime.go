@@ -35,7 +35,10 @@ func AutoWindows(res *scenarios.Result) []Window {
 	lost := lostSet(res)
 	firstAck, lastAck := sim.Time(-1), sim.Time(-1)
 	for id := range lost {
-		at := h.Records[id-1].AckAt
+		at := sim.Time(0) // acks=0, never appended
+		if a := h.AckOf(&h.Records[id-1]); a != nil {
+			at = a.At
+		}
 		if firstAck < 0 || at < firstAck {
 			firstAck = at
 		}

@@ -14,12 +14,18 @@ type Cost struct {
 	Bytes   int64 // memory held at the end of the run, about
 }
 
-// Per record, measured on the Cluster60s benchmark (3 brokers, RF=3: about
-// 390 bytes retained and 6 events a record); more replicas hold more log
-// entries.
+// Per record, measured with runtime.MemStats (TestCostCoversMeasuredHeap):
+// the ledger's record (48 bytes) and what the checkers allocate while they
+// read the run (about 60 bytes a record: indexes, latencies, waits). Per
+// record and replica: the log batch, its acknowledgement and every
+// replica's log entry, measured when every batch holds one record (low
+// rates, linger.ms=0): about 18 bytes a replica at RF 5. Larger batches
+// (high rates) cost less, so this is an upper bound: a 10-minute run at
+// 100,000 records/s at RF 3 is estimated at 9.5 GiB and peaks at 5.5 GiB
+// (resident, with cmd/acksim's GC pacing), most of it the ledger.
 const (
-	bytesPerRecord        = 150
-	bytesPerRecordReplica = 80
+	bytesPerRecord        = 110
+	bytesPerRecordReplica = 20
 	eventsPerRecord       = 6
 	// DefaultMaxMemory is the estimated memory a run may need before it is
 	// refused (--max-memory raises it).

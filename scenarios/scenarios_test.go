@@ -15,6 +15,7 @@ import (
 
 	"acksim/history"
 	"acksim/model"
+	"acksim/model/check"
 	"acksim/sim"
 
 	"github.com/google/go-cmp/cmp"
@@ -337,7 +338,7 @@ func TestMemoryBounded(t *testing.T) {
 	}
 	err = hr.Cost(huge).CheckMemory("the run", DefaultMaxMemory)
 	var le *LimitError
-	if !errors.As(err, &le) || le.Need < 10<<30 || !strings.Contains(err.Error(), "--max-memory") {
+	if !errors.As(err, &le) || le.Need < 6<<30 || !strings.Contains(err.Error(), "--max-memory") {
 		t.Fatalf("a 60-million-record run: %v", err)
 	}
 }
@@ -767,5 +768,52 @@ func TestConsumerPositionValidation(t *testing.T) {
 		if model.DefaultConsumer(p).ValidatePosition != want {
 			t.Errorf("kafka %s: validation %v", k, !want)
 		}
+	}
+}
+
+// The cost estimate covers what a run holds at its end (the live heap, after
+// a collection) plus what the checkers allocate reading it, for the
+// layouts the estimate's figures were measured on: large batches (a high
+// rate, RF 3) and one record a batch (a low rate, RF 5, the per-replica
+// worst case). It also stays within twice the measure, so that it refuses
+// no run that would fit.
+func TestCostCoversMeasuredHeap(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		sets []string
+	}{
+		{"100k records/s, RF 3", []string{"workload.rate=100000", "run.duration=2s"}},
+		{"2,000 records/s, RF 5", []string{"workload.rate=2000", "run.duration=100s", "cluster.brokers=5", "cluster.replication.factor=5"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := Load("healthy-cluster")
+			for _, kv := range tc.sets {
+				if err := s.Set(kv); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r, err := s.Resolve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cost := r.Cost(s)
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			res := RunSpec(s, r, Options{})
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			live := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			check.Run(res.History)
+			var checked runtime.MemStats
+			runtime.ReadMemStats(&checked)
+			need := live + int64(checked.TotalAlloc-after.TotalAlloc)
+			runtime.KeepAlive(res)
+			perRecord := func(b int64) int64 { return b / max(int64(res.Verdict.Records.Sent), 1) }
+			t.Logf("%d records: estimated %d B a record, measured %d (live %d, checkers %d)", res.Verdict.Records.Sent, perRecord(cost.Bytes), perRecord(need), perRecord(live), perRecord(need-live))
+			if need > cost.Bytes || cost.Bytes > 2*need {
+				t.Errorf("estimated %d bytes a record, measured %d", perRecord(cost.Bytes), perRecord(need))
+			}
+		})
 	}
 }

@@ -132,9 +132,11 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 			if err != nil {
 				return err
 			}
-			if err := r.Cost(s).CheckMemory("each schedule's run", maxMem); err != nil {
+			cost := r.Cost(s)
+			if err := cost.CheckMemory("each schedule's run", maxMem); err != nil {
 				return err
 			}
+			limitHeap(maxMem, cost.Bytes)
 			for _, fl := range []struct {
 				name   string
 				v, min int

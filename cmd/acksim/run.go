@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -159,9 +160,11 @@ red).`,
 			if err != nil {
 				return err
 			}
-			if err := r.Cost(s).CheckMemory("the run", maxMem); err != nil {
+			cost := r.Cost(s)
+			if err := cost.CheckMemory("the run", maxMem); err != nil {
 				return err
 			}
+			limitHeap(maxMem, cost.Bytes)
 			var around sim.Duration
 			if f.around != "" {
 				d, err := parseFlagDuration("--timeline-around", f.around)
@@ -295,6 +298,21 @@ func scenarioFlags(fl *pflag.FlagSet, f *runFlags, seedHelp, jsonHelp string) {
 	fl.BoolVar(&f.quiet, "quiet", false, "print nothing but errors; the exit code still tells the outcome, and files are written as usual")
 	fl.BoolVar(&f.checkEvery, "check-every-event", false, "check the model's invariants after every event, not every 10 ms (about 10% slower)")
 	fl.StringVar(&f.maxMemory, "max-memory", "4GiB", "refuse a run estimated to need more memory than this (bytes, or with KiB, MiB, GiB)")
+}
+
+// limitHeap gives Go's collector the memory --max-memory allows, as a soft
+// limit (a heap that nears it is collected more often; it never fails a
+// run), and paces it for the run's size: main's lazy GOGC=400 lets garbage
+// reach four times the live heap, which is cheap for the megabytes of most
+// runs but not for one estimated at gigabytes, whose live heap is mostly
+// the pointer-free ledger and cheap to collect around (a 10-minute run at
+// 100,000 records/s, on one build: 7.3 GB peak at 400, 6.3 GB at 25, and
+// no slower).
+func limitHeap(max, need int64) {
+	debug.SetMemoryLimit(max)
+	if need > 1<<30 {
+		debug.SetGCPercent(25)
+	}
 }
 
 // parseSize reads a size in bytes: a number, optionally with KiB, MiB or

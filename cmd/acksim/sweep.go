@@ -157,6 +157,7 @@ to 5s):
 			if err := spec.CheckMemory(workers, maxMem); err != nil {
 				return err
 			}
+			limitHeap(maxMem, 0) // many small runs: GOGC=400 pays
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}

@@ -15,8 +15,8 @@ func cleanRun(n int) *history.Run {
 	h := &history.Run{TopicName: "t", Converged: true}
 	var batches []*history.Batch
 	for i := 0; i < n; i++ {
-		h.Records = append(h.Records, history.Record{Seq: int32(i), Outcome: history.OutcomeAcked, Offset: int64(i), AckBroker: 1, AckQuorum: -1, Sent: sim.Time(i), Acked: sim.Time(i + 1)})
-		h.Latencies = append(h.Latencies, sim.Duration(i+1))
+		h.Records = append(h.Records, history.Record{Seq: int32(i), Outcome: history.OutcomeAcked, Offset: int64(i), AckSite: int32(i), Sent: sim.Time(i), Done: sim.Time(i + 1)})
+		h.AckSites = append(h.AckSites, history.AckSite{Broker: 1, Quorum: -1})
 	}
 	for i := 0; i < n; i += 2 {
 		b := &history.Batch{Base: int64(i)}
@@ -170,8 +170,8 @@ func TestPercentiles(t *testing.T) {
 func TestExplanationNamesTheRemoval(t *testing.T) {
 	h := cleanRun(4)
 	h.Quorums = [][]int{{1}}
-	h.Records[2].AckQuorum = 0
-	h.Records[2].AckAt = 5
+	h.AckSites[2].Quorum = 0
+	h.AckSites[2].At = 5
 	rm := &history.Batch{Base: 2, Records: []history.RecordID{3}}
 	h.Removals = []history.Removal{{At: 10, Broker: 1, TP: 0, Verb: history.Truncated, Why: "to the end of epoch 0", From: 2, To: 2, Batches: []*history.Batch{rm}}}
 	h.Events = []history.Event{{At: 8, Broker: 2, TP: 0, Kind: history.Elect, Text: "broker 2 elected leader of t-0 (epoch 1, unclean, ISR [2])"}}
@@ -219,7 +219,7 @@ func BenchmarkCheckers(b *testing.B) {
 // events, and the explanation does not fail. Found by the swarm test.
 func TestExplanationWithRemovalBeforeAck(t *testing.T) {
 	h := cleanRun(4)
-	h.Records[2].AckAt = 20
+	h.AckSites[2].At = 20
 	rm := &history.Batch{Base: 2, Records: []history.RecordID{3}}
 	h.Removals = []history.Removal{{At: 10, Broker: 2, TP: 0, Verb: history.Lost, Why: "page cache lost in a power failure", From: 2, To: 2, Batches: []*history.Batch{rm}}}
 	h.Events = []history.Event{{At: 5, Broker: 2, TP: 0, Kind: history.PowerLoss, Text: "broker 2 lost power"},

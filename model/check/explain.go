@@ -24,18 +24,19 @@ type Explanation struct {
 func at(t sim.Time) string { return t.Short() }
 
 func ackLine(h *history.Run, r *history.Record) string {
-	acks := map[int8]string{0: "0", 1: "1", -1: "all"}[r.AckAcks]
-	if r.AckBroker < 0 {
+	a := h.AckOf(r)
+	if a == nil || a.Broker < 0 {
 		return "acknowledged to the producer (acks=0) but never appended by any leader"
 	}
+	acks := map[int8]string{0: "0", 1: "1", -1: "all"}[a.Acks]
 	var isr []int
-	if r.AckQuorum >= 0 && int(r.AckQuorum) < len(h.Quorums) {
-		isr = h.Quorums[r.AckQuorum]
+	if a.Quorum >= 0 && int(a.Quorum) < len(h.Quorums) {
+		isr = h.Quorums[a.Quorum]
 	}
 	if h.Design == "raft" {
-		return fmt.Sprintf("appended by leader broker %d in term %d and acknowledged (acks=%s) once brokers %v held it", r.AckBroker, r.AckEpoch, acks, isr)
+		return fmt.Sprintf("appended by leader broker %d in term %d and acknowledged (acks=%s) once brokers %v held it", a.Broker, a.Epoch, acks, isr)
 	}
-	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", r.AckBroker, r.AckEpoch, isr, acks)
+	return fmt.Sprintf("appended by leader broker %d in epoch %d with ISR %v and acknowledged (acks=%s)", a.Broker, a.Epoch, isr, acks)
 }
 
 func recName(h *history.Run, id history.RecordID) string {
@@ -99,30 +100,34 @@ func explainLost(h *history.Run, lost []history.RecordID) []Explanation {
 			rmKey.WriteString(strconv.Itoa(i))
 			rmKey.WriteByte(',')
 		}
-		lo := sort.Search(len(events), func(i int) bool { return events[i].At >= r.AckAt })
+		site := history.AckSite{Broker: -1, Quorum: -1}
+		if a := h.AckOf(r); a != nil {
+			site = *a
+		}
+		lo := sort.Search(len(events), func(i int) bool { return events[i].At >= site.At })
 		hi := len(events)
 		if lastRemoval > 0 {
 			// A removal can come before the ack (a replica lost the record
 			// before another acknowledged it): then no events are between.
 			hi = max(lo, sort.Search(len(events), func(i int) bool { return events[i].At > lastRemoval }))
 		}
-		sg := signature{r.TP, int32(r.AckBroker), r.AckEpoch, r.AckQuorum, r.AckAcks, lo, hi, rmKey.String()}
+		sg := signature{r.TP, int32(site.Broker), site.Epoch, site.Quorum, site.Acks, lo, hi, rmKey.String()}
 		if g := bySig[sg]; g != nil {
 			g.ids = append(g.ids, id)
-			g.last = r.Acked
+			g.last = r.Done
 			continue
 		}
 		full := lostStory(h, r, removedBy[id], events[lo:hi])
 		key := strings.Join(full, "|") + fmt.Sprint(r.TP)
 		g := byKey[key]
 		if g == nil {
-			g = &group{first: r.Acked, story: full, tp: int(r.TP)}
+			g = &group{first: r.Done, story: full, tp: int(r.TP)}
 			byKey[key] = g
 			groups = append(groups, g)
 		}
 		bySig[sg] = g
 		g.ids = append(g.ids, id)
-		g.last = r.Acked
+		g.last = r.Done
 	}
 	var out []Explanation
 	for _, g := range groups {

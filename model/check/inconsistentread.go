@@ -6,6 +6,9 @@ import "acksim/history"
 // something else (or nothing) in the final committed log: the HW moved back
 // over consumed data.
 func InconsistentReads(h *history.Run) int {
+	if len(h.Processed) == 0 {
+		return 0
+	}
 	final := make([][]history.RecordID, len(h.Partitions))
 	for i, p := range h.Partitions {
 		final[i] = flat(p.Committed, p.HW)

@@ -116,7 +116,7 @@ func Run(h *history.Run) *Verdict {
 		v.OfflineMs = slices.Max(h.Offline).Milliseconds()
 	}
 	v.AtRiskMs = h.AtRisk.Milliseconds()
-	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies)
+	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies())
 	v.Explanations = append(explainLost(h, lost), explainDuplicates(h, ix, dups)...)
 	v.Explanations = append(v.Explanations, explainStranded(h, stranded)...)
 	v.Explanations = append(v.Explanations, explainReorders(h, reordered)...)

@@ -899,7 +899,7 @@ func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int, every bool) Trial 
 	return Trial{Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
 		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
 		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
-		P99Ms: v.LatencyMs.P99, LatencyHist: histogram(res.History.Latencies), Converged: v.Converged, TraceHash: v.TraceHash}
+		P99Ms: v.LatencyMs.P99, LatencyHist: histogram(res.History.Latencies()), Converged: v.Converged, TraceHash: v.TraceHash}
 }
 
 // Latency histograms: bucket i counts latencies below histBase·histStep^i
