@@ -237,6 +237,7 @@ func (c *Cluster) presize() {
 	}
 	l := &c.h.obs.ledger
 	l.recs = make([]history.Record, 0, expect)
+	l.sites = make([]history.AckSite, 0, expect) // at most one a record
 	// Likewise each replica's log: a partition holds at most its share of
 	// the records in batches (one record each when linger.ms is 0), so this
 	// is an upper bound that saves the copies of doubling.
