@@ -87,6 +87,9 @@ Exit codes: 0 done, 2 bad input, 3 a broken model invariant (a bug in acksim), 1
 			// spec.yaml is the spec as it runs (the --seed override baked
 			// in): --resume and merge compare it byte for byte.
 			specText := append(append([]byte{}, raw...), []byte(fmt.Sprintf("\n# acksim risk: seed %d\n", spec.Seed))...)
+			if err := claimOutDir(out, riskFiles); err != nil {
+				return err
+			}
 			partial := filepath.Join(out, "estimates.partial.jsonl")
 			var prior []risk.Estimate
 			if resume {
@@ -301,6 +304,9 @@ func mergeRisk(cmd *cobra.Command, out string, dirs []string) error {
 	all, err := risk.Merge(spec, parts...)
 	if err != nil {
 		return &exitError{exitBadInput, "merge: " + err.Error()}
+	}
+	if err := claimOutDir(out, riskFiles); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"strings"
 
 	"acksim/scenarios"
 
@@ -90,6 +93,65 @@ func writeOutput(cmd *cobra.Command, path string, data []byte) error {
 
 // writeAtomic writes data to path through a temporary file and a rename,
 // so an interrupted run never leaves half a file.
+// The files acksim's result directories hold: --out is refused when it
+// holds anything else, so acksim replaces only files it wrote.
+var (
+	sweepFiles = []string{"spec.yaml", "trials.jsonl", "trials.partial.jsonl", "summary.csv", "summary.json", "report.md", "report.html", "charts"}
+	riskFiles  = []string{"spec.yaml", "estimates.jsonl", "estimates.partial.jsonl", "report.md", "risk.json", "risk.csv", "charts"}
+)
+
+// claimOutDir checks that --out is new, empty, or a directory of the
+// files acksim writes there (own; "charts" holding only .svg and .png, and
+// acksim's hidden temporary files): a mistyped --out (a home directory, a
+// project) must not have its report.md or spec.yaml replaced.
+func claimOutDir(out string, own []string) error {
+	fi, err := os.Stat(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+	}
+	if !fi.IsDir() {
+		return &scenarios.Error{File: out, Allowed: "is not a directory: --out names a directory for the results"}
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+	}
+	var foreign []string
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, ".") && strings.Contains(name, ".tmp-"):
+			continue // a temporary file of writeAtomic's
+		case name == "charts" && e.IsDir():
+			charts, _ := os.ReadDir(filepath.Join(out, name))
+			for _, c := range charts {
+				if ext := filepath.Ext(c.Name()); c.Type().IsRegular() && (ext == ".svg" || ext == ".png") {
+					continue
+				}
+				foreign = append(foreign, filepath.Join(name, c.Name()))
+			}
+			continue
+		case slices.Contains(own, name) && e.Type().IsRegular():
+			continue
+		case slices.Contains(own, name) && e.Type()&os.ModeSymlink != 0:
+			continue // replaced, never written through (writeAtomic renames over it)
+		}
+		foreign = append(foreign, name)
+	}
+	if len(foreign) == 0 {
+		return nil
+	}
+	more := ""
+	if len(foreign) > 3 {
+		more = fmt.Sprintf(" and %d more", len(foreign)-3)
+		foreign = foreign[:3]
+	}
+	return &scenarios.Error{File: out, Allowed: fmt.Sprintf("holds %s%s, which acksim did not write; give a new or empty directory, or one acksim wrote (it replaces only its own files: %s)", strings.Join(foreign, ", "), more, strings.Join(own, ", "))}
+}
+
 func writeAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")

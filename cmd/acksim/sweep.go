@@ -158,6 +158,9 @@ to 5s):
 				return err
 			}
 			limitHeap(maxMem, 0) // many small runs: GOGC=400 pays
+			if err := claimOutDir(out, sweepFiles); err != nil {
+				return err
+			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}
@@ -180,16 +183,19 @@ to 5s):
 			}
 			// Results stream to the partial file as trials finish, so an
 			// interrupted sweep keeps what it did (--resume reads it back).
-			mode := os.O_CREATE | os.O_WRONLY | os.O_APPEND
+			// Never write through a symlink at the final path, nor truncate
+			// what is there: a fresh sweep renames a new empty file over it
+			// (a hard link's other name keeps its data), and a resumed one
+			// appends to the file loadPartial read as this sweep's trials.
+			if fi, err := os.Lstat(partial); err == nil && !fi.Mode().IsRegular() {
+				return &scenarios.Error{File: partial, Allowed: "is not a regular file (a symbolic link, a pipe, a device); acksim writes its partial results only to a file of its own"}
+			}
 			if !resume {
-				mode |= os.O_TRUNC
+				if err := writeAtomic(partial, nil); err != nil {
+					return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
+				}
 			}
-			// Never write through a symlink at the final path: truncating
-			// its target would destroy a file acksim did not create.
-			if fi, err := os.Lstat(partial); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-				return &scenarios.Error{File: partial, Allowed: "is a symbolic link; acksim writes its partial results only to a file of its own"}
-			}
-			pf, err := openPartial(partial, mode)
+			pf, err := openPartial(partial, os.O_WRONLY|os.O_APPEND)
 			if err != nil {
 				return &exitError{exitBadInput, fmt.Sprintf("--out %s: %v", out, err)}
 			}
@@ -506,6 +512,9 @@ different sweeps, an unreadable directory).`,
 			all, err := sweep.Merge(spec, parts...)
 			if err != nil {
 				return &exitError{exitBadInput, "merge: " + err.Error()}
+			}
+			if err := claimOutDir(out, sweepFiles); err != nil {
+				return err
 			}
 			if err := os.MkdirAll(out, 0o755); err != nil {
 				return err

@@ -80,3 +80,52 @@ func TestSweepRefusesSymlinkedPartial(t *testing.T) {
 		t.Fatalf("the symlink's target was changed: %q", b)
 	}
 }
+
+// acksim never truncates or replaces a file it did not write (issue 18,
+// item 9): an --out that holds other files is refused before anything is
+// written, and a fresh sweep replaces a partial file by renaming a new one
+// over it, so a hard link's other name keeps its data.
+func TestOutDirHoldsOnlyAcksimFiles(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	os.MkdirAll(home, 0o755)
+	os.WriteFile(filepath.Join(home, "report.md"), []byte("my notes"), 0o644)
+	os.WriteFile(filepath.Join(home, "thesis.tex"), []byte("chapter 1"), 0o644)
+	for _, args := range [][]string{
+		{"sweep", "--out", "home", "--trials", "2"},
+		{"risk", "--out", "home"},
+	} {
+		_, e, code := acksim(t, dir, args...)
+		if code != exitBadInput || !strings.Contains(e, "thesis.tex") || !strings.Contains(e, "did not write") {
+			t.Errorf("%v: exit %d, stderr %s", args, code, e)
+		}
+		if b, _ := os.ReadFile(filepath.Join(home, "report.md")); string(b) != "my notes" {
+			t.Fatalf("%v replaced report.md: %q", args, b)
+		}
+		if _, err := os.Stat(filepath.Join(home, "spec.yaml")); err == nil {
+			t.Fatalf("%v wrote spec.yaml into a directory it does not own", args)
+		}
+	}
+	// A file given as --out is not a directory.
+	if _, e, code := acksim(t, dir, "sweep", "--out", "home/thesis.tex", "--trials", "2"); code != exitBadInput || !strings.Contains(e, "not a directory") {
+		t.Errorf("--out a file: exit %d, stderr %s", code, e)
+	}
+
+	// A directory acksim wrote is reused, and a hard link into it keeps its
+	// data when the fresh sweep starts a new partial file.
+	out := filepath.Join(dir, "r")
+	if _, e, code := acksim(t, dir, "sweep", "--out", "r", "--trials", "2"); code > 1 {
+		t.Fatalf("first sweep: exit %d, stderr %s", code, e)
+	}
+	kept := filepath.Join(dir, "kept.jsonl")
+	os.WriteFile(kept, []byte("precious\n"), 0o644)
+	if err := os.Link(kept, filepath.Join(out, "trials.partial.jsonl")); err != nil {
+		t.Skip("no hard links here:", err)
+	}
+	if _, e, code := acksim(t, dir, "sweep", "--out", "r", "--trials", "2"); code > 1 {
+		t.Fatalf("second sweep into its own directory: exit %d, stderr %s", code, e)
+	}
+	if b, _ := os.ReadFile(kept); string(b) != "precious\n" {
+		t.Fatalf("the hard link's data was truncated or written: %q", b)
+	}
+}
