@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"math"
 	"strings"
 
 	"acksim/history"
@@ -124,6 +125,7 @@ type Diagram struct {
 	SVG      template.HTML
 	Window   Window
 	Drawn    int // messages drawn
+	Arrows   int // arrows they were drawn as (close messages share one)
 	Routine  int // heartbeats and empty fetches in the window, not drawn
 	LostMsgs int // drawn messages that carried a record later lost
 }
@@ -222,9 +224,31 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 		fmt.Fprintf(&b, `<line x1="%.0f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#bbb"/><text x="8" y="%.1f" class="lane">%s</text>`,
 			left, y(i), x(w.To), y(i), y(i)+4, template.HTMLEscapeString(name))
 	}
-	// Messages.
+	// Messages. Those between the same two lanes, of one kind and fate,
+	// that leave within groupPx of the first of them are one arrow, thicker
+	// with their number: at a thousand messages a window, single arrows
+	// a pixel apart are a grey smear (issue 17). Groups are drawn in the
+	// order of their first message, so the picture is deterministic.
+	const groupPx = 12.0
+	type groupKey struct {
+		from, to int
+		kind     string
+		fate     sim.Fate
+		lost     bool
+	}
+	type group struct {
+		key          groupKey
+		first, last  *history.Message
+		n            int
+		sentX, arrX  float64 // sums, for the mean
+		firstArrival sim.Time
+		lastArrival  sim.Time
+	}
 	d := Diagram{Window: w}
-	for _, m := range rec.Messages {
+	var groups []*group
+	open := map[groupKey]*group{}
+	for i := range rec.Messages {
+		m := &rec.Messages[i]
 		if !in(m.Sent) {
 			continue
 		}
@@ -239,11 +263,30 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 				break
 			}
 		}
+		if carriesLost {
+			d.LostMsgs++
+		}
+		d.Drawn++
 		arrive := m.Arrive
 		if m.Fate == sim.InFlight {
 			arrive = w.To
 		}
-		x1, y1, x2, y2 := x(m.Sent), y(m.From), x(min(arrive, w.To)), y(m.To)
+		arrive = min(arrive, w.To)
+		k := groupKey{m.From, m.To, m.Kind, m.Fate, carriesLost}
+		g := open[k]
+		if g == nil || x(m.Sent)-x(g.first.Sent) > groupPx {
+			g = &group{key: k, first: m, firstArrival: arrive}
+			open[k] = g
+			groups = append(groups, g)
+		}
+		g.last, g.lastArrival = m, arrive
+		g.n++
+		g.sentX += x(m.Sent)
+		g.arrX += x(arrive)
+	}
+	for _, g := range groups {
+		m := g.first
+		x1, y1, x2, y2 := g.sentX/float64(g.n), y(m.From), g.arrX/float64(g.n), y(m.To)
 		if m.Fate == sim.DroppedAtSend || m.Fate == sim.DroppedInFlight {
 			// The arrow stops part way, at an x.
 			frac := 0.5
@@ -253,22 +296,25 @@ func SpaceTime(res *scenarios.Result, w Window) Diagram {
 			}
 			x2, y2 = x1+(x2-x1)*frac, y1+(y2-y1)*frac
 		}
-		stroke, marker, sw := "#888", "ah", "0.7"
-		if carriesLost {
-			stroke, marker, sw = "#c00", "ahr", "1.6"
-			d.LostMsgs++
+		stroke, marker, width := "#888", "ah", 0.7
+		if g.key.lost {
+			stroke, marker, width = "#c00", "ahr", 1.6
 		}
+		width = min(width+math.Log2(float64(g.n))*0.4, 3)
 		what := m.Text
-		if carriesLost {
+		if g.n > 1 {
+			what = fmt.Sprintf("%d messages sent %s–%s; first: %s; last: %s", g.n, m.Sent.String(), g.last.Sent.String(), m.Text, g.last.Text)
+		}
+		if g.key.lost {
 			what += " (carries records later lost)"
 		}
-		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%s" marker-end="url(#%s)"><title>%s→%s %s–%s: %s</title></line>`,
-			x1, y1, x2, y2, stroke, sw, marker, template.HTMLEscapeString(lanes[m.From]), template.HTMLEscapeString(lanes[m.To]),
-			m.Sent.String(), arrive.String(), template.HTMLEscapeString(what))
+		fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="%.1f" marker-end="url(#%s)"><title>%s→%s %s–%s: %s</title></line>`,
+			x1, y1, x2, y2, stroke, width, marker, template.HTMLEscapeString(lanes[m.From]), template.HTMLEscapeString(lanes[m.To]),
+			m.Sent.String(), g.lastArrival.String(), template.HTMLEscapeString(what))
 		if m.Fate == sim.DroppedAtSend || m.Fate == sim.DroppedInFlight {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="%s" font-size="10" text-anchor="middle">×</text>`, x2, y2+3, stroke)
 		}
-		d.Drawn++
+		d.Arrows++
 	}
 	// Model events as dots on their lane; removals of lost records in red.
 	lossRms := lossRemovals(res, lost)
@@ -340,7 +386,7 @@ func RunHTML(res *scenarios.Result, replay string, windows []Window) ([]byte, er
 	var buf bytes.Buffer
 	err := runTmpl.Execute(&buf, map[string]any{
 		"Name": res.Scenario.Name, "Verdict": Verdict(res, replay), "Diagrams": ds, "Events": events,
-		"Style": template.CSS(pageStyle), "Script": template.JS(pageScript),
+		"Style": template.CSS(pageStyle), "Script": template.JS(pageScript), "ZoomScript": template.JS(zoomScript),
 	})
 	return buf.Bytes(), err
 }
@@ -351,6 +397,9 @@ var runTmpl = template.Must(template.New("run").Parse(`<!DOCTYPE html>
 <title>acksim run: {{.Name}}</title>
 <style>{{.Style}}
 .diagram { overflow-x: auto; border: 1px solid #ddd; }
+.diagram svg.fit { width: 100%; height: auto; }
+.zoom { font-size: 12px; color: #555; margin: 4px 0; }
+.zoom button { font-size: 12px; }
 tr.lost td { color: #b00; font-weight: 600; }
 </style></head>
 <body>
@@ -362,7 +411,9 @@ an arrow that ends in × was lost (a cut link). <b style="color:#c00">Red</b> ar
 Grey shading: broker down; yellow: paused. Blue dots are elections, ISR changes and other model events (hover for details).
 Routine messages (heartbeats, fetches without records) are left out. Choose another stretch with <code>--html-window FROM:TO</code>.</p>
 {{range $i, $d := .Diagrams}}<h3>{{$d.Window.From}} to {{$d.Window.To}}: {{$d.Window.Why}}</h3>
-<p>{{$d.Drawn}} messages drawn ({{$d.LostMsgs}} carrying lost records); {{$d.Routine}} routine messages left out.</p>
+<p>{{$d.Drawn}} messages drawn as {{$d.Arrows}} arrows ({{$d.LostMsgs}} carrying lost records); {{$d.Routine}} routine messages left out.
+Messages between the same two nodes, of one kind, sent within 12 pixels of each other, are one arrow, thicker the more it stands for (hover for them).</p>
+<div class="zoom">zoom: <button data-z="fit">fit the page</button> <button data-z="1">1:1</button> <button data-z="2">2×</button> <button data-z="4">4×</button></div>
 <div class="diagram">{{$d.SVG}}</div>
 {{end}}
 <h2>Timeline</h2>
@@ -370,5 +421,38 @@ Routine messages (heartbeats, fetches without records) are left out. Choose anot
 {{range .Events}}<tr{{if .Lost}} class="lost"{{end}}><td>{{.At}}</td><td>{{.Broker}}</td><td class="s">{{.Kind}}</td><td class="s">{{.Text}}</td></tr>
 {{end}}</tbody></table>
 <script>{{.Script}}</script>
+<script>{{.ZoomScript}}</script>
 </body></html>
 `))
+
+// zoomScript fits each space-time diagram to the page at first and lets
+// the reader magnify it (1:1 is the drawing's own scale, where close
+// messages were grouped; --html-window draws a shorter stretch wider). It
+// records in data-fit whether every diagram fits its box, for the
+// browser test.
+const zoomScript = `
+(function () {
+  document.querySelectorAll('.zoom').forEach(function (bar) {
+    var box = bar.nextElementSibling, svg = box.querySelector('svg');
+    var w = parseFloat(svg.getAttribute('width')), h = parseFloat(svg.getAttribute('height'));
+    function zoom(z) {
+      if (z === 'fit') {
+        svg.classList.add('fit'); svg.style.width = ''; svg.style.height = '';
+      } else {
+        svg.classList.remove('fit'); svg.style.width = (w * z) + 'px'; svg.style.height = (h * z) + 'px';
+      }
+    }
+    bar.querySelectorAll('button').forEach(function (b) {
+      b.addEventListener('click', function () { zoom(b.dataset.z === 'fit' ? 'fit' : parseFloat(b.dataset.z)); });
+    });
+    zoom('fit');
+  });
+  var fit = 1;
+  document.querySelectorAll('.diagram').forEach(function (box) {
+    var svg = box.querySelector('svg');
+    if (svg.getBoundingClientRect().width > box.clientWidth + 1) { fit = 0; }
+  });
+  document.body.dataset.fit = fit;
+  document.body.dataset.diagrams = document.querySelectorAll('.diagram').length;
+})();
+`

@@ -115,3 +115,45 @@ func TestSpaceTimeHugeWindow(t *testing.T) {
 		t.Errorf("%.0f px wide", w)
 	}
 }
+
+// At thousands of messages a window (issue 17), close messages of one kind
+// between the same two lanes are drawn as one arrow whose tooltip counts
+// them: every message is still accounted for, the red ones stay red and
+// apart from the grey, and the arrows are few enough to tell apart.
+func TestSpaceTimeGroupsDenseTraffic(t *testing.T) {
+	s, err := scenarios.Load("acks1-leader-crash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("workload.rate=20000"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := scenarios.Run(s, scenarios.Options{RecordMessages: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := AutoWindows(res)[0]
+	d := SpaceTime(res, w)
+	if d.Drawn < 1000 || d.Arrows*10 > d.Drawn || d.Arrows == 0 {
+		t.Fatalf("%d messages drawn as %d arrows: want 1,000+ messages grouped at least tenfold", d.Drawn, d.Arrows)
+	}
+	svg := string(d.SVG)
+	if got := strings.Count(svg, "<line") - strings.Count(svg, `stroke="#eee"`) - strings.Count(svg, `stroke="#bbb"`) - strings.Count(svg, `stroke-dasharray`); got != d.Arrows {
+		t.Errorf("%d message lines in the SVG, Diagram says %d arrows", got, d.Arrows)
+	}
+	// The tooltips' counts add up to the messages drawn.
+	total := 0
+	for _, part := range strings.Split(svg, "<title>")[1:] {
+		if i := strings.Index(part, ": "); i >= 0 && strings.Contains(part[:i], "→") {
+			n := 1
+			fmt.Sscanf(part[i+2:], "%d messages", &n)
+			total += n
+		}
+	}
+	if total != d.Drawn {
+		t.Errorf("tooltips count %d messages, %d drawn", total, d.Drawn)
+	}
+	if d.LostMsgs == 0 || !strings.Contains(svg, `stroke="#c00"`) {
+		t.Error("the messages carrying lost records are not drawn red")
+	}
+}

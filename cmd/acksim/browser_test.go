@@ -53,7 +53,7 @@ func browse(t *testing.T, browser, file string, extra ...string) (dom string, co
 	return o.String(), console
 }
 
-var bodyAttrs = regexp.MustCompile(`<body data-ready="(\w+)" data-errors="(\d+)" data-svgs="(\d+)" data-tables="(\d+)">`)
+var bodyAttrs = regexp.MustCompile(`<body data-ready="(\w+)" data-errors="(\d+)" data-svgs="(\d+)" data-tables="(\d+)"[^>]*>`)
 
 // checkPage loads a report, fails on any console message or script error,
 // checks its charts (SVGs) and tables are in the rendered DOM, and takes a
@@ -111,13 +111,25 @@ func TestSweepReportInBrowser(t *testing.T) {
 		"summary", "chart-loss-by-cell", "chart-heatmap", "chart-loss-vs-x", "chart-pareto")
 }
 
+// A run's page at 20,000 records/s (thousands of messages in a diagram's
+// window, issue 17) loads without errors, and its diagrams fit the page
+// width as it opens, with zoom buttons.
 func TestRunReportInBrowser(t *testing.T) {
 	browser := chromium(t)
 	dir := t.TempDir()
-	if _, errOut, code := acksim(t, dir, "run", "acks1-leader-crash", "--html", "run.html"); code != 0 {
+	if _, errOut, code := acksim(t, dir, "run", "acks1-leader-crash", "--set", "workload.rate=20000", "--html", "run.html"); code != 0 {
 		t.Fatalf("run exit %d: %s", code, errOut)
 	}
-	checkPage(t, browser, filepath.Join(dir, "run.html"), 1, "verdict", "timeline")
+	page := filepath.Join(dir, "run.html")
+	checkPage(t, browser, page, 1, "verdict", "timeline")
+	dom, _ := browse(t, browser, page, "--dump-dom", "--window-size=1280,1600")
+	m := regexp.MustCompile(`data-fit="(\d)" data-diagrams="(\d+)"`).FindStringSubmatch(dom)
+	if m == nil || m[1] != "1" || m[2] == "0" {
+		t.Fatalf("diagrams do not fit the page (data-fit, data-diagrams: %v)", m)
+	}
+	if strings.Count(dom, `data-z="fit"`) != atoi(m[2]) {
+		t.Errorf("not every diagram has zoom buttons")
+	}
 }
 
 var chartAttrs = regexp.MustCompile(`<body data-texts="(\d+)" data-overlaps="(\d+)" data-fonts="(\d+)"(?: data-first="([^"]*)")?>`)
