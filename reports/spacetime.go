@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"math"
+	"slices"
 	"strings"
 
 	"acksim/history"
@@ -376,12 +377,24 @@ func RunHTML(res *scenarios.Result, replay string, windows []Window) ([]byte, er
 	}
 	lossRms := lossRemovals(res, lostSet(res))
 	var events []ev
+	var at []sim.Time // events' times, to place the acked rows
 	for _, e := range res.History.Events {
 		br := "-"
 		if e.Broker > 0 {
 			br = fmt.Sprint(e.Broker)
 		}
 		events = append(events, ev{e.At.Short(), br, e.Kind.String(), e.Text, isLossRemoval(e, lossRms)})
+		at = append(at, e.At)
+	}
+	// The acknowledgements of records later lost, as in the text timeline.
+	for _, bu := range lostAckBursts(res.History, res.Verdict.Lost, sim.Second) {
+		i, _ := slices.BinarySearch(at, bu.first+1) // after the events at the same instant
+		text := fmt.Sprintf("%d record(s) later lost acknowledged to the producer", bu.n)
+		if bu.last > bu.first {
+			text += " between " + bu.first.Short() + " and " + bu.last.Short()
+		}
+		events = slices.Insert(events, i, ev{bu.first.Short(), bu.brokers, "acked", text + " (" + bu.how + ")", true})
+		at = slices.Insert(at, i, bu.first)
 	}
 	var buf bytes.Buffer
 	err := runTmpl.Execute(&buf, map[string]any{

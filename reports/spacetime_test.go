@@ -157,3 +157,37 @@ func TestSpaceTimeGroupsDenseTraffic(t *testing.T) {
 		t.Error("the messages carrying lost records are not drawn red")
 	}
 }
+
+// --timeline-around keeps the causes of a loss, not only the truncation
+// (issue 17): the acknowledgements of the records later lost (an "acked"
+// row), the faults and elections between them and the truncation, however
+// far apart, and not what explains nothing (the followers resuming).
+func TestTimelineAroundKeepsTheCauses(t *testing.T) {
+	res := runRecorded(t, "acks1-leader-crash", scenarios.Options{})
+	around := Timeline(res.History, res.Verdict.Lost, 500*sim.Millisecond)
+	for _, want := range []string{
+		"acked            500 record(s) later lost acknowledged to the producer between 2.001s and 2.5s (by leader broker 1 in epoch 0)",
+		"2.5s           1      crash",
+		"11.25s         2      elect",
+		"truncated        broker 1 truncated offsets 2000-2499",
+	} {
+		if !strings.Contains(around, want) {
+			t.Errorf("--timeline-around 500ms lacks %q:\n%s", want, around)
+		}
+	}
+	full := Timeline(res.History, res.Verdict.Lost, 0)
+	if resume := "5s             2      resume"; !strings.Contains(full, resume) || strings.Contains(around, resume) {
+		t.Errorf("the followers resuming belongs in the full timeline only:\n%s", around)
+	}
+	if strings.Count(full, "\n") <= strings.Count(around, "\n") {
+		t.Error("--timeline-around kept everything")
+	}
+	page, err := RunHTML(runRecorded(t, "acks1-leader-crash", scenarios.Options{RecordMessages: true}), "replay", nil)
+	if err != nil || !strings.Contains(string(page), `<td>2.001s</td><td>1</td><td class="s">acked</td>`) {
+		t.Errorf("the page's timeline has no acked row (%v)", err)
+	}
+	safe := runRecorded(t, "acksall-leader-crash", scenarios.Options{})
+	if s := Timeline(safe.History, safe.Verdict.Lost, 0); strings.Contains(s, "acked ") {
+		t.Errorf("an acked row in a run that lost nothing:\n%s", s)
+	}
+}

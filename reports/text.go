@@ -3,6 +3,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -137,41 +138,163 @@ func Verdict(res *scenarios.Result, replay string) string {
 	return b.String()
 }
 
-// Timeline renders the model's history one event per line. Columns: time
-// since start, broker (- when none), event kind, what happened. With
-// around > 0, only events within that distance of a lost record's removal
-// or acknowledgement are shown.
-func Timeline(h *history.Run, around sim.Duration) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", "TIME", "BROKER", "EVENT", "WHAT")
-	var marks []sim.Time
-	if around > 0 {
-		for _, rm := range h.Removals {
-			marks = append(marks, rm.At)
+// Timeline lists the run's model events in time order, with a row where
+// records later lost were acknowledged (event "acked": one row for each
+// burst of them). With around > 0 it keeps what explains the losses: the
+// events within around of those acknowledgements and of the removals that
+// took the records, and, between the first such acknowledgement and the
+// last such removal, every fault and leadership change, however far
+// apart (the 9 s between a crash and the election that truncates are the
+// story). A run that lost nothing keeps the events near any removal.
+func Timeline(h *history.Run, lost []history.RecordID, around sim.Duration) string {
+	type row struct {
+		at          sim.Time
+		broker, ev  string
+		text        string
+		ackRowOrder int // acked rows sort after the events at the same instant
+	}
+	bursts := lostAckBursts(h, lost, max(around, sim.Second))
+	isLost := make(map[history.RecordID]bool, len(lost))
+	for _, id := range lost {
+		isLost[id] = true
+	}
+	type span struct{ from, to sim.Time }
+	var near []span
+	chainFrom, chainTo := sim.Time(-1), sim.Time(-1)
+	for _, bu := range bursts {
+		near = append(near, span{bu.first.Add(-around), bu.last.Add(around)})
+		if chainFrom < 0 || bu.first < chainFrom {
+			chainFrom = bu.first
 		}
 	}
-	near := func(t sim.Time) bool {
+	for _, rm := range h.Removals {
+		if len(lost) > 0 && !removesAny(rm, isLost) {
+			continue
+		}
+		near = append(near, span{rm.At.Add(-around), rm.At.Add(around)})
+		if len(lost) > 0 {
+			chainTo = max(chainTo, rm.At)
+		}
+	}
+	keep := func(e history.Event) bool {
 		if around <= 0 {
 			return true
 		}
-		for _, m := range marks {
-			if t >= m.Add(-around) && t <= m.Add(around) {
+		if chainFrom >= 0 && e.At >= chainFrom && e.At <= chainTo && (e.Kind.Fault() || e.Kind.Down() || e.Kind.PartitionChange()) {
+			return true
+		}
+		for _, sp := range near {
+			if e.At >= sp.from && e.At <= sp.to {
 				return true
 			}
 		}
 		return false
 	}
+	var rows []row
 	for _, e := range h.Events {
-		if !near(e.At) {
+		if !keep(e) {
 			continue
 		}
 		br := "-"
 		if e.Broker > 0 {
 			br = fmt.Sprint(e.Broker)
 		}
-		fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", e.At.Short(), br, e.Kind, e.Text)
+		rows = append(rows, row{at: e.At, broker: br, ev: e.Kind.String(), text: e.Text})
+	}
+	for _, bu := range bursts {
+		between := ""
+		if bu.last > bu.first {
+			between = " between " + bu.first.Short() + " and " + bu.last.Short()
+		}
+		rows = append(rows, row{at: bu.first, broker: bu.brokers, ev: "acked", ackRowOrder: 1,
+			text: fmt.Sprintf("%d record(s) later lost acknowledged to the producer%s (%s)", bu.n, between, bu.how)})
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if a.at != b.at {
+			return cmp.Compare(a.at, b.at)
+		}
+		return a.ackRowOrder - b.ackRowOrder
+	})
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", "TIME", "BROKER", "EVENT", "WHAT")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-14s %-6s %-16s %s\n", r.at.Short(), r.broker, r.ev, r.text)
 	}
 	return b.String()
+}
+
+// ackBurst is lost records acknowledged close together.
+type ackBurst struct {
+	first, last sim.Time
+	n           int
+	brokers     string // the acknowledging leaders
+	how         string
+}
+
+// lostAckBursts groups the acknowledgements of lost records: times less
+// than gap apart are one burst.
+func lostAckBursts(h *history.Run, lost []history.RecordID, gap sim.Duration) []ackBurst {
+	type ack struct {
+		at   sim.Time
+		site *history.AckSite
+	}
+	var acks []ack
+	for _, id := range lost {
+		r := &h.Records[id-1]
+		a := h.AckOf(r)
+		at := r.Done // acks=0: acknowledged when sent, never appended
+		if a != nil {
+			at = a.At
+		}
+		acks = append(acks, ack{at, a})
+	}
+	slices.SortStableFunc(acks, func(a, b ack) int { return cmp.Compare(a.at, b.at) })
+	var out []ackBurst
+	var brokers map[int]bool
+	var epochs map[int32]bool
+	flush := func() {
+		bu := &out[len(out)-1]
+		ids := slices.Sorted(maps.Keys(brokers))
+		bu.brokers = "-"
+		if len(ids) > 0 {
+			bu.brokers = joinInts(ids)
+		}
+		switch {
+		case len(ids) == 0:
+			bu.how = "acks=0, never appended"
+		default:
+			es := slices.Sorted(maps.Keys(epochs))
+			var ss []string
+			for _, e := range es {
+				ss = append(ss, fmt.Sprint(e))
+			}
+			epoch := "epoch"
+			if h.Design == "raft" {
+				epoch = "term"
+			}
+			bu.how = fmt.Sprintf("by leader broker %s in %s %s", joinInts(ids), epoch, strings.Join(ss, ", "))
+		}
+	}
+	for _, a := range acks {
+		if len(out) == 0 || a.at.Sub(out[len(out)-1].last) > gap {
+			if len(out) > 0 {
+				flush()
+			}
+			out = append(out, ackBurst{first: a.at})
+			brokers, epochs = map[int]bool{}, map[int32]bool{}
+		}
+		bu := &out[len(out)-1]
+		bu.last = a.at
+		bu.n++
+		if a.site != nil && a.site.Broker >= 0 {
+			brokers[int(a.site.Broker)] = true
+			epochs[a.site.Epoch] = true
+		}
+	}
+	if len(out) > 0 {
+		flush()
+	}
+	return out
 }
 
 func joinInts(ids []int) string {

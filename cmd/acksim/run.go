@@ -262,7 +262,7 @@ red).`,
 				fmt.Fprintln(out, string(b))
 			} else {
 				if f.timeline {
-					fmt.Fprintln(out, reports.Timeline(res.History, around))
+					fmt.Fprintln(out, reports.Timeline(res.History, res.Verdict.Lost, around))
 				}
 				fmt.Fprint(out, reports.Verdict(res, replay))
 			}
