@@ -66,6 +66,26 @@ func (l *placedLabels) Plot(c draw.Canvas, p *plot.Plot) {
 		x, y := trX(l.xs[i]), trY(l.ys[i])
 		taken = append(taken, box{vg.Point{X: x - r, Y: y - r}, vg.Point{X: x + r, Y: y + r}})
 	}
+	// The legend, drawn after the plotters, over the same area: gonum's
+	// Rectangle gives its size (its position is the left corner whatever
+	// the side, so it is placed here as Legend.Draw places it), widened as
+	// labels are for a browser, with a margin for the legend's canvas,
+	// which is the data area before padding.
+	if lg := &p.Legend; lg.TextStyle.Font.Size > 0 {
+		size := lg.Rectangle(c).Size()
+		w, h := size.X*1.12, size.Y
+		m := vg.Points(6)
+		var b box
+		b.min.X, b.max.X = c.Min.X+lg.XOffs-m, c.Min.X+lg.XOffs+w+m
+		if !lg.Left {
+			b.min.X, b.max.X = c.Max.X+lg.XOffs-w-m, c.Max.X+lg.XOffs+m
+		}
+		b.min.Y, b.max.Y = c.Min.Y+lg.YOffs-m, c.Min.Y+lg.YOffs+h+m
+		if lg.Top {
+			b.min.Y, b.max.Y = c.Max.Y+lg.YOffs-h-m, c.Max.Y+lg.YOffs+m
+		}
+		taken = append(taken, b)
+	}
 	pad := vg.Points(3)
 	for i, txt := range l.labels {
 		if txt == "" {
@@ -73,12 +93,17 @@ func (l *placedLabels) Plot(c draw.Canvas, p *plot.Plot) {
 		}
 		x, y := trX(l.xs[i]), trY(l.ys[i])
 		// A margin around each label: a browser's text box (a line's full
-		// height) is taller than the glyph extent gonum measures.
-		w, h := l.style.Width(txt)+vg.Points(4), l.style.Height(txt)+vg.Points(6)
+		// height) is taller than the glyph extent gonum measures, and a
+		// browser shapes "–" and "…" from a fallback font, up to a tenth
+		// wider than gonum measures the label (TestChartsInBrowser).
+		w, h := l.style.Width(txt)*1.12+vg.Points(4), l.style.Height(txt)+vg.Points(6)
 		cands := []vg.Point{
 			{X: x + pad, Y: y - h/2}, {X: x - pad - w, Y: y - h/2}, {X: x - w/2, Y: y + pad}, {X: x - w/2, Y: y - pad - h},
 			{X: x + pad, Y: y + pad}, {X: x + pad, Y: y - pad - h}, {X: x - pad - w, Y: y + pad}, {X: x - pad - w, Y: y - pad - h},
 			{X: x + pad, Y: y + pad + h}, {X: x + pad, Y: y - pad - 2*h},
+			// Farther below, clear of a legend in a top corner.
+			{X: x - w/2, Y: y - pad - 2*h}, {X: x - pad - w, Y: y - pad - 2*h},
+			{X: x - w/2, Y: y - pad - 3*h}, {X: x - pad - w, Y: y - pad - 3*h}, {X: x + pad, Y: y - pad - 3*h},
 		}
 		for _, at := range cands {
 			b := box{at, vg.Point{X: at.X + w, Y: at.Y + h}}

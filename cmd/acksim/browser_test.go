@@ -181,10 +181,7 @@ if (first) document.body.dataset.first = first;
 		if atoi(m[1]) < 3 || m[3] == "0" {
 			t.Errorf("%s: %s texts, %s embedded font styles; want text and an embedded font", filepath.Base(c), m[1], m[3])
 		}
-		// The Pareto chart's point labels are placed by gonum's text
-		// metrics, and a browser still draws a few of them over their
-		// neighbours: a known gap, left out of this check.
-		if m[2] != "0" && filepath.Base(c) != "pareto.svg" {
+		if m[2] != "0" {
 			t.Errorf("%s: %s overlapping pairs of text, the first: %s", filepath.Base(c), m[2], m[4])
 		}
 	}
