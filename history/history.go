@@ -28,10 +28,33 @@ type Batch struct {
 	Epoch    int32 // leader epoch (Raft: term) at append
 	Seq      int32 // base sequence (idempotence)
 	Bytes    int32 // the records' size (a Raft design's flush.bytes counts it)
+	PEpoch   int16 // producer epoch (transactions; 0 otherwise)
+	Txn      TxnMark
 }
 
+// TxnMark says what a batch is to transactions (KIP-98).
+type TxnMark uint8
+
+// Batch kinds.
+const (
+	NotTxn    TxnMark = iota
+	TxnData           // records of a transaction (the batch's isTransactional flag)
+	TxnCommit         // a COMMIT control batch: the transaction marker
+	TxnAbort          // an ABORT control batch
+)
+
+// Control reports whether b is a transaction marker: a control batch of
+// one control record, which takes one offset and carries no application
+// record (ControlRecordType in apache/kafka).
+func (b *Batch) Control() bool { return b.Txn >= TxnCommit }
+
 // End is the offset after the batch's last record.
-func (b *Batch) End() int64 { return b.Base + int64(len(b.Records)) }
+func (b *Batch) End() int64 {
+	if b.Txn >= TxnCommit {
+		return b.Base + 1
+	}
+	return b.Base + int64(len(b.Records))
+}
 
 // Outcome is what the producer learned of a record.
 type Outcome uint8
@@ -159,6 +182,56 @@ type Run struct {
 	Converged        bool
 	Gone             []int // brokers a permanent fault took (never restarted)
 	End              sim.Time
+
+	// Transactions (KIP-98), empty when no producer is transactional.
+	Txns []Txn
+	// RecTxn is, by record index, the record's transaction in Txns (-1:
+	// none); nil when no producer is transactional.
+	RecTxn []int32
+	// ReadCommitted is, by consumer member, whether it reads with
+	// isolation.level=read_committed.
+	ReadCommitted []bool
+	// LSOStall is, per partition, the longest time its last stable offset
+	// stayed put below the high watermark (an open or hanging transaction
+	// holding read_committed consumers back).
+	LSOStall []sim.Duration
+	// Fenced counts producer instances fenced by a newer epoch (a zombie,
+	// or a transaction the coordinator timed out).
+	Fenced int
+}
+
+// TxnOutcome is how a transaction ended, as its application learned it.
+type TxnOutcome uint8
+
+// Transaction outcomes.
+const (
+	TxnOpen      TxnOutcome = iota // still open at the end of the run
+	TxnCommitted                   // commitTransaction returned
+	TxnAborted                     // abortTransaction returned, or the producer was fenced before committing
+	TxnUnknown                     // the commit's answer never came (fenced or crashed with EndTxn(commit) in flight)
+)
+
+func (o TxnOutcome) String() string {
+	return [...]string{"open", "committed", "aborted", "unknown"}[o]
+}
+
+// Txn is one transaction of a transactional producer.
+type Txn struct {
+	Producer     int
+	PID          int64
+	Epoch        int16 // the producer epoch its batches carry
+	Outcome      TxnOutcome
+	Records      []RecordID
+	Began, Ended sim.Time
+	Why          string // how it ended
+}
+
+// TxnOf is the index in Txns of record id's transaction, or -1.
+func (h *Run) TxnOf(id RecordID) int {
+	if h.RecTxn == nil || int(id) <= 0 || int(id) > len(h.RecTxn) {
+		return -1
+	}
+	return int(h.RecTxn[id-1])
 }
 
 // AckOf is where the leader acknowledged r, or nil if no leader appended it.

@@ -47,13 +47,15 @@ const (
 	Delay            // links became slow (a delay fault) or fast again
 	Gone             // a broker will never come back (a permanent fault)
 	ControllerOutage // the controller quorum became unreachable, or came back
+	TxnEnd           // the transaction coordinator prepared or completed a commit or an abort
+	TxnFence         // the transaction coordinator fenced a producer (a new instance, or a timed-out transaction)
 	numKinds
 )
 
 var kindNames = [numKinds]string{"", "crash", "power-loss", "disk-loss", "restart", "shutdown", "pause",
 	"resume", "slow-disk", "partition", "heal", "isolate", "drop-responses", "fault-timeout", "stuck",
 	"fence", "unfence", "elect", "isr", "offline", "truncated", "lost", "recovery", "group",
-	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay", "gone", "controller-outage"}
+	"offset-reset", "producer-crash", "producer-restart", "consumer-crash", "consumer-restart", "halt", "delay", "gone", "controller-outage", "txn-end", "txn-fence"}
 
 // NumKinds is the number of kinds (for tables indexed by Kind).
 const NumKinds = int(numKinds)

@@ -105,6 +105,7 @@ type Cluster struct {
 	ctl       *Controller // membership and, for the ISR design, partition state
 	d         design      // the replication design
 	hMonitor  sim.HandlerID
+	tc        *txnCoordinator // nil without transactional producers
 }
 
 const monitorTick = 10 * sim.Millisecond
@@ -162,6 +163,12 @@ func New(s Spec) *Cluster {
 		return h.ctlNode
 	}
 	c.ctl = newController(h, c.consumers)
+	for _, p := range c.producers {
+		if p.Cfg.Transactional() && !h.txk.known {
+			h.registerTxnKinds()
+			c.tc = newTxnCoordinator(h, c.ctl.mux, c.producers)
+		}
+	}
 	placement := placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks)
 	switch s.Replication {
 	case "raft":
@@ -176,6 +183,9 @@ func New(s Spec) *Cluster {
 		c.d = newISR(h, c.ctl, c.brokers, placement)
 	}
 	c.ctl.leaderOf = c.d.leader
+	if c.tc != nil {
+		c.tc.leaderOf = c.d.leader
+	}
 	h.tasks = c.d.tasks()
 	h.leadershipChanged = c.checkInvariants
 	// Each node is its own handler; the controller's node hosts the
@@ -292,6 +302,9 @@ func (c *Cluster) Start() {
 		b.boot(c.ctl.bootstrapBroker(b.ID))
 	}
 	c.ctl.start(len(c.consumers) > 0)
+	if c.tc != nil {
+		c.tc.start()
+	}
 	for _, p := range c.producers {
 		p.start()
 	}
@@ -338,6 +351,15 @@ func (c *Cluster) monitor() {
 		}
 		if o.ackedEnd[tp] > durable {
 			risk = true
+		}
+	}
+	if c.h.txk.known {
+		for tp := range c.Partitions {
+			if l := c.d.leader(tp); l > 0 && c.brokers[l].up {
+				if r, ok := c.brokers[l].reps[tp].(*Replica); ok && r.role == leading {
+					o.lsoTick(tp, r.Log.LSO(r.HW), r.HW)
+				}
+			}
 		}
 	}
 	if risk {
@@ -465,6 +487,9 @@ func (c *Cluster) BeginRecovery() {
 			m.Restart()
 		}
 	}
+	for _, p := range c.producers {
+		p.Resume()
+	}
 	c.h.obs.emit(-1, -1, history.Recovery, "recovery: network healed, every broker and consumer running")
 }
 
@@ -479,9 +504,12 @@ func (c *Cluster) Converged() bool {
 		}
 	}
 	for _, p := range c.producers {
-		if p.up && p.Pending() {
+		if p.up && (p.Pending() || !p.txnSettled()) {
 			return false
 		}
+	}
+	if c.tc != nil && !c.tc.settled() {
+		return false
 	}
 	for tp := range c.Partitions {
 		ok, committed := c.d.settled(tp)
@@ -505,7 +533,11 @@ func (c *Cluster) History(converged bool) *history.Run {
 	l := &o.ledger
 	h := &history.Run{Records: l.recs, AckSites: l.sites, Quorums: l.quorums, Why: l.why, Processed: l.processed,
 		Commits: l.commits, Events: o.events, Removals: o.removed, Offline: o.unavailable, UnderMinISR: o.underMinISR, ProduceErrors: o.errors,
-		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Design: c.design(), Converged: converged, End: c.E.Now()}
+		AtRisk: o.atRisk, UncleanElections: o.unclean, TopicName: c.Topic, Design: c.design(), Converged: converged, End: c.E.Now(),
+		Txns: l.txns, RecTxn: l.recTxn, LSOStall: o.lsoStall, Fenced: o.fenced}
+	for _, m := range c.consumers {
+		h.ReadCommitted = append(h.ReadCommitted, m.Cfg.ReadCommitted)
+	}
 	for tp := range c.Partitions {
 		leader := c.d.leader(tp)
 		if leader >= 0 && c.brokers[leader].gone {

@@ -71,6 +71,15 @@ type Features struct {
 	// than 5 requests in flight) is a configuration error even when
 	// idempotence is the default, instead of turning it off quietly.
 	StrictIdempotence bool
+	// TxnVerification (3.6, KIP-890 part 1): a partition leader checks with
+	// the transaction coordinator that a transactional batch belongs to an
+	// ongoing transaction before appending it (the default of
+	// transaction.partition.verification.enable).
+	TxnVerification bool
+	// TxnVersion2 (4.0, KIP-890 part 2): transaction.version 2 is the
+	// default: the producer epoch is bumped on every transaction and
+	// partitions are added implicitly by the partition leader.
+	TxnVersion2 bool
 }
 
 // Defaults are the configuration defaults of a version.
@@ -143,10 +152,15 @@ func deliveryTimeout(p *Profile) { // KIP-91 (2.1): retries MAX_INT bounded by d
 func kafka30(p *Profile) { // KIP-679 (3.0): acks=all and idempotence by default; KIP-735: consumer session 45 s
 	p.Defaults.Acks, p.Defaults.Idempotence, p.Defaults.ConsumerSession = -1, true, 45*sim.Second
 }
-func kafka40(p *Profile) { // 4.0: linger.ms 5 (KIP-1030); idempotence no longer quietly off for in-flight > 5
+func kafka40(p *Profile) { // 4.0: linger.ms 5 (KIP-1030); idempotence no longer quietly off for in-flight > 5; TV2 (KIP-890)
 	p.Defaults.LingerMs = 5 * sim.Millisecond
 	p.Features.StrictIdempotence = true
+	p.Features.TxnVersion2 = true
 }
+
+// txnVerification: transaction.partition.verification.enable, on by
+// default from 3.6.0 (../shared/replication-designs.md §1.1, KIP-890 part 1).
+func txnVerification(p *Profile) { p.Features.TxnVerification = true }
 
 // releases lists every release from 0.8.2 to 4.1 in version order.
 var releases = []release{
@@ -169,13 +183,15 @@ var releases = []release{
 	// 3.3: KRaft ready for production; acksim runs 3.3 on in KRaft mode.
 	// KIP-903 came in 3.5.
 	{names: []string{"3.3", "3.4"}, base: "3.6", adjust: func(p *Profile) { p.Rules.IneligibleStaleEpoch = false }},
-	{names: []string{"3.5", "3.6"}, base: "3.6"},
+	{names: []string{"3.5"}, base: "3.6"},
+	// 3.6: transaction partition verification (KIP-890 part 1).
+	{names: []string{"3.6"}, base: "3.6", adjust: txnVerification},
 	// 3.7: the HW waits for min.insync.replicas (KAFKA-15583).
-	{names: []string{"3.7", "3.8", "3.9"}, base: "3.9"},
+	{names: []string{"3.7", "3.8", "3.9"}, base: "3.9", adjust: txnVerification},
 	// 4.0: KRaft only; ELR available but off (KIP-966).
-	{names: []string{"4.0"}, base: "3.9", adjust: kafka40},
+	{names: []string{"4.0"}, base: "3.9", adjust: func(p *Profile) { kafka40(p); txnVerification(p) }},
 	// 4.1: ELR on by default.
-	{names: []string{"4.1"}, base: "4.1", adjust: kafka40},
+	{names: []string{"4.1"}, base: "4.1", adjust: func(p *Profile) { kafka40(p); txnVerification(p) }},
 }
 
 // LookupProfile returns the profile a release runs with, named after the
@@ -252,6 +268,14 @@ type BrokerConfig struct {
 	// Rules: the version's rule switches (Rules.ELR is
 	// eligible.leader.replicas.enable, KIP-966).
 	Rules
+	// Transactions (the transaction coordinator's settings and the
+	// partition leaders' checks).
+	TxnVerification  bool         // transaction.partition.verification.enable (3.6+)
+	TxnAbortInterval sim.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s)
+	TxnMaxTimeout    sim.Duration // transaction.max.timeout.ms (15 min)
+	// TxnVersion is the cluster's finalized transaction.version feature:
+	// 2 from Kafka 4.0 (KIP-890 part 2), else 0. Producers follow it.
+	TxnVersion int
 	// Raft holds the Raft design's settings (Spec.Replication "raft").
 	Raft RaftConfig
 	// RocketMQ holds the RocketMQ design's settings (Spec.Replication
@@ -438,7 +462,23 @@ type ProducerConfig struct {
 	// application that only catches exceptions (false, the default) takes
 	// them as success (docs/en/best_practice.md).
 	RequireSendOK bool
+
+	// Transactions (KIP-98). TransactionalID non-empty makes the producer
+	// transactional: it runs InitProducerId, then transactions of
+	// TxnRecords records each, committing each one.
+	TransactionalID    string       // transactional.id
+	TransactionTimeout sim.Duration // transaction.timeout.ms (60 s)
+	TxnRecords         int          // acksim.transaction.records: records per transaction (100)
+	// TxnVersion is the transaction protocol the producer runs: 0 or 1
+	// (the classic protocol: the client adds partitions, one epoch for
+	// every transaction) or 2 (KIP-890: an epoch per transaction, the
+	// partition leader adds partitions). Resolved from transaction.version
+	// and the release.
+	TxnVersion int
 }
+
+// Transactional reports whether the producer runs transactions.
+func (c *ProducerConfig) Transactional() bool { return c.TransactionalID != "" }
 
 // Workload says what a producer sends.
 type Workload struct {
@@ -477,6 +517,10 @@ type ConsumerConfig struct {
 	// positions poll returned (commitSync) before it processes the records,
 	// at-most-once; otherwise it commits what it processed, after.
 	CommitBefore bool
+	// ReadCommitted: isolation.level=read_committed. The consumer reads
+	// only below the last stable offset and skips records of aborted
+	// transactions (KIP-98).
+	ReadCommitted bool
 }
 
 // DefaultBroker returns broker defaults for a profile.
@@ -495,6 +539,10 @@ func DefaultBroker(p Profile) BrokerConfig {
 		SessionTimeout:         d.SessionTimeout,
 		HeartbeatInterval:      d.HeartbeatInterval,
 		Rules:                  p.Rules,
+		TxnVerification:        p.Features.TxnVerification,
+		TxnAbortInterval:       10 * sim.Second, // TransactionStateManagerConfig (../shared/replication-designs.md §1.1)
+		TxnMaxTimeout:          15 * sim.Minute,
+		TxnVersion:             txnVersionDefault(p),
 		Raft:                   DefaultRaft(),
 		RocketMQ:               DefaultRocketMQ(),
 	}
@@ -517,7 +565,15 @@ func DefaultProducer(p Profile) ProducerConfig {
 		DeliveryTimeout: dt, RequestTimeout: 30 * sim.Second, MaxInFlight: 5,
 		Idempotence: d.Idempotence, BatchSize: 16384, Linger: d.LingerMs, BufferMemory: 32 << 20,
 		MaxBlock: 60 * sim.Second, Partitioner: "sticky", EpochBump: p.Features.EpochBump,
+		TransactionTimeout: 60 * sim.Second, TxnRecords: 100, TxnVersion: txnVersionDefault(p),
 	}
+}
+
+func txnVersionDefault(p Profile) int {
+	if p.Features.TxnVersion2 {
+		return 2
+	}
+	return 0
 }
 
 // DefaultConsumer returns consumer defaults for a profile.

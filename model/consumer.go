@@ -186,7 +186,7 @@ func (m *Consumer) poll() {
 		m.timer(h.k.tPoll, 5*sim.Second, m.waiting)
 		return
 	}
-	h.Net.Send(m.Node, h.node(leader), h.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting})
+	h.Net.Send(m.Node, h.node(leader), h.k.fetch, &fetchReq{tp: tp, replica: -1, offset: m.pos[m.idx(tp)], maxRecords: m.Cfg.MaxPollRecords, session: m.waiting, readCommitted: m.Cfg.ReadCommitted})
 	m.timer(h.k.tPoll, 5*sim.Second, m.waiting) // request timeout guard
 }
 
@@ -233,7 +233,15 @@ func (m *Consumer) onFetch(r *fetchResp) {
 		m.poll()
 		return
 	}
-	for _, b := range r.batches {
+	for bi, b := range r.batches {
+		if b.Control() || (r.aborted != nil && r.aborted[bi]) {
+			// A transaction marker, or a batch of an aborted transaction
+			// (read_committed): skipped, the position moves past it.
+			if b.End() > m.pos[i] {
+				m.pos[i] = b.End()
+			}
+			continue
+		}
 		for j, id := range b.Records {
 			off := b.Base + int64(j)
 			if off < m.pos[i] {

@@ -40,6 +40,7 @@ type host struct {
 	clientNodes []sim.NodeID
 
 	gen, pid int64
+	txnCorr  int64 // correlation ids of transaction requests
 	// stopping: producers generate no new records (recovery has begun).
 	stopping bool
 	// conn holds the kinds of a client's connection setup, registered the
@@ -48,6 +49,9 @@ type host struct {
 		known               bool
 		req, resp, tTimeout sim.KindID
 	}
+	// txk holds the transaction protocol's kinds, registered only in runs
+	// with a transactional producer.
+	txk txnKinds
 	// leadershipChanged runs after a replica becomes leader (the cluster
 	// checks its invariants there).
 	leadershipChanged func()

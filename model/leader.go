@@ -61,10 +61,13 @@ func (r *Replica) produce(from sim.NodeID, m *produceReq) {
 		return
 	}
 	pb := m.batch
+	if !r.txnChecks(from, m) {
+		return
+	}
 	if pb.pid >= 0 {
 		// Idempotence (KIP-98): a duplicate of one of the last 5 batches is
 		// answered with its original offset; a gap is OutOfOrderSequence.
-		dup, base, end, outOfOrder := r.pids.dedupe(pb.pid, pb.seq)
+		dup, base, end, outOfOrder := r.pids.dedupeEpoch(pb.pid, pb.epoch, pb.seq)
 		switch {
 		case dup:
 			// A duplicate is answered with the original batch's offset, and
@@ -87,7 +90,10 @@ func (r *Replica) produce(from sim.NodeID, m *produceReq) {
 		}
 	}
 	bt := r.b.h.pool.batch()
-	*bt = history.Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: r.b.h.pool.recordIDs(pb.records), Producer: pb.producer}
+	*bt = history.Batch{Base: r.Log.LEO(), Epoch: r.epoch, PID: pb.pid, Seq: pb.seq, Records: r.b.h.pool.recordIDs(pb.records), Producer: pb.producer, PEpoch: pb.epoch}
+	if pb.txn {
+		bt.Txn = history.TxnData
+	}
 	r.trackPID(bt)
 	b.h.obs.leaderAppended(bt, b.ID, r.TP, r.epoch, r.lead.isr, m.acks)
 	r.Log.append(bt, b.h.E.Now())
@@ -182,6 +188,7 @@ func (r *Replica) maybeAdvanceHW() {
 	if hw > r.HW {
 		r.HW = hw
 		r.completeDelayed()
+		r.completeMarkers()
 	}
 }
 
@@ -256,10 +263,8 @@ func (r *Replica) armParkTimer() {
 
 // available reports whether a fetch at m.offset has something to return.
 func (r *Replica) available(m *fetchReq) bool {
-	if m.replica >= 0 {
-		return m.offset < r.Log.LEO()
-	}
-	return m.offset < r.HW // consumers read only below the HW
+	// Consumers read only below the HW (read_committed: the LSO).
+	return m.offset < r.fetchLimit(m)
 }
 
 func (r *Replica) answerParked(pf *parkedFetch) {
@@ -270,14 +275,23 @@ func (r *Replica) answerParked(pf *parkedFetch) {
 }
 
 func (r *Replica) answer(from sim.NodeID, m *fetchReq) {
-	limit := r.Log.LEO()
-	if m.replica < 0 {
-		limit = r.HW
-	}
+	limit := r.fetchLimit(m)
 	h := r.b.h
 	resp := h.pool.fetchResp()
 	resp.tp, resp.hw, resp.leo, resp.session, resp.offset = r.TP, r.HW, r.Log.LEO(), m.session, m.offset
 	resp.batches = r.Log.fetchFrom(resp.batches, m.offset, m.maxRecords, limit)
+	if m.readCommitted {
+		// The aborted transactions in the range, which the consumer skips
+		// (FetchResponse's AbortedTransactions).
+		for i, bt := range resp.batches {
+			if r.Log.aborted(bt) {
+				if resp.aborted == nil {
+					resp.aborted = make([]bool, len(resp.batches))
+				}
+				resp.aborted[i] = true
+			}
+		}
+	}
 	r.b.send(from, h.k.fetchResp, resp)
 	h.pool.putFetchReq(m)
 }

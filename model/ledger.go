@@ -20,6 +20,8 @@ type Ledger struct {
 	quorums   [][]int           // interned quorum snapshots, so Record holds no pointers (cheap for the GC)
 	quorumIx  map[string]int32  // quorums by their bytes
 	key       []byte            // scratch for quorumIx lookups
+	txns      []history.Txn     // transactions, in the order they began
+	recTxn    []int32           // by record: its transaction (nil: no transactional producer)
 }
 
 // internQuorum returns the index of the snapshot equal to isr, adding it
@@ -56,6 +58,9 @@ func (l *Ledger) Get(id history.RecordID) *history.Record { return &l.recs[id-1]
 
 func (l *Ledger) newRecord(producer, seq, key int, now sim.Time) history.RecordID {
 	l.recs = append(l.recs, history.Record{Producer: int16(producer), Seq: int32(seq), Key: int32(key), Sent: now, Sends: 1, Offset: -1, AckSite: -1})
+	if l.recTxn != nil {
+		l.recTxn = append(l.recTxn, -1)
+	}
 	return history.RecordID(len(l.recs))
 }
 
@@ -116,3 +121,24 @@ func (l *Ledger) resent(id history.RecordID) {
 func (l *Ledger) process(p history.Processed) { l.processed = append(l.processed, p) }
 
 func (l *Ledger) commit(c history.Commit) { l.commits = append(l.commits, c) }
+
+// txnWritten records the offsets of a transactional batch the broker
+// acknowledged; its records stay pending until the transaction ends.
+func (l *Ledger) txnWritten(b *prodBatch, base int64) {
+	if base < 0 {
+		return
+	}
+	for i, id := range b.records {
+		l.recs[id-1].Offset = base + int64(i)
+	}
+}
+
+// ackTxn acknowledges a record of a committed transaction.
+func (l *Ledger) ackTxn(id history.RecordID, now sim.Time) {
+	rec := &l.recs[id-1]
+	if rec.Outcome == history.OutcomeAcked || rec.Outcome == history.OutcomeNotWritten {
+		return // a batch that failed is not written, whatever the commit says
+	}
+	rec.Outcome, rec.Done = history.OutcomeAcked, now
+	l.acked++
+}

@@ -33,6 +33,9 @@ type Log struct {
 	// log.flush.interval.messages.
 	unflushed int64
 	lastFlush sim.Time
+	// txn tracks the log's transactions (empty without transactional
+	// producers).
+	txn txnIndex
 }
 
 // LEO is the log end offset.
@@ -59,6 +62,9 @@ func (l *Log) Batches() []*history.Batch {
 func (l *Log) append(b *history.Batch, now sim.Time) {
 	l.entries = append(l.entries, entry{end: b.End(), b: b, at: now})
 	l.unflushed += int64(len(b.Records))
+	if b.Txn != history.NotTxn {
+		l.txn.track(b)
+	}
 	if n := len(l.epochs); n == 0 || l.epochs[n-1].epoch < b.Epoch {
 		l.epochs = append(l.epochs, epochStart{b.Epoch, b.Base})
 	}
@@ -165,6 +171,9 @@ func (l *Log) truncateEntries(i int) []*history.Batch {
 		l.durable = leo
 	}
 	l.durableN = min(l.durableN, len(l.entries))
+	if len(l.txn.spans) > 0 {
+		l.txn.rebuild(l)
+	}
 	// LeaderEpochFileCache.truncateFromEnd: drop epochs starting at or past the new end.
 	for len(l.epochs) > 0 && l.epochs[len(l.epochs)-1].start >= leo {
 		l.epochs = l.epochs[:len(l.epochs)-1]
@@ -234,8 +243,9 @@ func (l *Log) wipe() []*history.Batch {
 func (l *Log) At(off int64) history.RecordID {
 	i := l.find(off)
 	if i < len(l.entries) && l.entries[i].b.Base <= off {
-		b := l.entries[i].b
-		return b.Records[off-b.Base]
+		if b := l.entries[i].b; off-b.Base < int64(len(b.Records)) {
+			return b.Records[off-b.Base]
+		}
 	}
-	return 0
+	return 0 // past the end, or a transaction marker
 }

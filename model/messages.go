@@ -35,13 +35,19 @@ const (
 	// IN_SYNC_REPLICAS_NOT_ENOUGH: RocketMQ controller mode refuses a put
 	// while the SyncStateSet is below minInSyncReplicas (not written).
 	ErrInSyncReplicasNotEnough
+	// Transactions (KIP-98, KIP-890).
+	ErrInvalidProducerEpoch   // a stale producer epoch: the producer was fenced
+	ErrProducerFenced         // the coordinator knows a newer epoch
+	ErrInvalidTxnState        // the request does not fit the transaction's state
+	ErrConcurrentTransactions // the previous transaction is still completing (retriable)
 )
 
 var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS",
 	"NOT_ENOUGH_REPLICAS_AFTER_APPEND", "REQUEST_TIMED_OUT", "OUT_OF_ORDER_SEQUENCE_NUMBER",
 	"FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH", "OFFSET_OUT_OF_RANGE", "NETWORK_EXCEPTION",
 	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA",
-	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE", "IN_SYNC_REPLICAS_NOT_ENOUGH"}
+	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE", "IN_SYNC_REPLICAS_NOT_ENOUGH",
+	"INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "INVALID_TXN_STATE", "CONCURRENT_TRANSACTIONS"}
 
 func (e ErrCode) String() string { return errNames[e] }
 
@@ -49,7 +55,8 @@ func (e ErrCode) String() string { return errNames[e] }
 func (e ErrCode) Retriable() bool {
 	switch e {
 	case ErrNotLeader, ErrNotEnoughReplicas, ErrNotEnoughReplicasAfterAppend, ErrRequestTimedOut,
-		ErrOutOfOrderSequence, ErrDisconnected, ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInSyncReplicasNotEnough:
+		ErrOutOfOrderSequence, ErrDisconnected, ErrFencedLeaderEpoch, ErrUnknownLeaderEpoch, ErrInSyncReplicasNotEnough,
+		ErrConcurrentTransactions:
 		return true
 	}
 	return false
@@ -77,6 +84,9 @@ type produceReq struct {
 	batch   *prodBatch
 	acks    int
 	timeout sim.Duration
+	// verified: the transaction coordinator verified (or added) the
+	// batch's partition (KIP-890).
+	verified bool
 }
 
 func (m *produceReq) Describe() string {
@@ -103,6 +113,8 @@ type fetchReq struct {
 	maxRecords  int
 	consumer    *Consumer
 	brokerEpoch int64
+	// readCommitted: a consumer with isolation.level=read_committed.
+	readCommitted bool
 }
 
 func (m *fetchReq) Describe() string {
@@ -113,6 +125,9 @@ type fetchResp struct {
 	tp      int
 	err     ErrCode
 	batches []*history.Batch
+	// aborted marks, for a read_committed consumer, the batches of
+	// aborted transactions (nil if none).
+	aborted []bool
 	hw      int64
 	leo     int64
 	session int64

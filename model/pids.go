@@ -11,7 +11,13 @@ type pidEntry struct {
 // partition: the last 5 batches, for de-duplication.
 // Source: ProducerStateManager / ProducerAppendInfo (KIP-98); 5 batches
 // (KAFKA-5494).
-type pidState struct{ last []pidEntry }
+type pidState struct {
+	last []pidEntry
+	// epoch is the newest producer epoch seen (batches and transaction
+	// markers): an older one is fenced, a newer one starts its sequences
+	// afresh (ProducerAppendInfo.checkProducerEpoch).
+	epoch int16
+}
 
 // pidTable is a partition replica's producer state, by producer id. Every
 // design that takes idempotent producers keeps one, on leaders and
@@ -28,8 +34,14 @@ func (t *pidTable) track(bt *history.Batch) {
 	}
 	st := (*t)[bt.PID]
 	if st == nil {
-		st = &pidState{}
+		st = &pidState{epoch: bt.PEpoch}
 		(*t)[bt.PID] = st
+	}
+	if bt.PEpoch > st.epoch {
+		st.epoch, st.last = bt.PEpoch, st.last[:0]
+	}
+	if bt.Control() {
+		return // a marker carries no sequence
 	}
 	e := pidEntry{bt.Seq, bt.Seq + int32(len(bt.Records)) - 1, bt.Base}
 	if len(st.last) < 5 {
@@ -64,4 +76,23 @@ func (t pidTable) dedupe(pid int64, seq int32) (dup bool, base, end int64, outOf
 	}
 	n := len(st.last)
 	return false, 0, 0, n > 0 && seq != st.last[n-1].lastSeq+1
+}
+
+// epochOf is the newest producer epoch the table knows for pid, and
+// whether it knows pid.
+func (t pidTable) epochOf(pid int64) (int16, bool) {
+	if st := t[pid]; st != nil {
+		return st.epoch, true
+	}
+	return 0, false
+}
+
+// dedupeEpoch is dedupe for a batch of producer epoch epoch: a newer epoch
+// than the table's starts its sequences afresh (at 0, or it is out of
+// order).
+func (t pidTable) dedupeEpoch(pid int64, epoch int16, seq int32) (dup bool, base, end int64, outOfOrder bool) {
+	if st := t[pid]; st != nil && epoch > st.epoch {
+		return false, 0, 0, seq != 0
+	}
+	return t.dedupe(pid, seq)
 }

@@ -27,6 +27,12 @@ type prodBatch struct {
 	broker       int
 	sentAt       sim.Time // when the request in flight was sent
 	order        int64    // creation order among the producer's batches
+	// Transactions: the batch is transactional, under producer epoch
+	// epoch, of transactional.id txnID, with transaction version 2 (tv2).
+	txn   bool
+	tv2   bool
+	epoch int16
+	txnID string
 }
 
 // Producer is a Kafka producer client with its application: the workload
@@ -82,6 +88,11 @@ type Producer struct {
 	// share one timeout, so their deadlines come in send order. When it
 	// fires it times out what is due and re-arms for the next.
 	reqTimer sim.Timer
+	// tx is the transaction state of a transactional producer.
+	tx producerTxn
+	// paused: the process is stalled (Pause); its timers wait in deferred.
+	paused   bool
+	deferred []sim.Event
 }
 
 func (p *Producer) timer(kind sim.KindID, at sim.Time, a int64, pl any) sim.Timer {
@@ -108,7 +119,7 @@ func (p *Producer) start() {
 	p.up = true
 	p.inc = p.h.nextGen()
 	p.pid = -1
-	if p.Cfg.Idempotence {
+	if p.Cfg.Idempotence && !p.Cfg.Transactional() {
 		p.pid = p.h.nextPID()
 	}
 	n := p.h.spec.Partitions
@@ -128,6 +139,9 @@ func (p *Producer) start() {
 	p.lastMeta = 0
 	p.blocked = nil
 	p.buffered = 0
+	if p.Cfg.Transactional() {
+		p.txnStart() // initTransactions: the application waits for it
+	}
 	p.refreshMetadata()
 	first := p.h.E.Now()
 	if w := sim.Time(p.WL.Start); first < w {
@@ -164,8 +178,15 @@ func (p *Producer) Handle(e *sim.Engine, ev *sim.Event) {
 	if !p.up {
 		return
 	}
+	if p.paused {
+		p.deferred = append(p.deferred, *ev) // a timer (messages wait in the network)
+		return
+	}
 	isTimer := ev.Kind >= k.firstProducerTimer && ev.Kind <= k.lastProducerTimer
 	if isTimer && ev.B != p.inc {
+		return
+	}
+	if p.onTxnEvent(ev) {
 		return
 	}
 	switch ev.Kind {
@@ -287,7 +308,13 @@ func (p *Producer) generate() {
 	now := p.h.E.Now()
 	if (wl.Records > 0 && p.made >= wl.Records) || (wl.Duration > 0 && now >= sim.Time(wl.Start+wl.Duration)) || p.h.stopping {
 		p.done = true
+		if p.Cfg.Transactional() {
+			p.txnEnd(true) // the application commits what it sent last
+		}
 		return
+	}
+	if p.Cfg.Transactional() && !p.txnBeforeRecord() {
+		return // waiting for initTransactions or the last commit
 	}
 	key := -1
 	if wl.Keys > 0 {
@@ -295,6 +322,9 @@ func (p *Producer) generate() {
 	}
 	id := p.h.obs.recordSent(p.Idx, p.made, key)
 	p.made++
+	if p.Cfg.Transactional() {
+		p.txnAfterRecord(id)
+	}
 	if p.buffered+int64(wl.RecordSize) > p.Cfg.BufferMemory {
 		// buffer.memory is full: send() blocks the application for up to
 		// max.block.ms (KafkaProducer.doSend -> BufferPool.allocate).
@@ -406,6 +436,9 @@ func (p *Producer) drain() {
 		for len(p.queues[tp]) > 0 {
 			q := p.queues[tp]
 			b := q[0]
+			if p.txnHold(tp) {
+				break
+			}
 			if now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
 				p.queues[tp] = popFront(q)
 				b.lastErr = ErrDeliveryTimeout
@@ -445,6 +478,10 @@ func (p *Producer) drain() {
 		p.refreshMetadata()
 		p.scheduleWake(now.Add(p.Cfg.RetryBackoff))
 	}
+	if p.Cfg.Transactional() {
+		p.txnAddWanted()
+		p.txnMaybeSendEnd()
+	}
 	// delivery.timeout.ms must expire queued batches even if nothing else happens.
 	for _, q := range p.queues {
 		if len(q) > 0 {
@@ -459,6 +496,9 @@ func (p *Producer) send(b *prodBatch, leader int) {
 		b.pid = p.pid
 		b.seq = p.nextSeq[b.tp]
 		p.nextSeq[b.tp] += int32(len(b.records))
+		if p.Cfg.Transactional() {
+			b.txn, b.tv2, b.epoch, b.txnID = true, p.Cfg.TxnVersion >= 2, p.tx.epoch, p.Cfg.TransactionalID
+		}
 	}
 	p.corr++
 	b.corr = p.corr
@@ -520,6 +560,15 @@ func (p *Producer) onResponse(m *produceResp) {
 		}
 		m.err = ErrNone
 	}
+	if m.err == ErrInvalidProducerEpoch || m.err == ErrProducerFenced {
+		p.h.obs.produceError(m.err)
+		b.lastErr = m.err
+		p.fail(b)
+		if p.Cfg.Transactional() {
+			p.txnFenced(m.err)
+		}
+		return
+	}
 	if m.err == ErrNone {
 		if p.Cfg.Idempotence && b.pid == p.pid {
 			p.lastAcked[b.tp] = max(p.lastAcked[b.tp], b.lastSeq())
@@ -559,6 +608,10 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	}
 	if err == ErrNotLeader || err == ErrDisconnected || err == ErrRequestTimedOut {
 		p.refreshMetadata()
+	}
+	if err == ErrOutOfOrderSequence && p.Cfg.Transactional() {
+		p.fail(b) // abortable: the application aborts the transaction
+		return
 	}
 	if err == ErrOutOfOrderSequence && p.Cfg.Idempotence {
 		switch {
@@ -625,7 +678,11 @@ func (p *Producer) fail(b *prodBatch) {
 		h.obs.finished(id, outcome, why)
 	}
 	resolved := b.pid == p.pid && b.seq >= 0 && b.lastSeq() <= p.lastAcked[b.tp]
-	if p.Cfg.Idempotence && b.seq >= 0 && !resolved {
+	if p.Cfg.Transactional() {
+		// An abortable error: the application aborts the transaction
+		// (its epoch is the coordinator's to bump, not the client's).
+		p.tx.failed = true
+	} else if p.Cfg.Idempotence && b.seq >= 0 && !resolved {
 		p.bumpEpoch()
 	}
 	if p.WL.OnError == "resend" && !h.stopping && p.up {
@@ -659,6 +716,12 @@ func (p *Producer) Crash() {
 		return
 	}
 	h := p.h
+	p.txnCrashed()
+	if p.paused {
+		p.paused, p.deferred = false, nil
+		h.Net.DropHeld(p.Node)
+		h.Net.Resume(p.Node)
+	}
 	p.up = false
 	p.inc = h.nextGen()
 	h.E.Cancel(p.reqTimer)

@@ -33,6 +33,11 @@ type recorder struct {
 	atRisk      sim.Duration
 	errors      map[string]int // produce errors by code
 	ackedEnd    []int64        // per partition: end of the highest acknowledged offset
+	// Transactions: each partition's LSO and its longest stall, and the
+	// producer instances fenced.
+	lso      []lsoWatch
+	lsoStall []sim.Duration
+	fenced   int
 }
 
 func newRecorder(e *sim.Engine, topic string, partitions int) *recorder {
@@ -81,7 +86,13 @@ func (o *recorder) leaderAcked(bt *history.Batch, broker int, epoch int32, quoru
 // producerAcked records that a producer was told a batch is written at base
 // (-1: unknown, acks=0).
 func (o *recorder) producerAcked(b *prodBatch, base int64) {
-	o.ledger.ack(b, base, o.e.Now())
+	if b.txn {
+		// A transactional batch is written, not yet acknowledged to the
+		// application: that is the commit's answer (txnEnded).
+		o.ledger.txnWritten(b, base)
+	} else {
+		o.ledger.ack(b, base, o.e.Now())
+	}
 	if end := base + int64(len(b.records)); base >= 0 && end > o.ackedEnd[b.tp] {
 		o.ackedEnd[b.tp] = end
 	}
@@ -116,3 +127,68 @@ func (o *recorder) uncleanElection() { o.unclean++ }
 // produceError counts a produce error a producer met (a response's error
 // code, or a client-side failure such as a lost connection).
 func (o *recorder) produceError(err ErrCode) { o.errors[err.String()]++ }
+
+// txnBegan records a new transaction and returns its index.
+func (o *recorder) txnBegan(producer int, pid int64, epoch int16) int32 {
+	o.ledger.txns = append(o.ledger.txns, history.Txn{Producer: producer, PID: pid, Epoch: epoch, Began: o.e.Now()})
+	return int32(len(o.ledger.txns) - 1)
+}
+
+// txnRecord records that record id belongs to transaction txn.
+func (o *recorder) txnRecord(id history.RecordID, txn int32) {
+	l := &o.ledger
+	if l.recTxn == nil {
+		l.recTxn = make([]int32, len(l.recs), cap(l.recs))
+		for i := range l.recTxn {
+			l.recTxn[i] = -1
+		}
+	}
+	l.recTxn[id-1] = txn
+	l.txns[txn].Records = append(l.txns[txn].Records, id)
+}
+
+// txnEnded records how a transaction ended, as its application learned it:
+// the records of a committed one are acknowledged now, those of an aborted
+// one were not written, those of one whose commit got no answer are
+// unknown.
+func (o *recorder) txnEnded(txn int32, out history.TxnOutcome, why string) {
+	l := &o.ledger
+	t := &l.txns[txn]
+	if t.Outcome != history.TxnOpen {
+		return
+	}
+	now := o.e.Now()
+	t.Outcome, t.Ended, t.Why = out, now, why
+	for _, id := range t.Records {
+		switch out {
+		case history.TxnCommitted:
+			l.ackTxn(id, now)
+		case history.TxnAborted:
+			l.finish(id, history.OutcomeNotWritten, "its transaction was aborted: "+why, now)
+		default:
+			l.finish(id, history.OutcomeUnknown, "its transaction's outcome is unknown: "+why, now)
+		}
+	}
+}
+
+// lsoTick follows a partition leader's last stable offset: how long it
+// stays put below the high watermark.
+func (o *recorder) lsoTick(tp int, lso, hw int64) {
+	if o.lso == nil {
+		o.lso = make([]lsoWatch, len(o.unavailable))
+		o.lsoStall = make([]sim.Duration, len(o.unavailable))
+	}
+	w := &o.lso[tp]
+	now := o.e.Now()
+	if lso != w.at || hw <= lso {
+		w.at, w.since = lso, now
+		return
+	}
+	o.lsoStall[tp] = max(o.lsoStall[tp], now.Sub(w.since))
+}
+
+// lsoWatch is where a partition's LSO is, and since when.
+type lsoWatch struct {
+	at    int64
+	since sim.Time
+}

@@ -50,6 +50,10 @@ type leaderState struct {
 	epochStart int64              // leader epoch start offset
 	purgatory  []*delayedProduce
 	parked     []*parkedFetch
+	// Transactions: produces waiting for the coordinator's verification,
+	// and markers waiting to be committed.
+	verifying []verifyingProduce
+	markers   []pendingMarker
 	// One timer each for the purgatory's timeouts and the parked fetches'
 	// waits (see sharedTimer).
 	purgTimer, parkTimer sharedTimer
@@ -196,6 +200,7 @@ func (r *Replica) becomeLeader(st *partitionState) {
 func (r *Replica) resignLeadership() {
 	r.role = noRole
 	r.lead.pendingISR = nil
+	r.resignTxn()
 	for len(r.lead.purgatory) > 0 {
 		r.finishDelayed(r.lead.purgatory[0], ErrNotLeader)
 	}
@@ -234,6 +239,14 @@ func (r *Replica) step(ev *sim.Event) {
 		r.onEpochResp(ev.P.(*epochResp))
 	case k.leaderAndIsr:
 		r.onPartitionState(ev.P.(*partitionState))
+	case r.b.h.txk.marker:
+		if r.b.h.txk.known {
+			r.onMarker(sim.NodeID(ev.A), ev.P.(*markerReq))
+		}
+	case r.b.h.txk.addPartsResp:
+		if r.b.h.txk.known {
+			r.onVerified(ev.P.(*addPartsResp))
+		}
 	case k.alterResp:
 		r.onAlterResp(ev.P.(*alterPartitionResp))
 	case k.tISRCheck:
@@ -276,6 +289,7 @@ func (r *Replica) start() {
 	r.HW = min(r.hwCkpt, r.Log.LEO())
 	r.role, r.lead.pendingISR = noRole, nil
 	r.lead.purgatory, r.lead.parked = nil, nil
+	r.lead.verifying, r.lead.markers = nil, nil
 	r.leader = -1
 	r.epoch, r.pEpoch = -1, -1
 	r.fetch.session = r.b.h.nextGen()
@@ -286,6 +300,7 @@ func (r *Replica) start() {
 func (r *Replica) stop() {
 	r.role = noRole
 	r.lead.purgatory, r.lead.parked = nil, nil
+	r.lead.verifying, r.lead.markers = nil, nil
 }
 
 // storageLost cuts the log to its durable prefix (power loss) or erases it

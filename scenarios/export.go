@@ -125,6 +125,9 @@ func StepNode(st Step) *yaml.Node {
 	if st.Permanent {
 		put(m, "permanent", scalar("true"))
 	}
+	if st.Message != "" {
+		put(m, "message", scalar(st.Message))
+	}
 	if st.Extra > 0 {
 		put(m, "extra", scalar(st.Extra.String()))
 	}

@@ -196,6 +196,36 @@ var actions = []action{
 	{name: "producer-restart", fields: "target (producers)", target: producerTarget,
 		effect: "start again with a new producer id",
 		onStep: forProducers(func(p interface{ Restart() }) { p.Restart() })},
+	{name: "producer-pause", fields: "target (producers), optional `for`", target: producerTarget,
+		effect: "the producer's process stalls (a GC pause, a stopped VM): it sends and handles nothing; resumed after `for` (0: until producer-resume or recovery)",
+		onStep: func(sc *script, st *Step, _ string) {
+			for _, a := range st.Target {
+				if p := sc.c.ProducerByName(a.Name); p != nil {
+					p.Pause()
+					if st.For > 0 {
+						sc.c.E.After(st.For, sim.Event{H: sc.c.E.Register(sim.HandlerFunc(func(*sim.Engine, *sim.Event) { p.Resume() }))})
+					}
+				}
+			}
+		}},
+	{name: "producer-resume", fields: "target (producers)", target: producerTarget, effect: "end a producer's pause",
+		onStep: forProducers(func(p interface{ Resume() }) { p.Resume() })},
+	{name: "delay-message", fields: "target (producers), `message`, `extra`", target: producerTarget,
+		effect: "the next `message` (" + strings.Join(DelayableMessages, ", ") + ") each target sends arrives `extra` late, out of its connection's order: a request the client gave up on, delivered after its retry on a new connection (KIP-890, KAFKA-17754)",
+		needs: func(st *Step) (string, string) {
+			if st.Extra <= 0 {
+				return ".extra", "delay-message needs how late, e.g. extra: 40s"
+			}
+			if !slices.Contains(DelayableMessages, st.Message) {
+				return ".message", "delay-message needs which message: one of " + strings.Join(DelayableMessages, ", ")
+			}
+			return "", ""
+		},
+		onStep: func(sc *script, st *Step, _ string) {
+			for _, a := range st.Target {
+				sc.c.HoldNextMessage(a.Name, st.Message, st.Extra)
+			}
+		}},
 	{name: "consumer-crash", fields: "target (consumers)", target: consumerTarget,
 		effect: "the member dies; the group reassigns after session.timeout.ms",
 		onStep: forConsumers(func(m interface{ Crash() }) { m.Crash() })},
@@ -203,6 +233,9 @@ var actions = []action{
 		effect: "the member rejoins the group",
 		onStep: forConsumers(func(m interface{ Restart() }) { m.Restart() })},
 }
+
+// DelayableMessages are the messages delay-message can hold back.
+var DelayableMessages = []string{"produce", "end-txn", "add-partitions-to-txn", "init-producer-id"}
 
 func forProducers[T any](f func(T)) func(*script, *Step, string) {
 	return func(sc *script, st *Step, _ string) {

@@ -221,6 +221,36 @@ var settings = []setting{
 			t.b.ELR = b
 			return true, ""
 		}},
+	// Transactions (KIP-98, KIP-890; ../shared/replication-designs.md §1.1).
+	{name: "transaction.version", scope: scopeBroker, help: "0, 1 or 2 (2, the default from Kafka 4.0, bumps the producer epoch on every transaction: KIP-890)",
+		apply: func(t *target, v string) (bool, string) {
+			n, ok := intIn(v, 0, 2)
+			if !ok {
+				return false, "0, 1 or 2"
+			}
+			if n == 2 && !t.prof.Features.TxnVersion2 {
+				return false, "transaction version 2 (KIP-890) needs Kafka 4.0+; profile " + t.prof.Name
+			}
+			if !t.prof.Features.Idempotence {
+				return false, "transactions need Kafka 0.11+ (KIP-98); profile " + t.prof.Name
+			}
+			t.b.TxnVersion = int(n)
+			return true, ""
+		}},
+	{name: "transaction.partition.verification.enable", scope: scopeBroker, help: "true or false; Kafka 3.6+ (KIP-890 part 1)",
+		apply: func(t *target, v string) (bool, string) {
+			b, ok := parseBool(v)
+			if !ok {
+				return false, "true or false"
+			}
+			if !t.prof.Features.TxnVerification {
+				return false, "transaction partition verification (KIP-890 part 1) came in Kafka 3.6; profile " + t.prof.Name
+			}
+			t.b.TxnVerification = b
+			return true, ""
+		}},
+	msKey("transaction.abort.timed.out.transaction.cleanup.interval.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.TxnAbortInterval }),
+	msKey("transaction.max.timeout.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.TxnMaxTimeout }),
 	// Rule switches (not Kafka configs: the behaviour changes between versions).
 	{name: "acksim.truncation", scope: scopeBroker, help: "leader-epoch (KIP-101, 0.11+) or high-watermark (before 0.11)",
 		apply: func(t *target, v string) (bool, string) {
@@ -409,9 +439,39 @@ var settings = []setting{
 		}},
 
 	boolKey("acksim.require.send.ok", scopeProducer, func(t *target) *bool { return &t.p.RequireSendOK }),
+	{name: "transactional.id", scope: scopeProducer, help: "a name of letters, digits and . _ - (makes the producer transactional; Kafka 0.11+)",
+		apply: func(t *target, v string) (bool, string) {
+			if !t.prof.Features.Idempotence {
+				return false, "transactions need Kafka 0.11+ (KIP-98); profile " + t.prof.Name
+			}
+			if v == "" || len(v) > 249 || strings.IndexFunc(v, func(r rune) bool {
+				return !(r == '.' || r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+			}) >= 0 {
+				return false, "a name of 1 to 249 letters, digits and . _ -"
+			}
+			t.p.TransactionalID = v
+			t.pset["transactional.id"] = true
+			return true, ""
+		}},
+	msKey("transaction.timeout.ms", scopeProducer, sim.Millisecond, func(t *target) *sim.Duration { return &t.p.TransactionTimeout }),
+	intKey("acksim.transaction.records", scopeProducer, 1, 1_000_000, func(t *target, n int64) { t.p.TxnRecords = int(n) }),
 
 	// Consumer configs.
 	boolKey("enable.auto.commit", scopeConsumer, func(t *target) *bool { return &t.c.AutoCommit }),
+	{name: "isolation.level", scope: scopeConsumer, help: "read_uncommitted or read_committed (Kafka 0.11+)", apply: func(t *target, v string) (bool, string) {
+		switch v {
+		case "read_uncommitted":
+			t.c.ReadCommitted = false
+		case "read_committed":
+			if !t.prof.Features.Idempotence {
+				return false, "read_committed needs Kafka 0.11+ (KIP-98); profile " + t.prof.Name
+			}
+			t.c.ReadCommitted = true
+		default:
+			return false, "read_uncommitted or read_committed"
+		}
+		return true, ""
+	}},
 	boolKey("acksim.consumer.validate.position", scopeConsumer, func(t *target) *bool { return &t.c.ValidatePosition }),
 	msKey("auto.commit.interval.ms", scopeConsumer, sim.Millisecond, func(t *target) *sim.Duration { return &t.c.AutoCommitInterval }),
 	intKey("max.poll.records", scopeConsumer, 1, 1<<20, func(t *target, n int64) { t.c.MaxPollRecords = int(n) }),
@@ -451,11 +511,15 @@ var designOf = map[string]string{
 	"acksim.require.send.ok": "rocketmq", "enableControllerMode": "rocketmq", "minInSyncReplicas": "rocketmq", "enableDLegerCommitLog": "rocketmq",
 	"allAckInSyncStateSet": "rocketmq", "haMaxTimeSlaveNotCatchup": "rocketmq", "enableElectUncleanMaster": "rocketmq",
 	"controllerHeartBeatTimeoutMills": "rocketmq", "brokerHeartbeatInterval": "rocketmq",
+	"transaction.version": "kafka", "transaction.partition.verification.enable": "kafka",
+	"transaction.abort.timed.out.transaction.cleanup.interval.ms": "kafka", "transaction.max.timeout.ms": "kafka",
 }
 
 // notForDesign lists the producer settings a design refuses (RocketMQ's
 // send has no acks and no idempotence).
-var notForDesign = map[string][]string{"acks": {"rocketmq"}, "enable.idempotence": {"rocketmq"}}
+var notForDesign = map[string][]string{"acks": {"rocketmq"}, "enable.idempotence": {"rocketmq"},
+	"transactional.id": {"raft", "rocketmq"}, "transaction.timeout.ms": {"raft", "rocketmq"}, "acksim.transaction.records": {"raft", "rocketmq"},
+	"isolation.level": {"raft", "rocketmq"}}
 
 // AppliesTo reports whether --set key k means something on replication
 // design d: a setting of another design, or one d refuses, does not (a

@@ -434,7 +434,7 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 
 func actionNames() string { return strings.Join(ActionNames(), ", ") }
 
-var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way", "extra", "permanent"}
+var stepFields = []string{"at", "after", "when", "timeout", "action", "target", "partition", "for", "factor", "groups", "one-way", "extra", "permanent", "message"}
 
 func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 	field := fmt.Sprintf("faults[%d]", i)
@@ -478,6 +478,8 @@ func (w *walker) step(s *Scenario, i int, n *yaml.Node) {
 			st.OneWay = w.bool(v, f)
 		case "extra":
 			st.Extra = w.dur(v, f)
+		case "message":
+			st.Message = w.str(v, f)
 		case "permanent":
 			st.Permanent = w.bool(v, f)
 			if st.Permanent {

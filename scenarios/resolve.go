@@ -278,6 +278,9 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		if replication == "rocketmq" {
 			errs = append(errs, rocketmqProducer(s, pd.Line, f, pc, psets[i])...)
 		}
+		if pc.Transactional() {
+			errs = append(errs, transactionalProducer(s, pd.Line, f, pc, psets[i], replication, &spec.Broker)...)
+		}
 		conflict := ""
 		switch {
 		case pc.Acks != -1:
@@ -299,8 +302,12 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 				at.Value = fmt.Sprint(pc.MaxInFlight)
 				at.Allowed = fmt.Sprintf("at most 5 with idempotence, which Kafka %s enables by default and no longer turns off quietly; set enable.idempotence: false to send more", prof.Name)
 				errs = append(errs, at)
-			} else if psets[i]["enable.idempotence"] {
+			} else if psets[i]["enable.idempotence"] || pc.Transactional() {
 				at.Value, at.Allowed = "true", "enable.idempotence=true requires "+conflict+" (Kafka ConfigException)"
+				if pc.Transactional() {
+					at.Field, at.Value = f+".transactional.id", pc.TransactionalID
+					at.Allowed = "a transactional producer is idempotent, which requires " + conflict + " (Kafka ConfigException)"
+				}
 				errs = append(errs, at)
 			} else {
 				pc.Idempotence = false
@@ -327,6 +334,10 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		cc.Async = cd.Async
 		cc.ProcessingTime = cd.ProcessingTime
 		cc.CommitBefore = cd.CommitBefore
+		if cc.ReadCommitted && replication != "kafka" {
+			errs = append(errs, &Error{File: s.File, Line: cd.Line, Field: fmt.Sprintf("consumers[%d].config.isolation.level", i), Value: "read_committed",
+				Allowed: "read_uncommitted: transactions are modelled on Kafka's ISR design only (cluster.replication: kafka)"})
+		}
 		if cd.CommitBefore && cc.AutoCommit {
 			errs = append(errs, &Error{File: s.File, Line: cd.commitLine, Field: fmt.Sprintf("consumers[%d].processing.commit", i), Value: "before",
 				Allowed: "the application commits only with enable.auto.commit: false (auto-commit already commits what poll returned)"})
@@ -365,7 +376,7 @@ func (s *Scenario) checkSteps() Errors {
 				bad("when", c.Broker, fmt.Sprintf("no such broker; brokers are 1..%d", s.Brokers))
 			}
 		}
-		clientAction := strings.HasPrefix(st.Action, "producer-") || strings.HasPrefix(st.Action, "consumer-") || st.Action == "drop-responses"
+		clientAction := strings.HasPrefix(st.Action, "producer-") || strings.HasPrefix(st.Action, "consumer-") || st.Action == "drop-responses" || st.Action == "delay-message"
 		check := func(t Target, field string, inGroup bool) {
 			for _, a := range t {
 				switch a.Kind {
@@ -379,7 +390,7 @@ func (s *Scenario) checkSteps() Errors {
 					}
 				case "client":
 					switch {
-					case strings.HasPrefix(st.Action, "producer-") && !producers[a.Name]:
+					case (strings.HasPrefix(st.Action, "producer-") || st.Action == "delay-message") && !producers[a.Name]:
 						bad(field, a.Name, "no such producer")
 					case strings.HasPrefix(st.Action, "consumer-") && !consumers[a.Name]:
 						bad(field, a.Name, "no such consumer")
@@ -517,4 +528,30 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// transactionalProducer checks a producer with a transactional.id: Kafka's
+// ISR design only; idempotence implied (KafkaProducer enables it, and an
+// explicit enable.idempotence=false is a ConfigException);
+// transaction.timeout.ms within the brokers' transaction.max.timeout.ms
+// (else InitProducerId fails with InvalidTxnTimeoutException); the
+// transaction protocol the cluster's transaction.version names.
+func transactionalProducer(s *Scenario, line int, f string, pc *model.ProducerConfig, set map[string]bool, replication string, b *model.BrokerConfig) Errors {
+	var errs Errors
+	at := func(field, value, allowed string) {
+		errs = append(errs, &Error{File: s.File, Line: line, Field: f + "." + field, Value: value, Allowed: allowed})
+	}
+	if replication != "kafka" {
+		at("transactional.id", pc.TransactionalID, "no transactional.id: transactions are modelled on Kafka's ISR design only (cluster.replication: kafka)")
+		return errs
+	}
+	if set["enable.idempotence"] && !pc.Idempotence {
+		at("enable.idempotence", "false", "true: a transactional producer is idempotent (Kafka ConfigException)")
+	}
+	pc.Idempotence = true
+	if pc.TransactionTimeout > b.TxnMaxTimeout {
+		at("transaction.timeout.ms", pc.TransactionTimeout.String(), fmt.Sprintf("at most the brokers' transaction.max.timeout.ms (%s): InitProducerId fails with InvalidTxnTimeoutException", b.TxnMaxTimeout))
+	}
+	pc.TxnVersion = b.TxnVersion
+	return errs
 }

@@ -92,6 +92,7 @@ type Step struct {
 	OneWay    bool         // partition, delay: only links from the first group to the others
 	Extra     sim.Duration // delay: added one-way latency
 	Permanent bool         // crash, power-loss, disk-loss: the broker never comes back
+	Message   string       // delay-message: which message
 }
 
 // Trigger says when a step fires.
@@ -184,6 +185,8 @@ func (s Step) Describe() string {
 		}
 	case "heal":
 		what = "heal the network"
+	case "delay-message":
+		what = fmt.Sprintf("delay by %s the next %s from %s", s.Extra, s.Message, s.Target.String())
 	default:
 		if len(s.Target) > 0 {
 			what += " " + s.Target.String()

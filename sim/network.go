@@ -44,6 +44,15 @@ type Network struct {
 	record  bool
 	recBase uint64 // number of the first recorded message
 	msgs    []Message
+
+	holds []hold // delay-message faults waiting for their message
+}
+
+// hold delays the next message of a kind from a node (HoldNext).
+type hold struct {
+	from  NodeID
+	kind  KindID
+	extra Duration
 }
 
 // Fate is what became of a message.
@@ -123,12 +132,38 @@ func (nw *Network) Send(from, to NodeID, kind KindID, p any) bool {
 	if l.cfg.Jitter > 0 {
 		at = at.Add(Jitter(nw.rng, l.cfg.Jitter))
 	}
+	if i := nw.heldHere(from, kind); i >= 0 {
+		// Held out of the link's order: it arrives late, and later
+		// messages (a retry on a new connection) do not wait behind it.
+		at = at.Add(nw.holds[i].extra)
+		nw.holds = append(nw.holds[:i], nw.holds[i+1:]...)
+		nw.e.At(at, Event{H: nw.h, Kind: kind, Node: to, A: int64(from), B: int64(id)<<32 | int64(l.gen), P: p})
+		return true
+	}
 	if at < l.last {
 		at = l.last
 	}
 	l.last = at
 	nw.e.At(at, Event{H: nw.h, Kind: kind, Node: to, A: int64(from), B: int64(id)<<32 | int64(l.gen), P: p})
 	return true
+}
+
+// HoldNext delays the next message of kind that node from sends, to
+// whatever node, by extra on top of its latency, outside its link's FIFO
+// order: a request that TCP delivered late on a connection the client had
+// given up on, while the client's retry went out on a new connection and
+// arrived first (the delayed messages of KIP-890 and KAFKA-17754).
+func (nw *Network) HoldNext(from NodeID, kind KindID, extra Duration) {
+	nw.holds = append(nw.holds, hold{from, kind, extra})
+}
+
+func (nw *Network) heldHere(from NodeID, kind KindID) int {
+	for i, h := range nw.holds {
+		if h.from == from && h.kind == kind {
+			return i
+		}
+	}
+	return -1
 }
 
 // fate records what became of message id (the first fate sticks: a message

@@ -1,6 +1,10 @@
 package check
 
-import "acksim/history"
+import (
+	"slices"
+
+	"acksim/history"
+)
 
 // ConsumerLoss counts records in the final committed log below the group's
 // committed offset that no member ever processed (poll-skip): the group
@@ -22,12 +26,22 @@ func ConsumerLost(h *history.Run) []consumerLoc {
 			done[p.ID] = true
 		}
 	}
+	readCommitted := slices.Contains(h.ReadCommitted, true)
 	var out []consumerLoc
 	for _, p := range h.Partitions {
 		if p.Group < 0 {
 			continue
 		}
-		for _, b := range p.Committed {
+		// A read_committed group never sees the records of aborted (or
+		// still open) transactions: skipping them is not a loss.
+		var vis []bool
+		if readCommitted {
+			vis = visibleTxnBatches(p.Committed)
+		}
+		for bi, b := range p.Committed {
+			if vis != nil && !vis[bi] {
+				continue
+			}
 			for i, id := range b.Records {
 				if off := b.Base + int64(i); off < p.Group && id > 0 && int(id) < len(done) && !done[id] {
 					out = append(out, consumerLoc{id, p.TP, off})

@@ -68,7 +68,9 @@ func (c *logCursor) at(off int64) history.RecordID {
 		c.i++
 	}
 	if c.i < len(c.batches) && c.batches[c.i].Base <= off {
-		return c.batches[c.i].Records[off-c.batches[c.i].Base]
+		if b := c.batches[c.i]; off-b.Base < int64(len(b.Records)) {
+			return b.Records[off-b.Base]
+		}
 	}
-	return 0
+	return 0 // a gap, or a transaction marker (no record)
 }

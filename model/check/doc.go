@@ -33,7 +33,13 @@ func indexCommitted(h *history.Run) *committedIndex {
 	n := len(h.Records) + 1
 	ix := &committedIndex{count: make([]uint8, n), first: make([]loc, n), more: map[history.RecordID][]loc{}}
 	for _, p := range h.Partitions {
-		for _, b := range p.Committed {
+		// A transaction's records count once its COMMIT marker is in the
+		// committed log: what a read_committed consumer can read.
+		vis := visibleTxnBatches(p.Committed)
+		for bi, b := range p.Committed {
+			if vis != nil && !vis[bi] {
+				continue
+			}
 			for i, id := range b.Records {
 				if int(id) >= n || id <= 0 {
 					continue

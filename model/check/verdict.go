@@ -64,9 +64,11 @@ type Verdict struct {
 	Converged bool `json:"converged"`
 	// Gone lists the brokers a permanent fault took: recovery converged
 	// without them.
-	Gone         []int              `json:"gone,omitempty"`
-	SimulatedMs  float64            `json:"simulated_ms"`
-	Steps        uint64             `json:"steps"`
+	Gone        []int   `json:"gone,omitempty"`
+	SimulatedMs float64 `json:"simulated_ms"`
+	Steps       uint64  `json:"steps"`
+	// Transactions: present when a producer is transactional.
+	Transactions *TxnVerdict        `json:"transactions,omitempty"`
 	Explanations []Explanation      `json:"explanations"`
 	TraceHash    string             `json:"trace_hash"`
 	Lost         []history.RecordID `json:"-"`
@@ -117,6 +119,7 @@ func Run(h *history.Run) *Verdict {
 	}
 	v.AtRiskMs = h.AtRisk.Milliseconds()
 	v.LatencyMs.P50, v.LatencyMs.P99, v.LatencyMs.P999 = latencies(h.Latencies())
+	v.Transactions = txnVerdict(h, ix)
 	v.Explanations = append(explainLost(h, lost), explainDuplicates(h, ix, dups)...)
 	v.Explanations = append(v.Explanations, explainStranded(h, stranded)...)
 	v.Explanations = append(v.Explanations, explainReorders(h, reordered)...)
@@ -168,10 +171,28 @@ func (v *Verdict) Get(name string) (float64, bool) {
 	case "p99_ms":
 		return v.LatencyMs.P99, true
 	}
+	t := v.Transactions
+	if t == nil {
+		t = &TxnVerdict{}
+	}
+	switch name {
+	case "aborted_read":
+		return float64(t.AbortedRead), true
+	case "torn_transaction":
+		return float64(t.TornTransaction), true
+	case "lso_stall_ms":
+		return t.LSOStallMs, true
+	case "fenced":
+		return float64(t.Fenced), true
+	case "txn_committed":
+		return float64(t.Committed), true
+	case "txn_aborted":
+		return float64(t.Aborted), true
+	}
 	return 0, false
 }
 
 // Fields lists the names Get accepts.
 var Fields = []string{"lost_write", "stranded", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
 	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "offline_ms", "under_min_isr_ms", "at_risk_ms",
-	"unclean_elections", "p99_ms"}
+	"unclean_elections", "p99_ms", "aborted_read", "torn_transaction", "lso_stall_ms", "fenced", "txn_committed", "txn_aborted"}
