@@ -475,6 +475,11 @@ type ProducerConfig struct {
 	// partition leader adds partitions). Resolved from transaction.version
 	// and the release.
 	TxnVersion int
+	// TxnOnFenced (acksim.transaction.on.fenced): what the application
+	// does when its producer is fenced: "reinit" (close it and initialise
+	// a new one with the same transactional.id, the default) or "stop"
+	// (exit, as a zombie instance should: a newer one has taken over).
+	TxnOnFenced string
 }
 
 // Transactional reports whether the producer runs transactions.

@@ -107,6 +107,9 @@ type endTxnReq struct {
 	epoch  int16
 	commit bool
 	corr   int64
+	// sentAt is when the client sent it: not read by the protocol, only
+	// by the coordinator's event that tells a delayed EndTxn apart.
+	sentAt sim.Time
 }
 
 func (m *endTxnReq) Describe() string {
@@ -379,6 +382,12 @@ func (tc *txnCoordinator) onEnd(from sim.NodeID, m *endTxnReq) {
 			meta.last = meta.epoch
 			meta.epoch++
 			markerEpoch = meta.epoch
+		}
+		if m.sentAt < meta.started {
+			// Ground truth for the story, not the protocol's knowledge:
+			// this EndTxn was sent before the transaction it ends began.
+			h.obs.emit(-1, -1, history.TxnEnd, "transaction coordinator: an EndTxn(%s) that %s sent at %s, before its open transaction began (at %s), ends that transaction: the epoch (%d) is the same",
+				map[bool]string{true: "commit", false: "abort"}[m.commit], meta.id, m.sentAt.Short(), meta.started.Short(), m.epoch)
 		}
 		tc.prepare(meta, m.commit, markerEpoch)
 		answer(ErrNone, meta.epoch)
@@ -794,15 +803,24 @@ func (p *Producer) txnSend(kind sim.KindID, req any) {
 	h := p.h
 	h.txnCorr++
 	p.tx.corr, p.tx.kind, p.tx.req = h.txnCorr, kind, req
+	// Each send is its own message (a copy): a resend must not rewrite
+	// one still in the network.
+	var msg any
 	switch m := req.(type) {
 	case *initPidReq:
-		m.corr = h.txnCorr
+		c := *m
+		c.corr = h.txnCorr
+		msg = &c
 	case *addPartsReq:
-		m.corr = h.txnCorr
+		c := *m
+		c.corr = h.txnCorr
+		msg = &c
 	case *endTxnReq:
-		m.corr = h.txnCorr
+		c := *m
+		c.corr, c.sentAt = h.txnCorr, h.E.Now()
+		msg = &c
 	}
-	h.Net.Send(p.Node, h.ctlNode, kind, req)
+	h.Net.Send(p.Node, h.ctlNode, kind, msg)
 	p.timer(h.txk.tProducerTxn, h.E.Now().Add(p.Cfg.RequestTimeout), h.txnCorr, nil)
 }
 
@@ -1022,6 +1040,14 @@ func (p *Producer) txnFenced(err ErrCode) {
 	clear(p.perBroker)
 	p.buffered = 0
 	h.E.Cancel(p.reqTimer)
+	if p.Cfg.TxnOnFenced == "stop" {
+		// A zombie exits: a newer instance has its transactional.id.
+		p.tx = producerTxn{index: -1}
+		p.done, p.up = true, false
+		p.inc = h.nextGen()
+		h.obs.emit(-1, -1, history.ProducerCrash, "producer %s stopped: fenced, it exits (acksim.transaction.on.fenced: stop)", p.Name)
+		return
+	}
 	waiting := p.tx.waitGen || p.tx.phase == txnEnding
 	p.txnStart()
 	p.tx.waitGen = waiting

@@ -98,7 +98,15 @@ func Verdict(res *scenarios.Result, replay string) string {
 	if len(other) > 0 {
 		fmt.Fprintf(&b, "anomalies   %s\n", strings.Join(other, ", "))
 	}
-	fmt.Fprintf(&b, "latency     p50 %s, p99 %s, p99.9 %s (send to ack)\n", ms(v.LatencyMs.P50), ms(v.LatencyMs.P99), ms(v.LatencyMs.P999))
+	if tx := v.Transactions; tx != nil {
+		fmt.Fprintf(&b, "transactions %d committed, %d aborted, %d unknown, %d open; %d aborted-read, %d torn; LSO stalled up to %s; %d producer instance(s) fenced\n",
+			tx.Committed, tx.Aborted, tx.Unknown, tx.Open, tx.AbortedRead, tx.TornTransaction, ms(tx.LSOStallMs), tx.Fenced)
+	}
+	latencyOf := "send to ack"
+	if v.Transactions != nil {
+		latencyOf = "send to ack; a transaction's records are acknowledged by its commit"
+	}
+	fmt.Fprintf(&b, "latency     p50 %s, p99 %s, p99.9 %s (%s)\n", ms(v.LatencyMs.P50), ms(v.LatencyMs.P99), ms(v.LatencyMs.P999), latencyOf)
 	fmt.Fprintf(&b, "unavailable %s (longest wait with no acknowledgement); offline %s (no live leader, per the controller); acked data on no disk for %s\n", ms(v.UnavailableMs), ms(v.OfflineMs), ms(v.AtRiskMs))
 	if v.UnderMinISRMs > 0 {
 		fmt.Fprintf(&b, "under min ISR %s (longest per partition)\n", ms(v.UnderMinISRMs))

@@ -69,6 +69,19 @@ func TestEveryAnomalyExplained(t *testing.T) {
 				t.Errorf("%s: %s explanation without a story", s.Name, e.Anomaly)
 			}
 		}
+		torn := 0
+		for _, e := range v.Explanations {
+			if e.Anomaly == "torn-transaction" {
+				torn++ // one explanation a transaction
+			}
+		}
+		if tx := v.Transactions; tx != nil {
+			want["aborted-read"] = tx.AbortedRead
+			if torn != tx.TornTransaction {
+				t.Errorf("%s: %d torn transaction(s), %d explained", s.Name, tx.TornTransaction, torn)
+			}
+			seen["torn-transaction"] = seen["torn-transaction"] || torn > 0
+		}
 		for k, n := range want {
 			if got[k] != n {
 				t.Errorf("%s: %d %s, explanations account for %d", s.Name, n, k, got[k])
@@ -76,7 +89,7 @@ func TestEveryAnomalyExplained(t *testing.T) {
 			seen[k] = seen[k] || n > 0
 		}
 	}
-	for _, k := range []string{"lost-write", "reorder", "consumer-loss", "consumer-duplicate"} {
+	for _, k := range []string{"lost-write", "reorder", "consumer-loss", "consumer-duplicate", "aborted-read", "torn-transaction"} {
 		if !seen[k] {
 			t.Errorf("no built-in shows %s: the test checks nothing for it", k)
 		}

@@ -455,6 +455,14 @@ var settings = []setting{
 		}},
 	msKey("transaction.timeout.ms", scopeProducer, sim.Millisecond, func(t *target) *sim.Duration { return &t.p.TransactionTimeout }),
 	intKey("acksim.transaction.records", scopeProducer, 1, 1_000_000, func(t *target, n int64) { t.p.TxnRecords = int(n) }),
+	{name: "acksim.transaction.on.fenced", scope: scopeProducer, help: "reinit (default) or stop: what the application does when its producer is fenced",
+		apply: func(t *target, v string) (bool, string) {
+			if v != "reinit" && v != "stop" {
+				return false, "reinit or stop"
+			}
+			t.p.TxnOnFenced = v
+			return true, ""
+		}},
 
 	// Consumer configs.
 	boolKey("enable.auto.commit", scopeConsumer, func(t *target) *bool { return &t.c.AutoCommit }),
@@ -518,7 +526,7 @@ var designOf = map[string]string{
 // notForDesign lists the producer settings a design refuses (RocketMQ's
 // send has no acks and no idempotence).
 var notForDesign = map[string][]string{"acks": {"rocketmq"}, "enable.idempotence": {"rocketmq"},
-	"transactional.id": {"raft", "rocketmq"}, "transaction.timeout.ms": {"raft", "rocketmq"}, "acksim.transaction.records": {"raft", "rocketmq"},
+	"transactional.id": {"raft", "rocketmq"}, "transaction.timeout.ms": {"raft", "rocketmq"}, "acksim.transaction.records": {"raft", "rocketmq"}, "acksim.transaction.on.fenced": {"raft", "rocketmq"},
 	"isolation.level": {"raft", "rocketmq"}}
 
 // AppliesTo reports whether --set key k means something on replication

@@ -75,7 +75,11 @@ func TestBuiltinVerdictsGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 		v := res.Verdict
-		fmt.Fprintf(&b, "%s seed=%d kafka=%s hash=%s records=%+v anomalies=%+v\n", s.Name, v.Seed, v.Kafka, v.TraceHash, v.Records, v.Anomalies)
+		fmt.Fprintf(&b, "%s seed=%d kafka=%s hash=%s records=%+v anomalies=%+v", s.Name, v.Seed, v.Kafka, v.TraceHash, v.Records, v.Anomalies)
+		if v.Transactions != nil {
+			fmt.Fprintf(&b, " txn=%+v", *v.Transactions)
+		}
+		b.WriteString("\n")
 	}
 	golden := filepath.Join("testdata", "verdicts.golden")
 	if *update {

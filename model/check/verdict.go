@@ -123,6 +123,7 @@ func Run(h *history.Run) *Verdict {
 	v.Explanations = append(explainLost(h, lost), explainDuplicates(h, ix, dups)...)
 	v.Explanations = append(v.Explanations, explainStranded(h, stranded)...)
 	v.Explanations = append(v.Explanations, explainReorders(h, reordered)...)
+	v.Explanations = append(v.Explanations, explainTxns(h, ix)...)
 	if v.Anomalies.ConsumerLoss > 0 || v.Anomalies.ConsumerDuplicate > 0 {
 		v.Explanations = append(v.Explanations, explainConsumer(h, v)...)
 	}
