@@ -896,6 +896,16 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 				p.resetSequences()
 			}
 			p.tx.phase, p.tx.ending, p.tx.req, p.tx.index = txnReady, false, nil, -1
+			if p.tx.failed {
+				// A batch failed, so the partitions' sequences are in doubt:
+				// after the abort the client bumps its epoch with
+				// InitProducerId and numbers from 0 again (KIP-360's
+				// epochBumpRequired; before 2.5 the application creates a
+				// new producer, which does the same).
+				p.tx.phase, p.tx.failed = txnInit, false
+				p.txnSend(p.h.txk.initPid, &initPidReq{txnID: p.Cfg.TransactionalID, timeout: p.Cfg.TransactionTimeout})
+				return true
+			}
 			p.txnResume()
 		case ErrConcurrentTransactions:
 			p.txnRetry()

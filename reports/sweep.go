@@ -105,6 +105,16 @@ func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []strin
 			}
 		}
 	}
+	var txn []string
+	for _, s := range sums {
+		if s.TxnAnomalyTrials > 0 {
+			txn = append(txn, fmt.Sprintf("- %s: %d of %d trials had an aborted read or a torn transaction\n", mdEscape(s.Settings), s.TxnAnomalyTrials, s.Trials))
+		}
+	}
+	if len(txn) > 0 {
+		b.WriteString("\n## Transaction anomalies\n\n")
+		b.WriteString(strings.Join(txn, ""))
+	}
 	if why := lossByKind(sums, byKind); why != "" {
 		b.WriteString("\n## Which faults the losing trials held\n\n")
 		b.WriteString(why)

@@ -460,6 +460,28 @@ var faultKinds = []faultKind{
 		units: noUnits, steps: func(_ string, dur sim.Duration, _ bool) (*Step, *Step) {
 			return &Step{Action: "controller-outage", For: dur}, nil
 		}, check: true, sweep: 12, per: "cluster"},
+	{name: "producer-pause", help: "a producer's process stalls (GC or VM) for `for`", targets: producerNames, units: noUnits,
+		steps: lasting("producer-pause", 0), check: true, sweep: 13, per: "cluster"},
+	{name: "delayed-end-txn", help: "a transactional producer's next EndTxn arrives `for` late, after its retry (KAFKA-17754)",
+		targets: transactionalNames, units: noUnits, steps: func(target string, dur sim.Duration, _ bool) (*Step, *Step) {
+			st := step("delay-message", target)
+			st.Message, st.Extra = "end-txn", dur
+			return st, nil
+		}, needs: "transactions", check: true, sweep: 14, per: "cluster"},
+}
+
+// transactionalNames are the producers with a transactional.id.
+func transactionalNames(s *Scenario) []string {
+	var out []string
+	for i, p := range s.Producers {
+		for _, st := range s.Settings {
+			if st.Scope == scopeProducer && st.Key == "transactional.id" && (st.Owner < 0 || st.Owner == i) {
+				out = append(out, p.Name)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // FaultKind describes a drawn fault kind for another package.
@@ -539,6 +561,8 @@ func (s *Scenario) MissingFor(name string) string {
 		return "the scenario's brokers have no racks (cluster.racks)"
 	case f.needs == "consumers" && len(s.Consumers) == 0:
 		return "the scenario has no consumers"
+	case f.needs == "transactions" && len(transactionalNames(s)) == 0:
+		return "the scenario has no transactional producer (transactional.id)"
 	}
 	return ""
 }
@@ -575,6 +599,11 @@ func SweepSteps(name string, sc *Scenario, rng *rand.Rand, broker string, dur si
 			target = "leader"
 		case "drop-responses":
 			target = sc.Producers[0].Name
+		case "producer-pause", "delayed-end-txn":
+			// Drawn only for these kinds: the draws of specs without them
+			// stay as they were.
+			names := f.targets(sc)
+			target = names[rng.IntN(len(names))]
 		}
 	}
 	return f.steps(target, dur, false)

@@ -496,9 +496,14 @@ type Trial struct {
 	Duplicate    int      `json:"duplicate"`
 	Reorder      int      `json:"reorder"`
 	ConsumerLoss int      `json:"consumer_loss"`
-	UnavailMs    float64  `json:"unavailable_ms"`
-	P50Ms        float64  `json:"p50_ms"`
-	P99Ms        float64  `json:"p99_ms"`
+	// Transactions (absent without a transactional producer): records a
+	// read_committed consumer read from aborted transactions, and torn
+	// transactions.
+	AbortedRead int     `json:"aborted_read,omitempty"`
+	TornTxn     int     `json:"torn_transaction,omitempty"`
+	UnavailMs   float64 `json:"unavailable_ms"`
+	P50Ms       float64 `json:"p50_ms"`
+	P99Ms       float64 `json:"p99_ms"`
 	// LatencyHist is the histogram of the trial's produce latencies
 	// (histogram's buckets), pooled across trials in the summary.
 	LatencyHist []int  `json:"latency_hist,omitempty"`
@@ -896,7 +901,11 @@ func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int, every bool) Trial 
 	r, _ := sc.Resolve()
 	res := scenarios.RunSpec(&sc, r, scenarios.Options{CheckEveryEvent: every})
 	v := res.Verdict
-	return Trial{Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
+	var abortedRead, torn int
+	if tx := v.Transactions; tx != nil {
+		abortedRead, torn = tx.AbortedRead, tx.TornTransaction
+	}
+	return Trial{AbortedRead: abortedRead, TornTxn: torn, Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
 		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
 		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
 		P99Ms: v.LatencyMs.P99, LatencyHist: histogram(res.History.Latencies()), Converged: v.Converged, TraceHash: v.TraceHash}
@@ -999,9 +1008,12 @@ type Summary struct {
 	MaxLost            int               `json:"max_lost_records"`
 	DupTrials          int               `json:"trials_with_duplicate"`
 	ConsumerLossTrials int               `json:"trials_with_consumer_loss"`
-	MeanUnavailMs      float64           `json:"mean_unavailable_ms"`
-	P50Ms              float64           `json:"median_p50_ms"`
-	P99Ms              float64           `json:"median_p99_ms"`
+	// TxnAnomalyTrials counts trials with an aborted read or a torn
+	// transaction (absent when there are none).
+	TxnAnomalyTrials int     `json:"trials_with_txn_anomaly,omitempty"`
+	MeanUnavailMs    float64 `json:"mean_unavailable_ms"`
+	P50Ms            float64 `json:"median_p50_ms"`
+	P99Ms            float64 `json:"median_p99_ms"`
 	// FaultFreeP50Ms and FaultFreeP99Ms are the produce latency of one run
 	// of the cell without faults: the price of the settings themselves,
 	// which failover waits drown in P50Ms and P99Ms.
@@ -1092,6 +1104,9 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 		}
 		if t.ConsumerLoss > 0 {
 			s.ConsumerLossTrials++
+		}
+		if t.AbortedRead > 0 || t.TornTxn > 0 {
+			s.TxnAnomalyTrials++
 		}
 		s.MeanUnavailMs += t.UnavailMs
 		p50s[t.Cell] = append(p50s[t.Cell], t.P50Ms)
