@@ -1,0 +1,159 @@
+package scenarios
+
+import (
+	"strings"
+	"testing"
+
+	"acksim/history"
+	"acksim/sim"
+)
+
+// txnSc is transactions-healthy with sets applied.
+func txnSc(t *testing.T, sets ...string) *Scenario {
+	t.Helper()
+	return loadSc(t, "transactions-healthy", sets...)
+}
+
+// Isolation: when a transaction aborts, a read_uncommitted consumer
+// processes its records and a read_committed one never does; the
+// read_committed one waits for the last stable offset, which the open
+// transaction holds back for transaction.timeout.ms.
+func TestTxnIsolationLevels(t *testing.T) {
+	abortedProcessed := func(level string) (n int, res *Result) {
+		s := loadSc(t, "txn-producer-pause-timeout", "isolation.level="+level)
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := res.History
+		for _, p := range h.Processed {
+			if tx := h.TxnOf(p.ID); tx >= 0 && h.Txns[tx].Outcome == history.TxnAborted {
+				n++
+			}
+		}
+		return n, res
+	}
+	uncommitted, _ := abortedProcessed("read_uncommitted")
+	committed, res := abortedProcessed("read_committed")
+	if uncommitted == 0 {
+		t.Error("read_uncommitted never processed a record of the aborted transaction: the canary did not die")
+	}
+	if committed != 0 {
+		t.Errorf("read_committed processed %d records of an aborted transaction", committed)
+	}
+	tx := res.Verdict.Transactions
+	if tx == nil || tx.Aborted == 0 || tx.LSOStallMs < 60000 || tx.Fenced == 0 {
+		t.Errorf("transactions %+v: want an aborted transaction, an LSO stall of at least transaction.timeout.ms, a fenced producer", tx)
+	}
+}
+
+// KAFKA-17754 by protocol version: a delayed EndTxn commits a later
+// transaction half-way under the classic protocol (3.9, or 4.0 with
+// transaction.version 0); with transaction version 2 the epoch bump
+// refuses it.
+func TestDelayedEndTxnByTransactionVersion(t *testing.T) {
+	for _, tc := range []struct {
+		sets    []string
+		anomaly bool
+	}{
+		{[]string{"kafka=3.9"}, true},
+		{[]string{"kafka=4.0"}, false},
+		{[]string{"kafka=4.0", "transaction.version=0"}, true},
+		{[]string{"kafka=4.0", "transaction.version=1"}, true},
+	} {
+		s := loadSc(t, "txn-delayed-endtxn-tv1", tc.sets...)
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := res.Verdict.Transactions
+		got := tx.AbortedRead > 0 && tx.TornTransaction > 0
+		if got != tc.anomaly {
+			t.Errorf("%v: aborted reads %d, torn %d; want an anomaly: %v", tc.sets, tx.AbortedRead, tx.TornTransaction, tc.anomaly)
+		}
+		if res.Verdict.Anomalies.LostWrite != 0 {
+			t.Errorf("%v: %d lost writes", tc.sets, res.Verdict.Anomalies.LostWrite)
+		}
+	}
+}
+
+// check finds the delayed-EndTxn anomaly of the classic protocol and
+// shrinks it to one delayed EndTxn; the counterexample replays.
+func TestCheckFindsDelayedEndTxn(t *testing.T) {
+	s := txnSc(t, "request.timeout.ms=1500", "acksim.transaction.records=200", "workload.rate=400", "run.duration=4s")
+	ce := finds(t, s, ExploreOptions{Faults: []string{"delayed-end-txn"}, MaxFaults: 2, MaxFor: 4 * sim.Second}, "aborted_read", "torn_transaction")
+	if n := len(ce.Scenario.Steps); n != 1 || ce.Scenario.Steps[0].Action != "delay-message" || ce.Scenario.Steps[0].Message != "end-txn" {
+		t.Errorf("minimal schedule: %s", describeSteps(ce.Scenario.Steps))
+	}
+	data, err := ce.Scenario.Export(ce.Scenario.Raw, "ce", "ce", "", map[string]string{"aborted_read": ">0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay, err := Parse("ce.yaml", data)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	res, err := Run(replay, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Verdict.TraceHash != ce.Result.Verdict.TraceHash || len(res.Failed) > 0 {
+		t.Errorf("the counterexample does not replay: hash %s vs %s, failed %v", res.Verdict.TraceHash, ce.Result.Verdict.TraceHash, res.Failed)
+	}
+}
+
+// Where Kafka guarantees atomicity, no schedule breaks it: transaction
+// version 2 under delayed EndTxns, producer stalls and crashes, broker
+// crashes, pauses and partitions (one broker at a time); and the classic
+// protocol under the same faults without delayed messages (every link
+// FIFO). acks=all, min.insync.replicas=2: nothing committed is lost either.
+func TestTransactionsHoldWhereKafkaGuarantees(t *testing.T) {
+	props := []string{"lost_write", "aborted_read", "torn_transaction", "duplicate"}
+	t.Run("tv2", func(t *testing.T) {
+		s := txnSc(t, "kafka=4.0", "request.timeout.ms=5000", "acksim.transaction.records=200", "workload.rate=500")
+		stats := holds(t, s, ExploreOptions{Faults: []string{"delayed-end-txn", "producer-pause", "producer-crash", "crash", "pause", "partition"}}, props...)
+		if stats.Fired["delay-message"] == 0 || stats.Fired["producer-pause"] == 0 {
+			t.Errorf("the search never delayed an EndTxn or paused the producer: %v", stats.Fired)
+		}
+	})
+	t.Run("tv1-fifo", func(t *testing.T) {
+		s := txnSc(t, "kafka=3.9")
+		holds(t, s, ExploreOptions{Faults: []string{"producer-pause", "producer-crash", "crash", "pause", "partition"}}, props...)
+	})
+}
+
+// A transactional producer's settings are checked like Kafka's client:
+// each bad combination is refused with the field and what is allowed.
+func TestTransactionalSettingsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		base string
+		sets []string
+		want string
+	}{
+		{"transactions-healthy", []string{"enable.idempotence=false"}, "a transactional producer is idempotent"},
+		{"transactions-healthy", []string{"acks=1"}, "requires acks=all"},
+		{"transactions-healthy", []string{"transaction.timeout.ms=20m"}, "transaction.max.timeout.ms"},
+		{"transactions-healthy", []string{"transaction.version=2"}, "needs Kafka 4.0+"},
+		{"transactions-healthy", []string{"kafka=3.5", "transaction.partition.verification.enable=false"}, "came in Kafka 3.6"},
+		{"transactions-healthy", []string{"kafka=0.10"}, "need Kafka 0.11+"},
+		{"transactions-healthy", []string{"transactional.id=bad id"}, "letters, digits"},
+		{"raft-healthy-cluster", []string{"transactional.id=x"}, "Kafka's ISR design only"},
+		{"rocketmq-healthy-cluster", []string{"transactional.id=x"}, "ISR design only"},
+	} {
+		s, err := Load(tc.base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, kv := range tc.sets {
+			if err = s.Set(kv); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			_, err = s.Resolve()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s %v: got %v, want an error containing %q", tc.base, tc.sets, err, tc.want)
+		}
+	}
+}
