@@ -609,11 +609,15 @@ func (p *Producer) retry(b *prodBatch, err ErrCode) {
 	if err == ErrNotLeader || err == ErrDisconnected || err == ErrRequestTimedOut {
 		p.refreshMetadata()
 	}
-	if err == ErrOutOfOrderSequence && p.Cfg.Transactional() {
-		p.fail(b) // abortable: the application aborts the transaction
+	if err == ErrOutOfOrderSequence && p.Cfg.Transactional() && (b.pid != p.pid || b.seq == p.lastAcked[b.tp]+1) {
+		// The broker lost what came before this batch (or it belongs to an
+		// older epoch): an abortable error; the application aborts and the
+		// producer bumps its epoch (KIP-360). A gap behind a batch still in
+		// flight is retried as usual.
+		p.fail(b)
 		return
 	}
-	if err == ErrOutOfOrderSequence && p.Cfg.Idempotence {
+	if err == ErrOutOfOrderSequence && p.Cfg.Idempotence && !p.Cfg.Transactional() {
 		switch {
 		case !p.Cfg.EpochBump:
 			// Before KIP-360 (2.5) a sequence gap fails the batch and the
