@@ -58,6 +58,10 @@ func explainTxns(h *history.Run, ix *committedIndex) []Explanation {
 			out = append(out, Explanation{Anomaly: "aborted-read", Count: read[i], Records: rangeName(h, ids), Story: story})
 		}
 		if torn {
+			if abortedRead {
+				// The story is the aborted read's, just above.
+				story = []string{fmt.Sprintf("transaction %d, told above: %d of its %d record(s) are visible though it was %s", i, visible, len(t.Records), t.Outcome)}
+			}
 			out = append(out, Explanation{Anomaly: "torn-transaction", Count: len(ids), Records: rangeName(h, ids), Story: story})
 		}
 	}
