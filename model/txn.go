@@ -195,7 +195,8 @@ type txnMeta struct {
 	// The markers of the transaction being completed, by partition.
 	commit      bool
 	markerEpoch int16
-	pending     map[int]int64 // partition -> correlation id of the marker in flight
+	pending     map[int]int64    // partition -> correlation id of the marker in flight
+	sentAt      map[int]sim.Time // partition -> when its marker was sent (0: due again)
 	retryAt     sim.Time
 }
 
@@ -416,7 +417,7 @@ func (tc *txnCoordinator) prepare(meta *txnMeta, commit bool, markerEpoch int16)
 		tc.to(meta, tsPrepareAbort)
 	}
 	meta.commit, meta.markerEpoch = commit, markerEpoch
-	meta.pending = map[int]int64{}
+	meta.pending, meta.sentAt = map[int]int64{}, map[int]sim.Time{}
 	for _, tp := range meta.parts {
 		meta.pending[tp] = 0
 	}
@@ -440,27 +441,47 @@ const (
 	markerBackoff = 100 * sim.Millisecond
 )
 
-// sendMarkers (re)sends the markers not yet written: all of them at
-// first, else those whose request is due again.
+// sendMarkers sends the markers not yet written that are due: all of them
+// at first, then those whose request timed out, failed, or found no
+// leader; and arms the retry for the next one due.
 func (tc *txnCoordinator) sendMarkers(meta *txnMeta, first bool) {
 	h := tc.h
 	now := h.E.Now()
 	if meta.pending == nil || (!first && now < meta.retryAt) {
 		return
 	}
+	next := sim.Time(-1)
 	for _, tp := range meta.parts {
 		if _, ok := meta.pending[tp]; !ok {
 			continue
 		}
-		leader := tc.leaderOf(tp)
-		tc.corr++
-		meta.pending[tp] = tc.corr
-		if leader <= 0 {
-			continue // no leader now: tried again when the retry fires
+		if at := meta.sentAt[tp]; at > 0 && now < at.Add(markerTimeout) {
+			next = earliest(next, at.Add(markerTimeout)) // in flight, not due
+			continue
 		}
+		leader := tc.leaderOf(tp)
+		if leader <= 0 {
+			// No leader now: the coordinator's marker channel waits for
+			// one; tried again after the backoff.
+			meta.sentAt[tp] = 0
+			next = earliest(next, now.Add(markerBackoff))
+			continue
+		}
+		tc.corr++
+		meta.pending[tp], meta.sentAt[tp] = tc.corr, now
 		h.Net.Send(h.ctlNode, h.node(leader), h.txk.marker, &markerReq{tp: tp, pid: meta.pid, epoch: meta.markerEpoch, commit: meta.commit, corr: tc.corr, txnID: meta.id})
+		next = earliest(next, now.Add(markerTimeout))
 	}
-	tc.armRetry(meta, now.Add(markerTimeout))
+	if next >= 0 {
+		tc.armRetry(meta, next)
+	}
+}
+
+func earliest(a, b sim.Time) sim.Time {
+	if a < 0 || b < a {
+		return b
+	}
+	return a
 }
 
 func (tc *txnCoordinator) armRetry(meta *txnMeta, at sim.Time) {
@@ -484,6 +505,7 @@ func (tc *txnCoordinator) onMarkerResp(m *markerResp) {
 				tc.complete(meta)
 			}
 		default:
+			meta.sentAt[m.tp] = 0 // due again after the backoff
 			if at := tc.h.E.Now().Add(markerBackoff); at < meta.retryAt {
 				tc.armRetry(meta, at)
 			}
@@ -500,7 +522,7 @@ func (tc *txnCoordinator) complete(meta *txnMeta) {
 	} else {
 		tc.to(meta, tsCompleteAbort)
 	}
-	meta.pending, meta.parts = nil, nil
+	meta.pending, meta.sentAt, meta.parts = nil, nil, nil
 }
 
 // abortTimedOut aborts every transaction open longer than its
