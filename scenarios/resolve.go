@@ -279,7 +279,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			errs = append(errs, rocketmqProducer(s, pd.Line, f, pc, psets[i])...)
 		}
 		if pc.Transactional() {
-			errs = append(errs, transactionalProducer(s, pd.Line, f, pc, psets[i], replication, &spec.Broker)...)
+			errs = append(errs, transactionalProducer(s, pd.Line, f, pc, psets[i], replication, &spec.Broker, prof)...)
 		}
 		conflict := ""
 		switch {
@@ -536,7 +536,7 @@ func sortedKeys(m map[string]string) []string {
 // transaction.timeout.ms within the brokers' transaction.max.timeout.ms
 // (else InitProducerId fails with InvalidTxnTimeoutException); the
 // transaction protocol the cluster's transaction.version names.
-func transactionalProducer(s *Scenario, line int, f string, pc *model.ProducerConfig, set map[string]bool, replication string, b *model.BrokerConfig) Errors {
+func transactionalProducer(s *Scenario, line int, f string, pc *model.ProducerConfig, set map[string]bool, replication string, b *model.BrokerConfig, prof model.Profile) Errors {
 	var errs Errors
 	at := func(field, value, allowed string) {
 		errs = append(errs, &Error{File: s.File, Line: line, Field: f + "." + field, Value: value, Allowed: allowed})
@@ -549,6 +549,18 @@ func transactionalProducer(s *Scenario, line int, f string, pc *model.ProducerCo
 		at("enable.idempotence", "false", "true: a transactional producer is idempotent (Kafka ConfigException)")
 	}
 	pc.Idempotence = true
+	// What the user did not set, idempotence sets (KafkaProducer since
+	// 0.11: acks=all, retries MAX_INT, max.in.flight within the
+	// idempotent limit); what the user set against it is refused below.
+	if !set["acks"] {
+		pc.Acks = -1
+	}
+	if !set["retries"] && pc.Retries == 0 {
+		pc.Retries = 1<<31 - 1
+	}
+	if !set["max.in.flight.requests.per.connection"] && pc.MaxInFlight > prof.Features.IdempotentInFlight {
+		pc.MaxInFlight = prof.Features.IdempotentInFlight
+	}
 	if pc.TransactionTimeout > b.TxnMaxTimeout {
 		at("transaction.timeout.ms", pc.TransactionTimeout.String(), fmt.Sprintf("at most the brokers' transaction.max.timeout.ms (%s): InitProducerId fails with InvalidTxnTimeoutException", b.TxnMaxTimeout))
 	}

@@ -157,3 +157,25 @@ func TestTransactionalSettingsRefused(t *testing.T) {
 		}
 	}
 }
+
+// As KafkaProducer does since 0.11, a transactional.id turns idempotence on
+// and, where the user set nothing else, acks=all and the in-flight limit of
+// the release: a 0.11 or 2.8 application that only sets transactional.id
+// runs (their acks default is 1), one that sets acks=1 is refused.
+func TestTransactionalDefaults(t *testing.T) {
+	for _, k := range []string{"0.11", "2.8"} {
+		s := txnSc(t, "kafka="+k)
+		r, err := s.Resolve()
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		pc := r.Spec.Producers[0].Cfg
+		if pc.Acks != -1 || !pc.Idempotence || (k == "0.11" && pc.MaxInFlight != 1) {
+			t.Errorf("%s: acks %d, idempotence %v, in flight %d", k, pc.Acks, pc.Idempotence, pc.MaxInFlight)
+		}
+		s = txnSc(t, "kafka="+k, "acks=1")
+		if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "acks=all") {
+			t.Errorf("%s with acks=1: %v", k, err)
+		}
+	}
+}
