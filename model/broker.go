@@ -18,6 +18,9 @@ type Broker struct {
 	ID   int
 	Node sim.NodeID
 	Rack string
+	// tc is the transaction coordinator while this broker leads the
+	// transaction log (txncoord.go); nil otherwise.
+	tc *txnCoordinator
 
 	up            bool  // the process runs
 	paused        bool  // GC or VM stall: alive, doing nothing
@@ -185,6 +188,22 @@ func (b *Broker) onMessage(ev *sim.Event) {
 		b.send(from, b.h.conn.resp, nil)
 		return
 	}
+	if t := &b.h.txk; t.known {
+		switch ev.Kind {
+		case t.initPid, t.addParts, t.endTxn:
+			if b.tc != nil {
+				b.tc.onMessage(ev)
+			} else {
+				b.notCoordinator(ev, ErrNotCoordinator)
+			}
+			return
+		case t.markerResp:
+			if b.tc != nil {
+				b.tc.onMessage(ev)
+			}
+			return
+		}
+	}
 	switch ev.Kind {
 	case k.produce:
 		m := ev.P.(*produceReq)
@@ -239,6 +258,12 @@ func (b *Broker) onTimer(ev *sim.Event) {
 	h := b.h
 	k := &h.k
 	cfg := &h.spec.Broker
+	if t := &h.txk; t.known && (ev.Kind == t.tScan || ev.Kind == t.tMarkerRetry) {
+		if tc, ok := ev.P.(*txnCoordinator); ok && tc == b.tc {
+			tc.onTimer(ev)
+		}
+		return
+	}
 	switch ev.Kind {
 	case k.tHeartbeat:
 		if b.brokerEpoch < 0 {

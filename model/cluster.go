@@ -105,7 +105,6 @@ type Cluster struct {
 	ctl       *Controller // membership and, for the ISR design, partition state
 	d         design      // the replication design
 	hMonitor  sim.HandlerID
-	tc        *txnCoordinator // nil without transactional producers
 }
 
 const monitorTick = 10 * sim.Millisecond
@@ -118,7 +117,19 @@ func New(s Spec) *Cluster {
 	c := &Cluster{Spec: s}
 	streams := sim.Streams{Master: s.Seed, Trial: s.Trial}
 	c.E = sim.NewEngine()
-	h := &host{E: c.E, spec: &c.Spec, trunc: s.Broker.Rules.truncation()}
+	h := &host{E: c.E, spec: &c.Spec, trunc: s.Broker.Rules.truncation(), txnTP: -1}
+	// Transactions get their coordinator's log: one internal partition
+	// after the user's (see txncoord.go).
+	internal := 0
+	for _, ps := range s.Producers {
+		if ps.Cfg.Transactional() && internal == 0 {
+			internal, h.txnTP = 1, s.Partitions
+			h.txnTV2 = map[string]bool{}
+		}
+		if ps.Cfg.Transactional() {
+			h.txnTV2[ps.Cfg.TransactionalID] = ps.Cfg.TxnVersion >= 2
+		}
+	}
 	c.h = h
 	h.k.init(c.E)
 	for kind := h.k.firstBrokerTimer; kind <= h.k.lastBrokerTimer; kind++ {
@@ -131,7 +142,7 @@ func New(s Spec) *Cluster {
 	c.brokers = make([]*Broker, s.Brokers+1)
 	h.brokerNodes = make([]sim.NodeID, s.Brokers+1)
 	for id := 1; id <= s.Brokers; id++ {
-		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]hosted, s.Partitions)}
+		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]hosted, s.Partitions+internal)}
 		if len(s.Racks) >= id {
 			b.Rack = s.Racks[id-1]
 		}
@@ -163,13 +174,15 @@ func New(s Spec) *Cluster {
 		return h.ctlNode
 	}
 	c.ctl = newController(h, c.consumers)
-	for _, p := range c.producers {
-		if p.Cfg.Transactional() && !h.txk.known {
-			h.registerTxnKinds()
-			c.tc = newTxnCoordinator(h, c.ctl.mux, c.producers)
-		}
+	if internal > 0 {
+		h.registerTxnKinds()
 	}
 	placement := placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks)
+	if internal > 0 {
+		// __transaction_state: transaction.state.log.replication.factor 3
+		// (at most the brokers), placed as the next partition would be.
+		placement = append(placement, placeReplicas(s.Brokers, min(3, s.Brokers), s.Partitions+1, s.Racks)[s.Partitions])
+	}
 	switch s.Replication {
 	case "raft":
 		c.d = newRaft(h, c.brokers, placement, streams.Stream("raft"))
@@ -183,9 +196,7 @@ func New(s Spec) *Cluster {
 		c.d = newISR(h, c.ctl, c.brokers, placement)
 	}
 	c.ctl.leaderOf = c.d.leader
-	if c.tc != nil {
-		c.tc.leaderOf = c.d.leader
-	}
+	h.leaderOf = c.d.leader
 	h.tasks = c.d.tasks()
 	h.leadershipChanged = c.checkInvariants
 	// Each node is its own handler; the controller's node hosts the
@@ -302,9 +313,7 @@ func (c *Cluster) Start() {
 		b.boot(c.ctl.bootstrapBroker(b.ID))
 	}
 	c.ctl.start(len(c.consumers) > 0)
-	if c.tc != nil {
-		c.tc.start()
-	}
+
 	for _, p := range c.producers {
 		p.start()
 	}
@@ -508,8 +517,10 @@ func (c *Cluster) Converged() bool {
 			return false
 		}
 	}
-	if c.tc != nil && !c.tc.settled() {
-		return false
+	for _, b := range c.brokers[1:] {
+		if b.tc != nil && !b.tc.settled() {
+			return false
+		}
 	}
 	for tp := range c.Partitions {
 		ok, committed := c.d.settled(tp)

@@ -118,7 +118,11 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 		for tp := range leaders {
 			leaders[tp] = ctl.leaderOf(tp)
 		}
-		h.Net.Send(h.ctlNode, from, k.metadataResp, &metadataResp{leaders: leaders})
+		coord := -1
+		if h.txnTP >= 0 {
+			coord = ctl.leaderOf(h.txnTP)
+		}
+		h.Net.Send(h.ctlNode, from, k.metadataResp, &metadataResp{leaders: leaders, coordinator: coord})
 	case k.tSessionCheck:
 		for id := 1; id < len(ctl.brokers); id++ {
 			b := ctl.brokers[id]

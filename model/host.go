@@ -52,6 +52,15 @@ type host struct {
 	// txk holds the transaction protocol's kinds, registered only in runs
 	// with a transactional producer.
 	txk txnKinds
+	// Transactions: the transaction log's partition (-1 without
+	// transactional producers), its entries (a batch there holds the
+	// negated index of one, as its record), by transactional.id whether
+	// its producer runs transaction version 2, and each partition's leader
+	// (the coordinator's metadata).
+	txnTP     int
+	txnStates []txnMeta
+	txnTV2    map[string]bool
+	leaderOf  func(tp int) int
 	// leadershipChanged runs after a replica becomes leader (the cluster
 	// checks its invariants there).
 	leadershipChanged func()

@@ -189,6 +189,7 @@ func (r *Replica) maybeAdvanceHW() {
 		r.HW = hw
 		r.completeDelayed()
 		r.completeMarkers()
+		r.completeTCWaits()
 	}
 }
 

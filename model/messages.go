@@ -36,10 +36,12 @@ const (
 	// while the SyncStateSet is below minInSyncReplicas (not written).
 	ErrInSyncReplicasNotEnough
 	// Transactions (KIP-98, KIP-890).
-	ErrInvalidProducerEpoch   // a stale producer epoch: the producer was fenced
-	ErrProducerFenced         // the coordinator knows a newer epoch
-	ErrInvalidTxnState        // the request does not fit the transaction's state
-	ErrConcurrentTransactions // the previous transaction is still completing (retriable)
+	ErrInvalidProducerEpoch    // a stale producer epoch: the producer was fenced
+	ErrProducerFenced          // the coordinator knows a newer epoch
+	ErrInvalidTxnState         // the request does not fit the transaction's state
+	ErrConcurrentTransactions  // the previous transaction is still completing (retriable)
+	ErrNotCoordinator          // the broker is not (or no longer) the transaction coordinator
+	ErrCoordinatorNotAvailable // the coordinator cannot write its log (its ISR is below min ISR)
 )
 
 var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS",
@@ -47,7 +49,8 @@ var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICA
 	"FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH", "OFFSET_OUT_OF_RANGE", "NETWORK_EXCEPTION",
 	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA",
 	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE", "IN_SYNC_REPLICAS_NOT_ENOUGH",
-	"INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "INVALID_TXN_STATE", "CONCURRENT_TRANSACTIONS"}
+	"INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "INVALID_TXN_STATE", "CONCURRENT_TRANSACTIONS",
+	"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"}
 
 func (e ErrCode) String() string { return errNames[e] }
 
@@ -248,7 +251,13 @@ type metadataReq struct{}
 
 func (m *metadataReq) Describe() string { return "metadata" }
 
-type metadataResp struct{ leaders []int }
+type metadataResp struct {
+	leaders []int
+	// coordinator is the transaction coordinator (the leader of the
+	// transaction log partition; FindCoordinator); -1 none or no
+	// transactions.
+	coordinator int
+}
 
 func (m *metadataResp) Describe() string { return fmt.Sprintf("metadata leaders=%v", m.leaders) }
 

@@ -90,6 +90,8 @@ type Producer struct {
 	reqTimer sim.Timer
 	// tx is the transaction state of a transactional producer.
 	tx producerTxn
+	// coord is the transaction coordinator the producer knows (-1 none).
+	coord int
 	// paused: the process is stalled (Pause); its timers wait in deferred.
 	paused   bool
 	deferred []sim.Event
@@ -139,6 +141,7 @@ func (p *Producer) start() {
 	p.lastMeta = 0
 	p.blocked = nil
 	p.buffered = 0
+	p.coord = -1
 	if p.Cfg.Transactional() {
 		p.txnStart() // initTransactions: the application waits for it
 	}
@@ -214,6 +217,10 @@ func (p *Producer) Handle(e *sim.Engine, ev *sim.Event) {
 		p.h.E.Cancel(p.metaTimer)
 		m := ev.P.(*metadataResp)
 		copy(p.leaders, m.leaders)
+		p.coord = m.coordinator
+		if p.tx.waitCoord && p.coord > 0 && p.tx.req != nil {
+			p.txnSend(p.tx.kind, p.tx.req)
+		}
 		if slices.Contains(p.leaders, -1) && p.Pending() {
 			p.scheduleWake(e.Now().Add(p.Cfg.RetryBackoff))
 		}

@@ -45,7 +45,12 @@ func newRecorder(e *sim.Engine, topic string, partitions int) *recorder {
 		ackedEnd: make([]int64, partitions), errors: map[string]int{}}
 }
 
-func (o *recorder) tpName(tp int) string { return fmt.Sprintf("%s-%d", o.topic, tp) }
+func (o *recorder) tpName(tp int) string {
+	if tp >= len(o.unavailable) {
+		return "__transaction_state-0" // the transaction log (txncoord.go)
+	}
+	return fmt.Sprintf("%s-%d", o.topic, tp)
+}
 
 // emit records an event worth telling a user, in the history and the trace.
 func (o *recorder) emit(broker, tp int, kind history.Kind, format string, args ...any) {

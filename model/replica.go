@@ -54,6 +54,9 @@ type leaderState struct {
 	// and markers waiting to be committed.
 	verifying []verifyingProduce
 	markers   []pendingMarker
+	// tcWaits: the transaction coordinator's actions waiting for their
+	// log entries to commit (the transaction log's leader only).
+	tcWaits []tcWait
 	// One timer each for the purgatory's timeouts and the parked fetches'
 	// waits (see sharedTimer).
 	purgTimer, parkTimer sharedTimer
@@ -192,6 +195,9 @@ func (r *Replica) becomeLeader(st *partitionState) {
 		}
 	}
 	r.maybeAdvanceHW()
+	if r.TP == b.h.txnTP && (b.tc == nil || b.tc.rep != r) {
+		activateTxnCoordinator(r)
+	}
 	b.h.leadershipChanged()
 }
 
@@ -289,7 +295,8 @@ func (r *Replica) start() {
 	r.HW = min(r.hwCkpt, r.Log.LEO())
 	r.role, r.lead.pendingISR = noRole, nil
 	r.lead.purgatory, r.lead.parked = nil, nil
-	r.lead.verifying, r.lead.markers = nil, nil
+	r.lead.verifying, r.lead.markers, r.lead.tcWaits = nil, nil, nil
+	r.dropTxnCoordinator()
 	r.leader = -1
 	r.epoch, r.pEpoch = -1, -1
 	r.fetch.session = r.b.h.nextGen()
@@ -300,7 +307,8 @@ func (r *Replica) start() {
 func (r *Replica) stop() {
 	r.role = noRole
 	r.lead.purgatory, r.lead.parked = nil, nil
-	r.lead.verifying, r.lead.markers = nil, nil
+	r.lead.verifying, r.lead.markers, r.lead.tcWaits = nil, nil, nil
+	r.dropTxnCoordinator()
 }
 
 // storageLost cuts the log to its durable prefix (power loss) or erases it

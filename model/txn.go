@@ -12,12 +12,8 @@ import (
 // protocol facts are in ../shared/replication-designs.md §1.1; each rule
 // below cites its source there.
 //
-// The transaction coordinator (TC) runs on the controller's node, next to
-// the group coordinator, and its state survives every fault, as acksim's
-// group coordinator's does: Kafka keeps both in replicated internal topics
-// (__transaction_state: 50 partitions, RF 3, min ISR 2, written with
-// acks=-1), which acksim does not model yet. Transactions run on Kafka's
-// ISR design only.
+// The transaction coordinator is in txncoord.go. Transactions run on
+// Kafka's ISR design only.
 
 // txnKinds are the transaction protocol's message and timer kinds,
 // registered only in runs with a transactional producer (so other runs
@@ -44,6 +40,7 @@ func (h *host) registerTxnKinds() {
 	} {
 		*x.p = h.E.Kind(x.name)
 	}
+	h.markBrokerTimers(t.tScan, t.tMarkerRetry)
 }
 
 // is reports whether kind is the registered transaction kind k.
@@ -148,397 +145,6 @@ type markerResp struct {
 }
 
 func (m *markerResp) Describe() string { return "WriteTxnMarkers response " + m.err.String() }
-
-// ---- the transaction coordinator ----
-
-// txnState is a transaction's state at the coordinator
-// (TransactionMetadata.scala, apache/kafka@1eb7644, lines 79-162).
-type txnState uint8
-
-const (
-	tsEmpty txnState = iota
-	tsOngoing
-	tsPrepareCommit
-	tsPrepareAbort
-	tsCompleteCommit
-	tsCompleteAbort
-	tsPrepareEpochFence
-)
-
-var txnStateNames = [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "PrepareEpochFence"}
-
-func (s txnState) String() string { return txnStateNames[s] }
-
-// txnValidPrevious is the table of valid previous states
-// (TransactionMetadata.scala; ../shared/replication-designs.md §1.1).
-var txnValidPrevious = map[txnState][]txnState{
-	tsEmpty:             {tsEmpty, tsCompleteCommit, tsCompleteAbort},
-	tsOngoing:           {tsOngoing, tsEmpty, tsCompleteCommit, tsCompleteAbort},
-	tsPrepareCommit:     {tsOngoing},
-	tsPrepareAbort:      {tsOngoing, tsPrepareEpochFence},
-	tsCompleteCommit:    {tsPrepareCommit},
-	tsCompleteAbort:     {tsPrepareAbort},
-	tsPrepareEpochFence: {tsOngoing},
-}
-
-// txnMeta is the coordinator's record of one transactional.id.
-type txnMeta struct {
-	id      string
-	pid     int64
-	epoch   int16
-	last    int16 // transaction version 2: the epoch before the last bump (retries of EndTxn carry it)
-	state   txnState
-	parts   []int
-	started sim.Time // when the first partition was added (the timeout counts from then)
-	timeout sim.Duration
-	tv2     bool // the producer runs transaction version 2
-	// The markers of the transaction being completed, by partition.
-	commit      bool
-	markerEpoch int16
-	pending     map[int]int64    // partition -> correlation id of the marker in flight
-	sentAt      map[int]sim.Time // partition -> when its marker was sent (0: due again)
-	retryAt     sim.Time
-}
-
-type txnCoordinator struct {
-	h     *host
-	hid   sim.HandlerID
-	metas []*txnMeta // in the order they were created: deterministic scans
-	byID  map[string]*txnMeta
-	corr  int64
-	// producerTV2: by transactional.id, whether its producer runs
-	// transaction version 2 (the client decides; 4.0+ clients on a
-	// cluster whose transaction.version is 2).
-	producerTV2 map[string]bool
-	// leaderOf is a partition's leader in the cluster's metadata (-1 none).
-	leaderOf func(tp int) int
-}
-
-func newTxnCoordinator(h *host, mux *nodeMux, producers []*Producer) *txnCoordinator {
-	tc := &txnCoordinator{h: h, byID: map[string]*txnMeta{}, producerTV2: map[string]bool{}}
-	for _, p := range producers {
-		if p.Cfg.Transactional() {
-			tc.producerTV2[p.Cfg.TransactionalID] = p.Cfg.TxnVersion >= 2
-		}
-	}
-	tc.hid = h.E.Register(tc)
-	t := &h.txk
-	mux.route(tc, t.initPid, t.addParts, t.endTxn, t.markerResp)
-	return tc
-}
-
-func (tc *txnCoordinator) start() {
-	tc.h.E.After(tc.h.spec.Broker.TxnAbortInterval, sim.Event{H: tc.hid, Kind: tc.h.txk.tScan, Node: tc.h.ctlNode})
-}
-
-func (tc *txnCoordinator) to(m *txnMeta, s txnState) {
-	if !slices.Contains(txnValidPrevious[s], m.state) {
-		tc.h.violate("transaction coordinator: %s cannot go from %s to %s", m.id, m.state, s)
-	}
-	m.state = s
-}
-
-// Handle steps the coordinator on a request, a marker answer or a timer.
-func (tc *txnCoordinator) Handle(e *sim.Engine, ev *sim.Event) {
-	h := tc.h
-	t := &h.txk
-	from := sim.NodeID(ev.A)
-	switch ev.Kind {
-	case t.initPid:
-		tc.onInit(from, ev.P.(*initPidReq))
-	case t.addParts:
-		tc.onAdd(from, ev.P.(*addPartsReq))
-	case t.endTxn:
-		tc.onEnd(from, ev.P.(*endTxnReq))
-	case t.markerResp:
-		tc.onMarkerResp(ev.P.(*markerResp))
-	case t.tMarkerRetry:
-		if int(ev.A) < len(tc.metas) {
-			tc.sendMarkers(tc.metas[ev.A], false)
-		}
-	case t.tScan:
-		tc.abortTimedOut()
-		h.E.After(h.spec.Broker.TxnAbortInterval, sim.Event{H: tc.hid, Kind: t.tScan, Node: h.ctlNode})
-	}
-}
-
-func (tc *txnCoordinator) reply(to sim.NodeID, kind sim.KindID, p any) {
-	tc.h.Net.Send(tc.h.ctlNode, to, kind, p)
-}
-
-// onInit is InitProducerId: the first call gets a producer id; every call
-// bumps the epoch, fencing older instances, and a transaction the previous
-// instance left open is aborted first (the client retries on
-// CONCURRENT_TRANSACTIONS until it is).
-func (tc *txnCoordinator) onInit(from sim.NodeID, m *initPidReq) {
-	h := tc.h
-	meta := tc.byID[m.txnID]
-	if meta == nil {
-		meta = &txnMeta{id: m.txnID, pid: h.nextPID(), epoch: -1, tv2: tc.producerTV2[m.txnID]}
-		tc.byID[m.txnID] = meta
-		tc.metas = append(tc.metas, meta)
-	}
-	meta.timeout = m.timeout
-	switch meta.state {
-	case tsPrepareCommit, tsPrepareAbort, tsPrepareEpochFence:
-		tc.reply(from, h.txk.initPidResp, &initPidResp{corr: m.corr, err: ErrConcurrentTransactions})
-		return
-	case tsOngoing:
-		h.obs.emit(-1, -1, history.TxnFence, "transaction coordinator fenced %s: a new instance initialised; aborting its open transaction (epoch %d -> %d)", meta.id, meta.epoch, meta.epoch+1)
-		tc.fenceAndAbort(meta)
-		tc.reply(from, h.txk.initPidResp, &initPidResp{corr: m.corr, err: ErrConcurrentTransactions})
-		return
-	}
-	meta.epoch++
-	meta.last = meta.epoch
-	meta.parts = nil
-	tc.reply(from, h.txk.initPidResp, &initPidResp{corr: m.corr, pid: meta.pid, epoch: meta.epoch})
-}
-
-// fenceAndAbort aborts meta's ongoing transaction under a bumped epoch
-// (PrepareEpochFence, then PrepareAbort with epoch+1): its producer is
-// fenced at its next request.
-func (tc *txnCoordinator) fenceAndAbort(meta *txnMeta) {
-	tc.to(meta, tsPrepareEpochFence)
-	meta.epoch++
-	meta.last = meta.epoch
-	tc.prepare(meta, false, meta.epoch)
-}
-
-// onAdd is AddPartitionsToTxn, from a producer (add) or a partition
-// leader (verify, or add under transaction version 2).
-func (tc *txnCoordinator) onAdd(from sim.NodeID, m *addPartsReq) {
-	h := tc.h
-	answer := func(err ErrCode) {
-		tp := -1
-		if len(m.tps) > 0 {
-			tp = m.tps[0]
-		}
-		tc.reply(from, h.txk.addPartsResp, &addPartsResp{corr: m.corr, err: err, tp: tp})
-	}
-	meta := tc.byID[m.txnID]
-	fenced := ErrProducerFenced
-	if m.broker > 0 {
-		fenced = ErrInvalidProducerEpoch // a leader's verification (AddPartitionsToTxnManager)
-	}
-	switch {
-	case meta == nil || meta.pid != m.pid:
-		answer(ErrInvalidTxnState)
-	case m.epoch != meta.epoch:
-		answer(fenced)
-	case meta.state == tsPrepareCommit || meta.state == tsPrepareAbort || meta.state == tsPrepareEpochFence:
-		answer(ErrConcurrentTransactions)
-	case m.verifyOnly:
-		// KIP-890 part 1: the batch must belong to the ongoing
-		// transaction, which must already hold the partition.
-		ok := meta.state == tsOngoing
-		for _, tp := range m.tps {
-			ok = ok && slices.Contains(meta.parts, tp)
-		}
-		if !ok {
-			answer(ErrInvalidTxnState)
-			return
-		}
-		answer(ErrNone)
-	default:
-		if meta.state != tsOngoing {
-			tc.to(meta, tsOngoing)
-			meta.started, meta.parts = h.E.Now(), nil
-		}
-		for _, tp := range m.tps {
-			if !slices.Contains(meta.parts, tp) {
-				meta.parts = append(meta.parts, tp)
-			}
-		}
-		slices.Sort(meta.parts)
-		answer(ErrNone)
-	}
-}
-
-// onEnd is EndTxn. The coordinator answers once PrepareCommit (or
-// PrepareAbort) is logged, before the markers are written.
-func (tc *txnCoordinator) onEnd(from sim.NodeID, m *endTxnReq) {
-	h := tc.h
-	answer := func(err ErrCode, epoch int16) {
-		tc.reply(from, h.txk.endTxnResp, &endTxnResp{corr: m.corr, err: err, epoch: epoch})
-	}
-	meta := tc.byID[m.txnID]
-	done := func(commit bool) bool {
-		return (commit && meta.state == tsCompleteCommit) || (!commit && meta.state == tsCompleteAbort)
-	}
-	switch {
-	case meta == nil || meta.pid != m.pid:
-		answer(ErrInvalidTxnState, 0)
-	case meta.tv2 && m.epoch == meta.last && m.epoch+1 == meta.epoch && done(m.commit):
-		// Transaction version 2: a retry of the EndTxn that ended the last
-		// transaction (it carries the epoch before the bump).
-		answer(ErrNone, meta.epoch)
-	case m.epoch != meta.epoch:
-		answer(ErrProducerFenced, 0)
-	case meta.state == tsOngoing:
-		markerEpoch := m.epoch
-		if meta.tv2 {
-			// KIP-890 part 2: the epoch is bumped on every commit or
-			// abort, and the markers carry the new epoch.
-			meta.last = meta.epoch
-			meta.epoch++
-			markerEpoch = meta.epoch
-		}
-		if m.sentAt < meta.started {
-			// Ground truth for the story, not the protocol's knowledge:
-			// this EndTxn was sent before the transaction it ends began.
-			h.obs.emit(-1, -1, history.TxnEnd, "transaction coordinator: an EndTxn(%s) that %s sent at %s, before its open transaction began (at %s), ends that transaction: the epoch (%d) is the same",
-				map[bool]string{true: "commit", false: "abort"}[m.commit], meta.id, m.sentAt.Short(), meta.started.Short(), m.epoch)
-		}
-		tc.prepare(meta, m.commit, markerEpoch)
-		answer(ErrNone, meta.epoch)
-	case !meta.tv2 && done(m.commit):
-		// The classic protocol: a retry of an EndTxn that completed is
-		// answered as a success. So is a delayed EndTxn of an earlier
-		// transaction with the same epoch, if the state matches: the
-		// protocol cannot tell them apart (KAFKA-17754).
-		h.obs.emit(-1, -1, history.TxnEnd, "transaction coordinator: EndTxn(%s) from %s (pid %d, epoch %d) finds it %s: answered as a retry, no markers written",
-			map[bool]string{true: "commit", false: "abort"}[m.commit], meta.id, meta.pid, m.epoch, meta.state)
-		answer(ErrNone, meta.epoch)
-	case meta.state == tsPrepareCommit || meta.state == tsPrepareAbort || meta.state == tsPrepareEpochFence:
-		answer(ErrConcurrentTransactions, 0)
-	default:
-		answer(ErrInvalidTxnState, 0)
-	}
-}
-
-// prepare moves an ongoing transaction to PrepareCommit or PrepareAbort
-// and writes its markers.
-func (tc *txnCoordinator) prepare(meta *txnMeta, commit bool, markerEpoch int16) {
-	h := tc.h
-	if commit {
-		tc.to(meta, tsPrepareCommit)
-	} else {
-		tc.to(meta, tsPrepareAbort)
-	}
-	meta.commit, meta.markerEpoch = commit, markerEpoch
-	meta.pending, meta.sentAt = map[int]int64{}, map[int]sim.Time{}
-	for _, tp := range meta.parts {
-		meta.pending[tp] = 0
-	}
-	if !commit {
-		// Commits are the routine (one a transaction); aborts are news.
-		h.obs.emit(-1, -1, history.TxnEnd, "transaction coordinator: %s %s (pid %d), ABORT markers with epoch %d to partitions %v",
-			meta.id, meta.state, meta.pid, markerEpoch, meta.parts)
-	}
-	if len(meta.parts) == 0 {
-		tc.complete(meta)
-		return
-	}
-	tc.sendMarkers(meta, true)
-}
-
-// markerTimeout bounds a marker request's wait before it is sent again
-// (the coordinator's inter-broker request.timeout.ms, 30 s); an error
-// answer is retried after markerBackoff.
-const (
-	markerTimeout = 30 * sim.Second
-	markerBackoff = 100 * sim.Millisecond
-)
-
-// sendMarkers sends the markers not yet written that are due: all of them
-// at first, then those whose request timed out, failed, or found no
-// leader; and arms the retry for the next one due.
-func (tc *txnCoordinator) sendMarkers(meta *txnMeta, first bool) {
-	h := tc.h
-	now := h.E.Now()
-	if meta.pending == nil || (!first && now < meta.retryAt) {
-		return
-	}
-	next := sim.Time(-1)
-	for _, tp := range meta.parts {
-		if _, ok := meta.pending[tp]; !ok {
-			continue
-		}
-		if at := meta.sentAt[tp]; at > 0 && now < at.Add(markerTimeout) {
-			next = earliest(next, at.Add(markerTimeout)) // in flight, not due
-			continue
-		}
-		leader := tc.leaderOf(tp)
-		if leader <= 0 {
-			// No leader now: the coordinator's marker channel waits for
-			// one; tried again after the backoff.
-			meta.sentAt[tp] = 0
-			next = earliest(next, now.Add(markerBackoff))
-			continue
-		}
-		tc.corr++
-		meta.pending[tp], meta.sentAt[tp] = tc.corr, now
-		h.Net.Send(h.ctlNode, h.node(leader), h.txk.marker, &markerReq{tp: tp, pid: meta.pid, epoch: meta.markerEpoch, commit: meta.commit, corr: tc.corr, txnID: meta.id})
-		next = earliest(next, now.Add(markerTimeout))
-	}
-	if next >= 0 {
-		tc.armRetry(meta, next)
-	}
-}
-
-func earliest(a, b sim.Time) sim.Time {
-	if a < 0 || b < a {
-		return b
-	}
-	return a
-}
-
-func (tc *txnCoordinator) armRetry(meta *txnMeta, at sim.Time) {
-	meta.retryAt = at
-	idx := slices.Index(tc.metas, meta)
-	tc.h.E.At(at, sim.Event{H: tc.hid, Kind: tc.h.txk.tMarkerRetry, Node: tc.h.ctlNode, A: int64(idx)})
-}
-
-func (tc *txnCoordinator) onMarkerResp(m *markerResp) {
-	for _, meta := range tc.metas {
-		corr, ok := meta.pending[m.tp]
-		if !ok || corr != m.corr {
-			continue
-		}
-		switch m.err {
-		case ErrNone, ErrInvalidProducerEpoch:
-			// Written; or refused for a stale epoch, which nothing can
-			// change: the coordinator moves on (TransactionMarkerRequestCompletionHandler).
-			delete(meta.pending, m.tp)
-			if len(meta.pending) == 0 {
-				tc.complete(meta)
-			}
-		default:
-			meta.sentAt[m.tp] = 0 // due again after the backoff
-			if at := tc.h.E.Now().Add(markerBackoff); at < meta.retryAt {
-				tc.armRetry(meta, at)
-			}
-		}
-		return
-	}
-}
-
-// complete writes CompleteCommit or CompleteAbort once every marker is
-// written.
-func (tc *txnCoordinator) complete(meta *txnMeta) {
-	if meta.state == tsPrepareCommit {
-		tc.to(meta, tsCompleteCommit)
-	} else {
-		tc.to(meta, tsCompleteAbort)
-	}
-	meta.pending, meta.sentAt, meta.parts = nil, nil, nil
-}
-
-// abortTimedOut aborts every transaction open longer than its
-// transaction.timeout.ms, under a bumped epoch that fences its producer
-// (TransactionCoordinator.abortTimedOutTransactions, run every
-// transaction.abort.timed.out.transaction.cleanup.interval.ms).
-func (tc *txnCoordinator) abortTimedOut() {
-	now := tc.h.E.Now()
-	for _, meta := range tc.metas {
-		if meta.state == tsOngoing && now.Sub(meta.started) > meta.timeout {
-			tc.h.obs.emit(-1, -1, history.TxnFence, "transaction coordinator aborts %s's transaction, open for %s (transaction.timeout.ms %s); epoch %d -> %d fences its producer",
-				meta.id, now.Sub(meta.started), meta.timeout, meta.epoch, meta.epoch+1)
-			tc.fenceAndAbort(meta)
-		}
-	}
-}
 
 // ---- the log's transactions: the last stable offset ----
 
@@ -680,9 +286,16 @@ func (r *Replica) txnChecks(from sim.NodeID, m *produceReq) bool {
 			return true
 		}
 	}
+	coord := h.leaderOf(h.txnTP)
+	if coord <= 0 {
+		// No coordinator to ask: retriable for the producer (KIP-890
+		// answers older clients NOT_ENOUGH_REPLICAS).
+		b.respondProduce(from, m, ErrNotEnoughReplicas, -1)
+		return false
+	}
 	h.txnCorr++
 	r.lead.verifying = append(r.lead.verifying, verifyingProduce{corr: h.txnCorr, from: from, req: m})
-	h.Net.Send(b.Node, h.ctlNode, h.txk.addParts, &addPartsReq{txnID: pb.txnID, pid: pb.pid, epoch: pb.epoch, tps: []int{r.TP},
+	b.send(h.node(coord), h.txk.addParts, &addPartsReq{txnID: pb.txnID, pid: pb.pid, epoch: pb.epoch, tps: []int{r.TP},
 		corr: h.txnCorr, verifyOnly: !pb.tv2, broker: b.ID})
 	return false
 }
@@ -698,6 +311,9 @@ func (r *Replica) onVerified(m *addPartsResp) {
 	switch {
 	case r.role != leading:
 		r.b.respondProduce(v.from, v.req, ErrNotLeader, -1)
+	case m.err == ErrNotCoordinator || m.err == ErrCoordinatorNotAvailable || m.err == ErrConcurrentTransactions:
+		// The coordinator moved or is busy: retriable for the producer.
+		r.b.respondProduce(v.from, v.req, ErrNotEnoughReplicas, -1)
 	case m.err != ErrNone:
 		r.b.respondProduce(v.from, v.req, m.err, -1)
 	default:
@@ -766,7 +382,16 @@ func (r *Replica) resignTxn() {
 	for _, v := range r.lead.verifying {
 		r.b.respondProduce(v.from, v.req, ErrNotLeader, -1)
 	}
-	r.lead.markers, r.lead.verifying = nil, nil
+	r.lead.markers, r.lead.verifying, r.lead.tcWaits = nil, nil, nil
+	r.dropTxnCoordinator()
+}
+
+// dropTxnCoordinator: r no longer leads the transaction log (resigned,
+// stopped, restarted), so its broker is no longer the coordinator.
+func (r *Replica) dropTxnCoordinator() {
+	if r.b.tc != nil && r.b.tc.rep == r {
+		r.b.tc.deactivate()
+	}
 }
 
 // fetchLimit is how far a fetch may read: followers to the log end,
@@ -810,6 +435,8 @@ type producerTxn struct {
 	kind    sim.KindID // the request in flight, resent if it times out
 	req     any
 	waitGen bool // the application waits to send its next record
+	// waitCoord: the request waits for the coordinator's address.
+	waitCoord bool
 }
 
 // txnStart initialises a transactional producer (initTransactions).
@@ -842,8 +469,26 @@ func (p *Producer) txnSend(kind sim.KindID, req any) {
 		c.corr, c.sentAt = h.txnCorr, h.E.Now()
 		msg = &c
 	}
-	h.Net.Send(p.Node, h.ctlNode, kind, msg)
+	if p.coord <= 0 {
+		// No coordinator known (FindCoordinator): ask; the request goes
+		// when the answer names one, or again after retry.backoff.ms.
+		p.tx.waitCoord = true
+		p.refreshMetadata()
+		p.timer(h.txk.tProducerTxn, h.E.Now().Add(p.Cfg.RetryBackoff), h.txnCorr, nil)
+		return
+	}
+	p.tx.waitCoord = false
+	h.Net.Send(p.Node, h.node(p.coord), kind, msg)
 	p.timer(h.txk.tProducerTxn, h.E.Now().Add(p.Cfg.RequestTimeout), h.txnCorr, nil)
+}
+
+// txnCoordinatorMoved: the coordinator answered NOT_COORDINATOR or
+// COORDINATOR_NOT_AVAILABLE (or did not answer): find it again, and send
+// the request again after retry.backoff.ms.
+func (p *Producer) txnCoordinatorMoved() {
+	p.coord = -1
+	p.refreshMetadata()
+	p.txnRetry()
 }
 
 // txnRetry sends the request in flight again after retry.backoff.ms (the
@@ -863,12 +508,17 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 	case t.tProducerTxn:
 		if ev.B == p.inc && ev.A == p.tx.corr && p.tx.req != nil {
 			// The request timed out (or waited out its backoff): the
-			// client sends it again, on a new connection.
+			// client sends it again, on a new connection, to the
+			// coordinator it knows by then.
 			p.txnSend(p.tx.kind, p.tx.req)
 		}
 	case t.initPidResp:
 		m := ev.P.(*initPidResp)
 		if m.corr != p.tx.corr || p.tx.phase != txnInit {
+			return true
+		}
+		if m.err == ErrNotCoordinator || m.err == ErrCoordinatorNotAvailable {
+			p.txnCoordinatorMoved()
 			return true
 		}
 		if m.err != ErrNone {
@@ -891,6 +541,8 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 			}
 			p.tx.adding, p.tx.req = false, nil
 			p.drain()
+		case ErrNotCoordinator, ErrCoordinatorNotAvailable:
+			p.txnCoordinatorMoved()
 		case ErrConcurrentTransactions:
 			// The previous transaction's markers are still being written:
 			// retried after 20 ms, not retry.backoff.ms
@@ -931,6 +583,8 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 			p.txnResume()
 		case ErrConcurrentTransactions:
 			p.txnRetry()
+		case ErrNotCoordinator, ErrCoordinatorNotAvailable:
+			p.txnCoordinatorMoved()
 		default:
 			p.txnFenced(m.err)
 		}
@@ -1129,17 +783,6 @@ func (p *Producer) Resume() {
 // none open or ending (recovery waits for the last commit).
 func (p *Producer) txnSettled() bool {
 	return !p.up || !p.Cfg.Transactional() || (p.tx.phase != txnOngoing && p.tx.phase != txnEnding)
-}
-
-// settled reports whether the coordinator has no transaction completing
-// (markers still to be written).
-func (tc *txnCoordinator) settled() bool {
-	for _, m := range tc.metas {
-		if m.state == tsPrepareCommit || m.state == tsPrepareAbort || m.state == tsPrepareEpochFence {
-			return false
-		}
-	}
-	return true
 }
 
 // HoldNextMessage delays the next message of the named kind that the named

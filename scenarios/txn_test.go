@@ -179,3 +179,39 @@ func TestTransactionalDefaults(t *testing.T) {
 		}
 	}
 }
+
+// The coordinator is the leader of the replicated transaction log: when
+// its broker crashes, the new leader loads the transactional ids from the
+// log it replicated and finishes the transaction in flight; nothing is
+// lost, nothing torn. When every broker loses its page cache, the
+// coordinator's log loses its tail like any other and it forgets the
+// producer, which is fenced and starts over.
+func TestCoordinatorFailover(t *testing.T) {
+	res, err := Run(loadSc(t, "txn-leader-crash"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := false
+	for _, e := range res.History.Events {
+		loaded = loaded || (e.Kind == history.TxnEnd && strings.Contains(e.Text, "is the transaction coordinator") && strings.Contains(e.Text, "loaded 1 transactional id"))
+	}
+	tx := res.Verdict.Transactions
+	if !loaded || tx.Committed == 0 || tx.TornTransaction != 0 || res.Verdict.Anomalies.LostWrite != 0 || tx.LSOStallMs < 5000 {
+		t.Errorf("failover: loaded %v, transactions %+v, lost %d", loaded, tx, res.Verdict.Anomalies.LostWrite)
+	}
+	res, err = Run(loadSc(t, "txn-cluster-power-loss-no-flush"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lostLog := false
+	for _, rm := range res.History.Removals {
+		lostLog = lostLog || res.History.TPName(rm.TP) != "" && rm.TP == s3Partitions && rm.Verb == history.Lost
+	}
+	if !lostLog || res.Verdict.Transactions.Fenced == 0 {
+		t.Errorf("power loss: the transaction log lost nothing (%v) or the producer was not fenced (%+v)", lostLog, res.Verdict.Transactions)
+	}
+}
+
+// s3Partitions is the transaction log's partition index in the built-ins
+// with three user partitions (it follows them).
+const s3Partitions = 3
