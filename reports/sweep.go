@@ -30,7 +30,7 @@ func SummaryCSV(axes []string, sums []sweep.Summary) []byte {
 	w := csv.NewWriter(&b)
 	head := append(append([]string{"cell"}, axes...), "settings", "trials", "trials_with_lost_write", "p_lost_write", "p_lost_write_lo95", "p_lost_write_hi95",
 		"mean_lost_records", "max_lost_records", "trials_with_duplicate", "trials_with_consumer_loss", "mean_unavailable_ms", "median_p50_ms", "median_p99_ms",
-		"fault_free_p50_ms", "fault_free_p99_ms", "pooled_p50_ms", "pooled_p99_ms")
+		"fault_free_p50_ms", "fault_free_p99_ms", "pooled_p50_ms", "pooled_p99_ms", "trials_with_txn_anomaly")
 	w.Write(head)
 	for _, s := range sums {
 		row := []string{fmt.Sprint(s.Cell)}
@@ -39,7 +39,8 @@ func SummaryCSV(axes []string, sums []sweep.Summary) []byte {
 		}
 		w.Write(append(row, s.Settings, fmt.Sprint(s.Trials), fmt.Sprint(s.LossTrials),
 			f4(s.PLoss), f4(s.Lo95), f4(s.Hi95), f2(s.MeanLost), fmt.Sprint(s.MaxLost), fmt.Sprint(s.DupTrials), fmt.Sprint(s.ConsumerLossTrials),
-			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms), f2(s.FaultFreeP50Ms), f2(s.FaultFreeP99Ms), f2(s.PooledP50Ms), f2(s.PooledP99Ms)))
+			f2(s.MeanUnavailMs), f2(s.P50Ms), f2(s.P99Ms), f2(s.FaultFreeP50Ms), f2(s.FaultFreeP99Ms), f2(s.PooledP50Ms), f2(s.PooledP99Ms),
+			fmt.Sprint(s.TxnAnomalyTrials)))
 	}
 	w.Flush()
 	return b.Bytes()

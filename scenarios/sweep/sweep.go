@@ -1009,8 +1009,8 @@ type Summary struct {
 	DupTrials          int               `json:"trials_with_duplicate"`
 	ConsumerLossTrials int               `json:"trials_with_consumer_loss"`
 	// TxnAnomalyTrials counts trials with an aborted read or a torn
-	// transaction (absent when there are none).
-	TxnAnomalyTrials int     `json:"trials_with_txn_anomaly,omitempty"`
+	// transaction (0 without transactional producers).
+	TxnAnomalyTrials int     `json:"trials_with_txn_anomaly"`
 	MeanUnavailMs    float64 `json:"mean_unavailable_ms"`
 	P50Ms            float64 `json:"median_p50_ms"`
 	P99Ms            float64 `json:"median_p99_ms"`
