@@ -61,7 +61,7 @@ func (r *Replica) produce(from sim.NodeID, m *produceReq) {
 		return
 	}
 	pb := m.batch
-	if !r.txnChecks(from, m) {
+	if pb.txn && !r.txnChecks(from, m) {
 		return
 	}
 	if pb.pid >= 0 {

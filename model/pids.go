@@ -69,6 +69,10 @@ func (t pidTable) dedupe(pid int64, seq int32) (dup bool, base, end int64, outOf
 	if st == nil {
 		return false, 0, 0, false
 	}
+	return st.dedupe(seq)
+}
+
+func (st *pidState) dedupe(seq int32) (dup bool, base, end int64, outOfOrder bool) {
 	for _, x := range st.last {
 		if x.firstSeq == seq {
 			return true, x.base, x.base + int64(x.lastSeq-x.firstSeq) + 1, false
@@ -91,8 +95,12 @@ func (t pidTable) epochOf(pid int64) (int16, bool) {
 // than the table's starts its sequences afresh (at 0, or it is out of
 // order).
 func (t pidTable) dedupeEpoch(pid int64, epoch int16, seq int32) (dup bool, base, end int64, outOfOrder bool) {
-	if st := t[pid]; st != nil && epoch > st.epoch {
+	st := t[pid]
+	if st == nil {
+		return false, 0, 0, false
+	}
+	if epoch > st.epoch {
 		return false, 0, 0, seq != 0
 	}
-	return t.dedupe(pid, seq)
+	return st.dedupe(seq)
 }

@@ -28,11 +28,10 @@ type prodBatch struct {
 	sentAt       sim.Time // when the request in flight was sent
 	order        int64    // creation order among the producer's batches
 	// Transactions: the batch is transactional, under producer epoch
-	// epoch, of transactional.id txnID, with transaction version 2 (tv2).
+	// epoch (its producer's config names the transactional.id and the
+	// protocol: no pointer here, batches are allocated per record).
 	txn   bool
-	tv2   bool
 	epoch int16
-	txnID string
 }
 
 // Producer is a Kafka producer client with its application: the workload
@@ -189,7 +188,7 @@ func (p *Producer) Handle(e *sim.Engine, ev *sim.Event) {
 	if isTimer && ev.B != p.inc {
 		return
 	}
-	if p.onTxnEvent(ev) {
+	if p.h.txk.known && p.onTxnEvent(ev) {
 		return
 	}
 	switch ev.Kind {
@@ -443,7 +442,7 @@ func (p *Producer) drain() {
 		for len(p.queues[tp]) > 0 {
 			q := p.queues[tp]
 			b := q[0]
-			if p.txnHold(tp) {
+			if p.h.txk.known && p.txnHold(tp) {
 				break
 			}
 			if now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
@@ -504,7 +503,7 @@ func (p *Producer) send(b *prodBatch, leader int) {
 		b.seq = p.nextSeq[b.tp]
 		p.nextSeq[b.tp] += int32(len(b.records))
 		if p.Cfg.Transactional() {
-			b.txn, b.tv2, b.epoch, b.txnID = true, p.Cfg.TxnVersion >= 2, p.tx.epoch, p.Cfg.TransactionalID
+			b.txn, b.epoch = true, p.tx.epoch
 		}
 	}
 	p.corr++

@@ -274,7 +274,9 @@ func (r *Replica) txnChecks(from sim.NodeID, m *produceReq) bool {
 		b.respondProduce(from, m, ErrInvalidProducerEpoch, -1)
 		return false
 	}
-	if m.verified || !(pb.tv2 || r.cfg().TxnVerification) {
+	pc := &h.spec.Producers[pb.producer].Cfg
+	tv2 := pc.TxnVersion >= 2
+	if m.verified || !(tv2 || r.cfg().TxnVerification) {
 		return true
 	}
 	// KIP-890: the first batch of a transaction on this partition is
@@ -295,8 +297,8 @@ func (r *Replica) txnChecks(from sim.NodeID, m *produceReq) bool {
 	}
 	h.txnCorr++
 	r.lead.verifying = append(r.lead.verifying, verifyingProduce{corr: h.txnCorr, from: from, req: m})
-	b.send(h.node(coord), h.txk.addParts, &addPartsReq{txnID: pb.txnID, pid: pb.pid, epoch: pb.epoch, tps: []int{r.TP},
-		corr: h.txnCorr, verifyOnly: !pb.tv2, broker: b.ID})
+	b.send(h.node(coord), h.txk.addParts, &addPartsReq{txnID: pc.TransactionalID, pid: pb.pid, epoch: pb.epoch, tps: []int{r.TP},
+		corr: h.txnCorr, verifyOnly: !tv2, broker: b.ID})
 	return false
 }
 
