@@ -43,9 +43,6 @@ func (h *host) registerTxnKinds() {
 	h.markBrokerTimers(t.tScan, t.tMarkerRetry)
 }
 
-// is reports whether kind is the registered transaction kind k.
-func (t *txnKinds) is(kind, k sim.KindID) bool { return t.known && kind == k }
-
 // ---- messages ----
 
 type initPidReq struct {
