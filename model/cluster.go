@@ -179,9 +179,10 @@ func New(s Spec) *Cluster {
 	}
 	placement := placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks)
 	if internal > 0 {
-		// __transaction_state: transaction.state.log.replication.factor 3
-		// (at most the brokers), placed as the next partition would be.
-		placement = append(placement, placeReplicas(s.Brokers, min(3, s.Brokers), s.Partitions+1, s.Racks)[s.Partitions])
+		// __transaction_state: transaction.state.log.replication.factor
+		// replicas (the scenario checks there are that many brokers),
+		// placed as the next partition would be.
+		placement = append(placement, placeReplicas(s.Brokers, min(s.Broker.TxnStateRF, s.Brokers), s.Partitions+1, s.Racks)[s.Partitions])
 	}
 	switch s.Replication {
 	case "raft":

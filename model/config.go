@@ -273,6 +273,10 @@ type BrokerConfig struct {
 	TxnVerification  bool         // transaction.partition.verification.enable (3.6+)
 	TxnAbortInterval sim.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms (10 s)
 	TxnMaxTimeout    sim.Duration // transaction.max.timeout.ms (15 min)
+	// The transaction log, __transaction_state (TransactionLogConfig:
+	// RF 3, min ISR 2).
+	TxnStateRF     int // transaction.state.log.replication.factor
+	TxnStateMinISR int // transaction.state.log.min.isr
 	// TxnVersion is the cluster's finalized transaction.version feature:
 	// 2 from Kafka 4.0 (KIP-890 part 2), else 0. Producers follow it.
 	TxnVersion int
@@ -548,6 +552,8 @@ func DefaultBroker(p Profile) BrokerConfig {
 		TxnAbortInterval:       10 * sim.Second, // TransactionStateManagerConfig (../shared/replication-designs.md §1.1)
 		TxnMaxTimeout:          15 * sim.Minute,
 		TxnVersion:             txnVersionDefault(p),
+		TxnStateRF:             3,
+		TxnStateMinISR:         2,
 		Raft:                   DefaultRaft(),
 		RocketMQ:               DefaultRocketMQ(),
 	}

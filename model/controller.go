@@ -297,7 +297,7 @@ func (ctl *Controller) updateELR(np *partitionState, oldISR []int) {
 	if !ctl.h.spec.Broker.ELR {
 		return
 	}
-	if len(np.isr) >= ctl.h.minISR() {
+	if len(np.isr) >= ctl.h.minISRFor(np.tp) {
 		np.elr = nil
 		return
 	}

@@ -78,6 +78,15 @@ func (h *host) brokers() int { return len(h.brokerNodes) - 1 }
 // minISR is the effective min.insync.replicas: min(minISR, RF).
 func (h *host) minISR() int { return min(h.spec.Broker.MinISR, h.spec.RF) }
 
+// minISRFor is partition tp's min.insync.replicas: the transaction log
+// has its own (transaction.state.log.min.isr).
+func (h *host) minISRFor(tp int) int {
+	if tp == h.txnTP {
+		return h.spec.Broker.TxnStateMinISR
+	}
+	return h.minISR()
+}
+
 func (h *host) tpName(tp int) string { return h.obs.tpName(tp) }
 
 // violate reports a broken model invariant (a bug in acksim).

@@ -55,7 +55,7 @@ func (r *Replica) produce(from sim.NodeID, m *produceReq) {
 	}
 	// Partition.appendRecordsToLeader: acks=all is refused up front when the
 	// ISR is smaller than min.insync.replicas (NotEnoughReplicasException).
-	minISR := b.h.minISR()
+	minISR := b.h.minISRFor(r.TP)
 	if m.acks == -1 && len(r.lead.isr) < minISR {
 		respond(ErrNotEnoughReplicas, -1)
 		return
@@ -154,7 +154,7 @@ func (r *Replica) finishDelayed(d *delayedProduce, err ErrCode) {
 // Source: Partition.checkEnoughReplicasReachOffset: once HW >= required,
 // success if |ISR| >= min.insync.replicas, else NotEnoughReplicasAfterAppend.
 func (r *Replica) completeDelayed() {
-	minISR := r.b.h.minISR()
+	minISR := r.b.h.minISRFor(r.TP)
 	for i := 0; i < len(r.lead.purgatory); {
 		d := r.lead.purgatory[i]
 		if r.HW >= d.required {
@@ -176,7 +176,7 @@ func (r *Replica) maybeAdvanceHW() {
 	if r.role != leading {
 		return
 	}
-	if r.cfg().StrictMinISRHW && len(r.lead.isr) < r.b.h.minISR() {
+	if r.cfg().StrictMinISRHW && len(r.lead.isr) < r.b.h.minISRFor(r.TP) {
 		return
 	}
 	hw := r.Log.LEO()

@@ -333,7 +333,7 @@ func (r *Replica) onMarker(from sim.NodeID, m *markerReq) {
 	case r.role != leading:
 		answer(ErrNotLeader)
 		return
-	case len(r.lead.isr) < h.minISR():
+	case len(r.lead.isr) < h.minISRFor(r.TP):
 		answer(ErrNotEnoughReplicas)
 		return
 	}

@@ -12,8 +12,9 @@ import (
 // "the active TC" is the leader of a transaction-log partition). acksim
 // gives the topic one partition (Kafka's default is 50; every id hashes to
 // one of them, and one is what a scenario's few producers need), replicated
-// by the same ISR design as the user's partitions, RF min(3, brokers) as
-// transaction.state.log.replication.factor, so the coordinator's durability
+// by the same ISR design as the user's partitions, with
+// transaction.state.log.replication.factor replicas (3) and
+// transaction.state.log.min.isr (2), so the coordinator's durability
 // depends on the same faults and flush settings. Every state change is
 // written to that log with acks=-1 (TransactionLog.EnforcedRequiredAcks)
 // and acted on once committed; a new leader loads the coordinator's state
@@ -137,10 +138,11 @@ func (tc *txnCoordinator) to(m *txnMeta, s txnState) {
 }
 
 // writable reports whether the log can take a write: it leads, with an ISR
-// of at least transaction.state.log.min.isr (2, at most the RF).
+// of at least transaction.state.log.min.isr (acks=-1 writes refused below
+// it, as any topic's; the coordinator answers COORDINATOR_NOT_AVAILABLE).
 func (tc *txnCoordinator) writable() bool {
 	r := tc.rep
-	return r.role == leading && len(r.lead.isr) >= min(2, len(r.replicas))
+	return r.role == leading && len(r.lead.isr) >= tc.h.spec.Broker.TxnStateMinISR
 }
 
 // write appends meta's state to the transaction log and runs then once it

@@ -249,6 +249,8 @@ var settings = []setting{
 			t.b.TxnVerification = b
 			return true, ""
 		}},
+	intKey("transaction.state.log.replication.factor", scopeBroker, 1, 64, func(t *target, n int64) { t.b.TxnStateRF = int(n) }),
+	intKey("transaction.state.log.min.isr", scopeBroker, 1, 64, func(t *target, n int64) { t.b.TxnStateMinISR = int(n) }),
 	msKey("transaction.abort.timed.out.transaction.cleanup.interval.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.TxnAbortInterval }),
 	msKey("transaction.max.timeout.ms", scopeBroker, sim.Millisecond, func(t *target) *sim.Duration { return &t.b.TxnMaxTimeout }),
 	// Rule switches (not Kafka configs: the behaviour changes between versions).
@@ -521,6 +523,7 @@ var designOf = map[string]string{
 	"controllerHeartBeatTimeoutMills": "rocketmq", "brokerHeartbeatInterval": "rocketmq",
 	"transaction.version": "kafka", "transaction.partition.verification.enable": "kafka",
 	"transaction.abort.timed.out.transaction.cleanup.interval.ms": "kafka", "transaction.max.timeout.ms": "kafka",
+	"transaction.state.log.replication.factor": "kafka", "transaction.state.log.min.isr": "kafka",
 }
 
 // notForDesign lists the producer settings a design refuses (RocketMQ's

@@ -329,6 +329,9 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			Records: pd.Records, Duration: pd.Duration, Rate: pd.Rate, Poisson: pd.Poisson, Keys: pd.Keys,
 			RecordSize: pd.RecordSize, OnError: pd.OnError, OnRestart: pd.OnRestart, Start: pd.Start}})
 	}
+	if slices.ContainsFunc(spec.Producers, func(p model.ProducerSpec) bool { return p.Cfg.Transactional() }) && replication == "kafka" {
+		errs = append(errs, txnStateLog(s, &spec.Broker)...)
+	}
 	for i, cd := range s.Consumers {
 		cc := ccs[i]
 		cc.Async = cd.Async
@@ -566,4 +569,18 @@ func transactionalProducer(s *Scenario, line int, f string, pc *model.ProducerCo
 	}
 	pc.TxnVersion = b.TxnVersion
 	return errs
+}
+
+// txnStateLog checks the coordinator's log, __transaction_state, once a
+// producer is transactional.
+func txnStateLog(s *Scenario, b *model.BrokerConfig) Errors {
+	switch {
+	case b.TxnStateRF > s.Brokers:
+		return Errors{s.errAt("cluster.config.transaction.state.log.replication.factor", b.TxnStateRF,
+			fmt.Sprintf("at most the brokers (%d): Kafka cannot create __transaction_state and every InitProducerId fails (COORDINATOR_NOT_AVAILABLE); set it to %d or fewer", s.Brokers, s.Brokers))}
+	case b.TxnStateMinISR > b.TxnStateRF:
+		return Errors{s.errAt("cluster.config.transaction.state.log.min.isr", b.TxnStateMinISR,
+			fmt.Sprintf("at most transaction.state.log.replication.factor (%d): the coordinator could never write its log", b.TxnStateRF))}
+	}
+	return nil
 }

@@ -212,3 +212,57 @@ func TestCoordinatorFailover(t *testing.T) {
 		t.Errorf("power loss: the transaction log lost nothing (%v) or the producer was not fenced (%+v)", lostLog, res.Verdict.Transactions)
 	}
 }
+
+// The coordinator's log has Kafka's settings: more replicas than brokers,
+// or a min ISR above its replicas, is refused; with one replica a single
+// broker's power loss takes the coordinator's state with it.
+func TestTransactionStateLogSettings(t *testing.T) {
+	for _, sets := range [][]string{
+		{"transaction.state.log.replication.factor=4"},
+		{"transaction.state.log.replication.factor=2", "transaction.state.log.min.isr=3"},
+	} {
+		s := txnSc(t, sets...)
+		if _, err := s.Resolve(); err == nil || !strings.Contains(err.Error(), "transaction.state.log") {
+			t.Errorf("%v: %v", sets, err)
+		}
+	}
+	// Broker 1 holds the only replica of the coordinator's log (the log
+	// is placed as a fourth partition would be); its power loss, before
+	// the OS wrote the log back, leaves a coordinator that knows nothing
+	// of app-1: the producer is fenced and starts over. With the default
+	// three replicas the same fault costs nothing.
+	fenced := func(rf string) int {
+		s := parseDoc(t, "rf.yaml", `name: rf
+kafka: "3.9"
+cluster:
+  brokers: 3
+  partitions: 3
+  replication.factor: 3
+  config:
+    min.insync.replicas: 2
+    transaction.state.log.replication.factor: `+rf+`
+    transaction.state.log.min.isr: 1
+producers:
+  - config: {transactional.id: app-1}
+    workload: {rate: 1000}
+faults:
+  - {at: 5s, action: power-loss, target: 1}
+  - {after: 5s, action: restart, target: 1}
+run: {duration: 15s}
+`)
+		res, err := Run(s, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Verdict.Anomalies.LostWrite != 0 {
+			t.Errorf("RF %s: %d lost writes", rf, res.Verdict.Anomalies.LostWrite)
+		}
+		return res.Verdict.Transactions.Fenced
+	}
+	if n := fenced("1"); n == 0 {
+		t.Error("RF 1: the coordinator's power loss fenced no producer")
+	}
+	if n := fenced("3"); n != 0 {
+		t.Errorf("RF 3: %d producer(s) fenced by one broker's power loss", n)
+	}
+}
