@@ -77,12 +77,16 @@ func Compare(s *Scenario, a, b []string) (*Comparison, error) {
 }
 
 // AnomalyNames are the anomalies Compare attributes, in report order.
-var AnomalyNames = []string{"lost_write", "stranded", "duplicate", "reorder", "consumer_loss", "consumer_duplicate", "divergence"}
+var AnomalyNames = []string{"lost_write", "stranded", "duplicate", "reorder", "consumer_loss", "consumer_duplicate", "divergence",
+	"aborted_read", "torn_transaction"}
 
 func anomalyCounts(v *check.Verdict) map[string]int {
 	a := v.Anomalies
+	ar, _ := v.Get("aborted_read")
+	torn, _ := v.Get("torn_transaction")
 	return map[string]int{"lost_write": a.LostWrite, "stranded": v.Stranded, "duplicate": a.Duplicate, "reorder": a.Reorder,
-		"consumer_loss": a.ConsumerLoss, "consumer_duplicate": a.ConsumerDuplicate, "divergence": a.Divergence}
+		"consumer_loss": a.ConsumerLoss, "consumer_duplicate": a.ConsumerDuplicate, "divergence": a.Divergence,
+		"aborted_read": int(ar), "torn_transaction": int(torn)}
 }
 
 func verdictChanges(a, b *check.Verdict) []string {
@@ -99,6 +103,11 @@ func verdictChanges(a, b *check.Verdict) []string {
 	add("consumer_loss", a.Anomalies.ConsumerLoss, b.Anomalies.ConsumerLoss)
 	add("consumer_duplicate", a.Anomalies.ConsumerDuplicate, b.Anomalies.ConsumerDuplicate)
 	add("divergence", a.Anomalies.Divergence, b.Anomalies.Divergence)
+	for _, f := range []string{"aborted_read", "torn_transaction"} {
+		x, _ := a.Get(f)
+		y, _ := b.Get(f)
+		add(f, x, y)
+	}
 	add("acked", a.Records.Acked, b.Records.Acked)
 	add("unavailable_ms", int64(a.UnavailableMs), int64(b.UnavailableMs))
 	add("converged", a.Converged, b.Converged)
@@ -167,5 +176,24 @@ func differences(s, sa, sb *Scenario, a, b []string) (cands, untestable []string
 	feature("idempotent requests in flight", fa.IdempotentInFlight, fb.IdempotentInFlight)
 	feature("delivery.timeout.ms (KIP-91)", fa.DeliveryTimeout, fb.DeliveryTimeout)
 	feature("replica.lag.max.messages", pa.Rules.LagMaxMessages, pb.Rules.LagMaxMessages)
+	if len(transactionalNames(s)) > 0 {
+		// A transaction setting B's release has and A's lacks cannot be
+		// tried on A; one A has can be set to B's value.
+		tv := func(p model.Profile) int { return map[bool]int{true: 2, false: 0}[p.Features.TxnVersion2] }
+		switch {
+		case tv(pa) == tv(pb):
+		case fa.TxnVersion2:
+			add("transaction.version", fmt.Sprint(tv(pa)), fmt.Sprint(tv(pb)), false)
+		default:
+			feature("transaction version (KIP-890)", tv(pa), tv(pb))
+		}
+		switch {
+		case fa.TxnVerification == fb.TxnVerification:
+		case fa.TxnVerification:
+			add("transaction.partition.verification.enable", "true", "false", false)
+		default:
+			feature("transaction partition verification (KIP-890 part 1)", false, true)
+		}
+	}
 	return cands, untestable
 }

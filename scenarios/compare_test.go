@@ -16,6 +16,8 @@ func TestCompareAttributes(t *testing.T) {
 		{"followers-power-loss-after-leader-crash", "kafka=2.8", "kafka=3.9", "lost_write", "zookeeper.session.timeout.ms=9s"},
 		{"stale-fetch-isr-expansion-kip903", "kafka=2.8", "kafka=3.9", "lost_write", "acksim.isr.broker.epochs=true"},
 		{"acksall-leader-crash", "kafka=2.8", "kafka=3.9", "duplicate", "enable.idempotence=true"},
+		// Kafka 4.0's transaction version 2 against 3.9's classic protocol.
+		{"txn-delayed-endtxn-tv1", "kafka=4.0", "kafka=3.9", "torn_transaction", "transaction.version=0"},
 	} {
 		s, err := Load(c.scenario)
 		if err != nil {
