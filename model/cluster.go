@@ -200,6 +200,9 @@ func New(s Spec) *Cluster {
 	h.leaderOf = c.d.leader
 	h.tasks = c.d.tasks()
 	h.leadershipChanged = c.checkInvariants
+	c.E.OnStall(func(n uint32) {
+		h.violate("livelock: %d events in a row at %s, and virtual time does not advance", n, c.E.Now())
+	})
 	// Each node is its own handler; the controller's node hosts the
 	// controller and the group coordinator (see nodeMux).
 	c.Net.Attach(h.ctlNode, c.E.Register(c.ctl.mux))

@@ -442,15 +442,17 @@ func (p *Producer) drain() {
 		for len(p.queues[tp]) > 0 {
 			q := p.queues[tp]
 			b := q[0]
-			if p.h.txk.known && p.txnHold(tp) {
-				break
-			}
 			if now.Sub(b.created) >= p.Cfg.DeliveryTimeout {
 				p.queues[tp] = popFront(q)
 				b.lastErr = ErrDeliveryTimeout
 				p.h.obs.produceError(ErrDeliveryTimeout)
 				p.fail(b)
 				continue
+			}
+			// After the expiry: a batch held for its transaction still
+			// expires (the wake below is set for it).
+			if p.h.txk.known && p.txnHold(tp) {
+				break
 			}
 			full := len(q) > 1 || b.bytes+p.WL.RecordSize > p.Cfg.BatchSize || b.attempts > 0
 			if !full && now < b.created.Add(p.Cfg.Linger) {

@@ -478,8 +478,14 @@ func (p *Producer) txnSend(kind sim.KindID, req any) {
 	}
 	p.tx.waitCoord = false
 	h.Net.Send(p.Node, h.node(p.coord), kind, msg)
-	p.timer(h.txk.tProducerTxn, h.E.Now().Add(p.Cfg.RequestTimeout), h.txnCorr, nil)
+	p.timer(h.txk.tProducerTxn, h.E.Now().Add(p.Cfg.RequestTimeout), h.txnCorr, txnRequestTimedOut)
 }
+
+// txnRequestTimedOut marks a transaction request's timeout (not a backoff):
+// the coordinator may be gone, so the client looks it up again
+// (TransactionManager: a disconnection or timeout re-enqueues the request
+// with FindCoordinator first).
+var txnRequestTimedOut = &struct{ name string }{"request timed out"}
 
 // txnCoordinatorMoved: the coordinator answered NOT_COORDINATOR or
 // COORDINATOR_NOT_AVAILABLE (or did not answer): find it again, and send
@@ -507,8 +513,11 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 	case t.tProducerTxn:
 		if ev.B == p.inc && ev.A == p.tx.corr && p.tx.req != nil {
 			// The request timed out (or waited out its backoff): the
-			// client sends it again, on a new connection, to the
-			// coordinator it knows by then.
+			// client sends it again, on a new connection; after a timeout,
+			// to the coordinator it looks up again.
+			if ev.P == txnRequestTimedOut {
+				p.coord = -1
+			}
 			p.txnSend(p.tx.kind, p.tx.req)
 		}
 	case t.initPidResp:

@@ -81,7 +81,23 @@ type Engine struct {
 	trace Trace
 	hook  func() // runs after every event when set (scenario triggers)
 	check func() // runs after every event when set (model invariants)
+
+	// Livelock guard: events run at one instant in a row, and what to do
+	// past StallLimit of them (see OnStall).
+	sameN   uint32
+	onStall func(n uint32)
 }
+
+// StallLimit is how many events may run at one instant of virtual time
+// before the engine calls its OnStall function: virtual time that stops
+// advancing is a model that schedules itself at the same instant forever
+// (a livelock), which would otherwise hang the run. No legitimate burst
+// comes near it.
+const StallLimit = 5_000_000
+
+// OnStall sets what runs when StallLimit events have run at one instant
+// (the model reports a broken invariant, with the seed and step).
+func (e *Engine) OnStall(f func(n uint32)) { e.onStall = f }
 
 // SetHook sets a function to run after every event (nil removes it). It is
 // how condition triggers ("when the leader changes") are evaluated exactly.
@@ -298,6 +314,13 @@ func (e *Engine) step(limit Time) bool {
 			continue
 		}
 		e.live--
+		if k.at == e.now {
+			if e.sameN++; e.sameN >= StallLimit && e.onStall != nil {
+				e.onStall(e.sameN)
+			}
+		} else {
+			e.sameN = 0
+		}
 		e.now = k.at
 		e.steps++
 		// Dispatch from a field, not a local: a local's address would escape

@@ -200,3 +200,30 @@ func TestNoAllocationPerEventInSteadyState(t *testing.T) {
 		t.Fatalf("allocs per 1000 steps = %v, want 0", allocs)
 	}
 }
+
+// A handler that schedules itself at the same instant forever is a
+// livelock: the engine calls OnStall after StallLimit events instead of
+// hanging; a long burst that lets time advance never trips it.
+func TestOnStallCatchesLivelock(t *testing.T) {
+	e := NewEngine()
+	var h HandlerID
+	h = e.Register(HandlerFunc(func(e *Engine, ev *Event) { e.At(e.Now(), Event{H: h}) }))
+	e.At(5, Event{H: h})
+	var stalled uint32
+	e.OnStall(func(n uint32) { stalled = n; e.Stop() })
+	e.RunUntil(10)
+	if stalled < StallLimit || e.Now() != 5 {
+		t.Fatalf("stalled after %d events at %v", stalled, e.Now())
+	}
+
+	e = NewEngine()
+	n := 0
+	h = e.Register(HandlerFunc(func(e *Engine, ev *Event) {
+		if n++; n < 2*StallLimit {
+			e.After(1, Event{H: h})
+		}
+	}))
+	e.At(0, Event{H: h})
+	e.OnStall(func(uint32) { t.Fatal("advancing time tripped the livelock guard") })
+	e.RunUntil(Time(3 * StallLimit))
+}
