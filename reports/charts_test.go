@@ -145,6 +145,15 @@ func TestSweepHTML(t *testing.T) {
 	if strings.Contains(s, "<?xml") || strings.Contains(s, "src=") || strings.Contains(s, `href="http`) {
 		t.Error("report is not self-contained")
 	}
+	// Transaction anomalies get a column only when a trial had one.
+	if strings.Contains(s, "aborted-read or torn trials") {
+		t.Error("a transaction column without transactions")
+	}
+	sums[1].TxnAnomalyTrials = 7
+	page, _ = SweepHTML(SweepReport{Spec: spec, SpecText: "name: t", Cells: cells, Sums: sums, Charts: charts})
+	if s = string(page); !strings.Contains(s, "aborted-read or torn trials</th>") || !strings.Contains(s, "<td>7</td></tr>") {
+		t.Error("no transaction column for a cell with anomalies")
+	}
 }
 
 // Names and settings from a user are inert in report.md.

@@ -47,6 +47,10 @@ type htmlLosing struct {
 func SweepHTML(r SweepReport) ([]byte, error) {
 	axes := r.Spec.Axes()
 	var rows []htmlRow
+	txn := false // a column for transaction anomalies, when a trial had one
+	for _, s := range r.Sums {
+		txn = txn || s.TxnAnomalyTrials > 0
+	}
 	for i, s := range r.Sums {
 		row := htmlRow{Sum: s, Lossy: s.LossTrials > 0}
 		for _, k := range axes {
@@ -82,7 +86,7 @@ func SweepHTML(r SweepReport) ([]byte, error) {
 	var b bytes.Buffer
 	err := sweepTmpl.Execute(&b, map[string]any{
 		"Name": r.Spec.Name, "Base": r.Spec.Base, "Trials": r.Spec.Trials, "Seed": r.Spec.Seed,
-		"NCells": len(r.Cells), "Axes": axes, "Rows": rows, "Losing": losing, "Paired": r.Paired,
+		"NCells": len(r.Cells), "Axes": axes, "Rows": rows, "Losing": losing, "Paired": r.Paired, "Txn": txn,
 		"Charts": charts, "SpecText": r.SpecText, "Style": template.CSS(pageStyle), "Script": template.JS(pageScript),
 	})
 	return b.Bytes(), err
@@ -153,9 +157,9 @@ Latencies are produce latencies (send to acknowledgement), median over trials of
 {{end}}
 <h2>Summary</h2>
 <p>Click a column to sort.</p>
-<div class="wide"><table class="sortable" id="summary"><thead><tr><th>cell</th>{{range .Axes}}<th class="s">{{.}}</th>{{end}}<th>trials</th><th>lost-write trials</th><th>P(lost write)</th><th>95% interval</th><th>mean lost</th><th>max lost</th><th>dup trials</th><th>consumer-loss trials</th><th>unavailable ms</th><th>p50 ms</th><th>p99 ms</th><th>pooled p99 ms</th><th>fault-free p99 ms</th></tr></thead>
+<div class="wide"><table class="sortable" id="summary"><thead><tr><th>cell</th>{{range .Axes}}<th class="s">{{.}}</th>{{end}}<th>trials</th><th>lost-write trials</th><th>P(lost write)</th><th>95% interval</th><th>mean lost</th><th>max lost</th><th>dup trials</th><th>consumer-loss trials</th><th>unavailable ms</th><th>p50 ms</th><th>p99 ms</th><th>pooled p99 ms</th><th>fault-free p99 ms</th>{{if .Txn}}<th>aborted-read or torn trials</th>{{end}}</tr></thead>
 <tbody>
-{{range .Rows}}<tr{{if .Lossy}} class="lossy"{{end}}><td>{{.Sum.Cell}}</td>{{range .Values}}<td class="s">{{.}}</td>{{end}}<td>{{.Sum.Trials}}</td><td>{{.Sum.LossTrials}}</td><td class="p">{{printf "%.3f" .Sum.PLoss}}</td><td data-v="{{.Sum.Hi95}}">{{.Interval}}</td><td>{{printf "%.1f" .Sum.MeanLost}}</td><td>{{.Sum.MaxLost}}</td><td>{{.Sum.DupTrials}}</td><td>{{.Sum.ConsumerLossTrials}}</td><td>{{printf "%.0f" .Sum.MeanUnavailMs}}</td><td>{{printf "%.1f" .Sum.P50Ms}}</td><td>{{printf "%.1f" .Sum.P99Ms}}</td><td>{{printf "%.1f" .Sum.PooledP99Ms}}</td><td>{{printf "%.1f" .Sum.FaultFreeP99Ms}}</td></tr>
+{{range .Rows}}<tr{{if .Lossy}} class="lossy"{{end}}><td>{{.Sum.Cell}}</td>{{range .Values}}<td class="s">{{.}}</td>{{end}}<td>{{.Sum.Trials}}</td><td>{{.Sum.LossTrials}}</td><td class="p">{{printf "%.3f" .Sum.PLoss}}</td><td data-v="{{.Sum.Hi95}}">{{.Interval}}</td><td>{{printf "%.1f" .Sum.MeanLost}}</td><td>{{.Sum.MaxLost}}</td><td>{{.Sum.DupTrials}}</td><td>{{.Sum.ConsumerLossTrials}}</td><td>{{printf "%.0f" .Sum.MeanUnavailMs}}</td><td>{{printf "%.1f" .Sum.P50Ms}}</td><td>{{printf "%.1f" .Sum.P99Ms}}</td><td>{{printf "%.1f" .Sum.PooledP99Ms}}</td><td>{{printf "%.1f" .Sum.FaultFreeP99Ms}}</td>{{if $.Txn}}<td>{{.Sum.TxnAnomalyTrials}}</td>{{end}}</tr>
 {{end}}</tbody></table></div>
 {{if .Losing}}
 <h2>Losing trials: replay them</h2>
