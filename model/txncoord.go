@@ -236,7 +236,8 @@ func (tc *txnCoordinator) reply(to sim.NodeID, kind sim.KindID, p any) { tc.b.se
 // onInit is InitProducerId: the first call gets a producer id; every call
 // bumps the epoch, fencing older instances, and a transaction the previous
 // instance left open is aborted first (the client retries on
-// CONCURRENT_TRANSACTIONS until it is).
+// CONCURRENT_TRANSACTIONS until it is). Source: ../shared/replication-designs.md
+// §1.1, "Message flow" 1 (TransactionCoordinator.handleInitProducerId).
 func (tc *txnCoordinator) onInit(from sim.NodeID, m *initPidReq) {
 	h := tc.h
 	if !tc.writable() {
@@ -271,7 +272,8 @@ func (tc *txnCoordinator) onInit(from sim.NodeID, m *initPidReq) {
 
 // fenceAndAbort aborts meta's ongoing transaction under a bumped epoch
 // (PrepareEpochFence, then PrepareAbort with epoch+1): its producer is
-// fenced at its next request.
+// fenced at its next request (TransactionMetadata.prepareFenceProducerEpoch;
+// the state table of ../shared/replication-designs.md §1.1).
 func (tc *txnCoordinator) fenceAndAbort(meta *txnMeta) {
 	tc.to(meta, tsPrepareEpochFence)
 	meta.epoch++
