@@ -198,6 +198,12 @@ type Run struct {
 	// Fenced counts producer instances fenced by a newer epoch (a zombie,
 	// or a transaction the coordinator timed out).
 	Fenced int
+
+	// Consume-transform-produce: the output topic's partitions are
+	// Partitions[OutputFrom:] (0: no output topic), and Derived maps each
+	// output record to the input record it was made from.
+	OutputFrom int
+	Derived    map[RecordID]RecordID
 }
 
 // TxnOutcome is how a transaction ended, as its application learned it.
@@ -261,4 +267,20 @@ func (h *Run) Latencies() []sim.Duration {
 }
 
 // TPName formats a partition name.
-func (h *Run) TPName(tp int) string { return fmt.Sprintf("%s-%d", h.TopicName, tp) }
+func (h *Run) TPName(tp int) string {
+	out := -1
+	if h.OutputFrom > 0 {
+		out = h.OutputFrom
+	}
+	return PartitionName(h.TopicName, tp, out)
+}
+
+// PartitionName names partition tp: of the topic, or from outTP0 on (if
+// not negative) of the output topic "<topic>-out" of a
+// consume-transform-produce application.
+func PartitionName(topic string, tp, outTP0 int) string {
+	if outTP0 >= 0 && tp >= outTP0 {
+		return fmt.Sprintf("%s-out-%d", topic, tp-outTP0)
+	}
+	return fmt.Sprintf("%s-%d", topic, tp)
+}

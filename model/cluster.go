@@ -48,6 +48,10 @@ type ProducerSpec struct {
 type ConsumerSpec struct {
 	Name string
 	Cfg  ConsumerConfig
+	// Output names the transactional producer the member's application
+	// writes its output with (consume-transform-produce, pipeline.go); ""
+	// for an application without one.
+	Output string
 }
 
 type kinds struct {
@@ -117,13 +121,20 @@ func New(s Spec) *Cluster {
 	c := &Cluster{Spec: s}
 	streams := sim.Streams{Master: s.Seed, Trial: s.Trial}
 	c.E = sim.NewEngine()
-	h := &host{E: c.E, spec: &c.Spec, trunc: s.Broker.Rules.truncation(), txnTP: -1}
+	h := &host{E: c.E, spec: &c.Spec, trunc: s.Broker.Rules.truncation(), txnTP: -1, outTP0: -1, parts: s.Partitions}
+	// A consume-transform-produce application writes an output topic with
+	// as many partitions as the input, after the input's (pipeline.go).
+	for _, cs := range s.Consumers {
+		if cs.Output != "" && h.outTP0 < 0 {
+			h.outTP0, h.parts = s.Partitions, 2*s.Partitions
+		}
+	}
 	// Transactions get their coordinator's log: one internal partition
-	// after the user's (see txncoord.go).
+	// after the data partitions (see txncoord.go).
 	internal := 0
 	for _, ps := range s.Producers {
 		if ps.Cfg.Transactional() && internal == 0 {
-			internal, h.txnTP = 1, s.Partitions
+			internal, h.txnTP = 1, h.parts
 			h.txnTV2 = map[string]bool{}
 		}
 		if ps.Cfg.Transactional() {
@@ -135,14 +146,14 @@ func New(s Spec) *Cluster {
 	for kind := h.k.firstBrokerTimer; kind <= h.k.lastBrokerTimer; kind++ {
 		h.markBrokerTimers(kind)
 	}
-	h.obs = newRecorder(c.E, s.Topic, s.Partitions)
+	h.obs = newRecorder(c.E, s.Topic, h.parts, h.outTP0)
 	h.diskRng = streams.Stream("disk")
 	h.osRng = streams.Stream("os")
 	h.ctlNode = c.E.AddNode("controller")
 	c.brokers = make([]*Broker, s.Brokers+1)
 	h.brokerNodes = make([]sim.NodeID, s.Brokers+1)
 	for id := 1; id <= s.Brokers; id++ {
-		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]hosted, s.Partitions+internal)}
+		b := &Broker{h: h, ID: id, Node: c.E.AddNode(fmt.Sprintf("broker-%d", id)), reps: make([]hosted, h.parts+internal)}
 		if len(s.Racks) >= id {
 			b.Rack = s.Racks[id-1]
 		}
@@ -177,12 +188,15 @@ func New(s Spec) *Cluster {
 	if internal > 0 {
 		h.registerTxnKinds()
 	}
-	placement := placeReplicas(s.Brokers, s.RF, s.Partitions, s.Racks)
+	if h.outTP0 >= 0 {
+		c.wirePipelines()
+	}
+	placement := placeReplicas(s.Brokers, s.RF, h.parts, s.Racks)
 	if internal > 0 {
 		// __transaction_state: transaction.state.log.replication.factor
 		// replicas (the scenario checks there are that many brokers),
 		// placed as the next partition would be.
-		placement = append(placement, placeReplicas(s.Brokers, min(s.Broker.TxnStateRF, s.Brokers), s.Partitions+1, s.Racks)[s.Partitions])
+		placement = append(placement, placeReplicas(s.Brokers, min(s.Broker.TxnStateRF, s.Brokers), h.parts+1, s.Racks)[h.parts])
 	}
 	switch s.Replication {
 	case "raft":
@@ -346,7 +360,7 @@ func (c *Cluster) monitor() {
 		}
 	}
 	risk := false
-	for tp := range c.Partitions {
+	for tp := range c.h.parts {
 		leader := c.d.leader(tp)
 		ok := leader >= 0 && c.brokers[leader].up && !c.brokers[leader].paused
 		if len(c.d.quorum(tp)) < c.h.minISR() {
@@ -367,7 +381,7 @@ func (c *Cluster) monitor() {
 		}
 	}
 	if c.h.txk.known {
-		for tp := range c.Partitions {
+		for tp := range c.h.parts {
 			if l := c.d.leader(tp); l > 0 && c.brokers[l].up {
 				if r, ok := c.brokers[l].reps[tp].(*Replica); ok && r.role == leading {
 					o.lsoTick(tp, r.Log.LSO(r.HW), r.HW)
@@ -526,9 +540,9 @@ func (c *Cluster) Converged() bool {
 			return false
 		}
 	}
-	for tp := range c.Partitions {
+	for tp := range c.h.parts {
 		ok, committed := c.d.settled(tp)
-		if !ok || len(c.consumers) > 0 && c.ctl.group.committed[tp] < committed {
+		if !ok || tp < c.Partitions && len(c.consumers) > 0 && c.ctl.group.committed[tp] < committed {
 			return false
 		}
 	}
@@ -553,12 +567,19 @@ func (c *Cluster) History(converged bool) *history.Run {
 	for _, m := range c.consumers {
 		h.ReadCommitted = append(h.ReadCommitted, m.Cfg.ReadCommitted)
 	}
-	for tp := range c.Partitions {
+	if c.h.outTP0 >= 0 {
+		h.OutputFrom, h.Derived = c.h.outTP0, l.derived
+	}
+	for tp := range c.h.parts {
 		leader := c.d.leader(tp)
 		if leader >= 0 && c.brokers[leader].gone {
 			leader = -1
 		}
-		pf := history.PartitionFinal{TP: tp, Leader: leader, Group: c.ctl.group.committed[tp]}
+		group := int64(-1)
+		if tp < c.Partitions {
+			group = c.ctl.group.committed[tp]
+		}
+		pf := history.PartitionFinal{TP: tp, Leader: leader, Group: group}
 		for _, id := range c.d.replicas(tp) {
 			if c.brokers[id].gone {
 				continue // its storage is out of reach for good

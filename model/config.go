@@ -80,6 +80,11 @@ type Features struct {
 	// default: the producer epoch is bumped on every transaction and
 	// partitions are added implicitly by the partition leader.
 	TxnVersion2 bool
+	// GroupFencing (2.5, KIP-447): TxnOffsetCommit carries the consumer's
+	// group metadata, and the group coordinator refuses it from a member of
+	// an older generation; OffsetFetch answers UNSTABLE_OFFSET_COMMIT while
+	// a transaction's offsets for the partition are pending.
+	GroupFencing bool
 }
 
 // Defaults are the configuration defaults of a version.
@@ -113,19 +118,19 @@ var profiles = []Profile{
 		Defaults: Defaults{ReplicaLagTimeMax: 10 * sim.Second, SessionTimeout: 6 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: 0, ConsumerSession: 10 * sim.Second}},
 	{Name: "2.8", Rules: Rules{EpochTruncation: true, BounceDetected: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true, GroupFencing: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 18 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: 1, Retries: maxInt32, ConsumerSession: 10 * sim.Second}},
 	{Name: "3.6", Rules: Rules{EpochTruncation: true, IneligibleStaleEpoch: true, BounceDetected: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true, GroupFencing: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
 	{Name: "3.9", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, IneligibleStaleEpoch: true, BounceDetected: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true, GroupFencing: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, ConsumerSession: 45 * sim.Second}},
 	{Name: "4.1", Rules: Rules{EpochTruncation: true, StrictMinISRHW: true, ELR: true, IneligibleStaleEpoch: true, BounceDetected: true},
-		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true},
+		Features: Features{DeliveryTimeout: true, Idempotence: true, KRaft: true, MinISR: true, IdempotentInFlight: 5, EpochBump: true, GroupFencing: true},
 		Defaults: Defaults{ReplicaLagTimeMax: 30 * sim.Second, SessionTimeout: 9 * sim.Second, HeartbeatInterval: 2 * sim.Second,
 			Acks: -1, Retries: maxInt32, Idempotence: true, LingerMs: 5 * sim.Millisecond, ConsumerSession: 45 * sim.Second}},
 }
@@ -530,6 +535,11 @@ type ConsumerConfig struct {
 	// only below the last stable offset and skips records of aborted
 	// transactions (KIP-98).
 	ReadCommitted bool
+	// SeekOnAbort: a consume-transform-produce application seeks back to
+	// the group's committed offsets after its transaction aborts. Without
+	// it the consumer's position stays past the aborted records
+	// (KAFKA-17582: the position does not revert).
+	SeekOnAbort bool
 }
 
 // DefaultBroker returns broker defaults for a profile.

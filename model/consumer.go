@@ -38,6 +38,14 @@ type Consumer struct {
 	work       []item
 	working    bool
 	lastCommit sim.Time
+	// out is the transactional producer a consume-transform-produce
+	// application writes with (pipeline.go); nil otherwise.
+	out *Producer
+	// pipeWait: the application waits for its transaction to end or for
+	// the group's committed offsets (OffsetFetch); an assignment that
+	// comes meanwhile waits in pendingAssign.
+	pipeWait      bool
+	pendingAssign *assignment
 }
 
 type item struct {
@@ -60,6 +68,7 @@ func (m *Consumer) start() {
 	m.up = true
 	m.inc = h.nextGen()
 	m.tps, m.pos, m.done, m.work = nil, nil, nil, nil
+	m.pipeWait, m.pendingAssign = false, nil
 	m.fetchWait, m.commitWait, m.working = false, false, false
 	m.leaders = make([]int, h.spec.Partitions)
 	for i := range m.leaders {
@@ -87,26 +96,13 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		m.timer(k.tGroupHB, m.Cfg.HeartbeatInterval, 0)
 	case k.assignment:
 		a := ev.P.(*assignment)
-		if m.Cfg.AutoCommit && len(m.tps) > 0 {
-			m.commit(false) // onJoinPrepare: auto-commit before a rebalance
+		if m.out != nil && m.pipeWait {
+			// The application is inside commitTransaction (or seeking):
+			// the rebalance runs in its next poll (callbacks run in poll).
+			m.pendingAssign = a
+			return
 		}
-		m.gen = a.generation
-		m.tps = a.tps
-		m.pos = make([]int64, len(a.tps))
-		m.done = make([]int64, len(a.tps))
-		m.epochs = make([]int32, len(a.tps))
-		m.validate = make([]bool, len(a.tps))
-		for i := range m.epochs {
-			m.epochs[i] = -1
-		}
-		for i, off := range a.committed {
-			if off < 0 {
-				off = 0 // no committed offset: start from the beginning
-			}
-			m.pos[i], m.done[i] = off, off
-		}
-		m.work = slices.DeleteFunc(m.work, func(it item) bool { return !slices.Contains(m.tps, it.tp) })
-		m.poll()
+		m.assign(a)
 	case k.metadataResp:
 		leaders := ev.P.(*metadataResp).leaders
 		for i, tp := range m.tps {
@@ -148,7 +144,41 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 			m.startWork() // committed before processing: now process
 			m.poll()
 		}
+	default:
+		m.onPipeEvent(ev)
 	}
+}
+
+// assign applies a new assignment: the positions start at the group's
+// committed offsets.
+func (m *Consumer) assign(a *assignment) {
+	if m.Cfg.AutoCommit && len(m.tps) > 0 {
+		m.commit(false) // onJoinPrepare: auto-commit before a rebalance
+	}
+	m.gen = a.generation
+	m.tps = a.tps
+	m.pos = make([]int64, len(a.tps))
+	m.done = make([]int64, len(a.tps))
+	m.epochs = make([]int32, len(a.tps))
+	m.validate = make([]bool, len(a.tps))
+	for i := range m.epochs {
+		m.epochs[i] = -1
+	}
+	for i, off := range a.committed {
+		if off < 0 {
+			off = 0 // no committed offset: start from the beginning
+		}
+		m.pos[i], m.done[i] = off, off
+	}
+	m.work = slices.DeleteFunc(m.work, func(it item) bool { return !slices.Contains(m.tps, it.tp) })
+	if m.out != nil && len(m.tps) > 0 {
+		// The application fetches the committed offsets now (OffsetFetch;
+		// since KIP-447 asking for stable ones, waiting while a
+		// transaction's are pending).
+		m.fetchCommitted()
+		return
+	}
+	m.poll()
 }
 
 func (m *Consumer) idx(tp int) int { return slices.Index(m.tps, tp) }
@@ -156,7 +186,7 @@ func (m *Consumer) idx(tp int) int { return slices.Index(m.tps, tp) }
 // poll is KafkaConsumer.poll: auto-commit when due, then fetch.
 func (m *Consumer) poll() {
 	h := m.h
-	if m.fetchWait || m.commitWait || len(m.tps) == 0 {
+	if m.fetchWait || m.commitWait || m.pipeWait || len(m.tps) == 0 {
 		return
 	}
 	if !m.Cfg.Async && len(m.work) > 0 {
@@ -310,6 +340,10 @@ func (m *Consumer) processOne() {
 		return
 	}
 	it := m.work[0]
+	if m.out != nil && !m.pipeProcess(it) {
+		m.working = false // the producer calls pipeResume when it can take it
+		return
+	}
 	m.work = m.work[1:]
 	h.obs.processed(history.Processed{Member: m.Idx, TP: it.tp, Offset: it.off, ID: it.id, At: h.E.Now()})
 	if i := m.idx(it.tp); i >= 0 && it.off >= m.done[i] {
@@ -320,6 +354,10 @@ func (m *Consumer) processOne() {
 		return
 	}
 	m.working = false
+	if m.out != nil {
+		m.pipeEnd() // sendOffsetsToTransaction, commitTransaction
+		return
+	}
 	if !m.Cfg.AutoCommit && !m.Cfg.CommitBefore {
 		m.commit(true) // commitSync after processing: at-least-once
 		return
@@ -353,7 +391,11 @@ func (m *Consumer) Crash() {
 	m.up = false
 	m.inc = m.h.nextGen()
 	m.work = nil
+	m.pipeWait = false
 	m.h.obs.emit(-1, -1, history.ConsumerCrash, "consumer %s crashed", m.Name)
+	if m.out != nil {
+		m.out.Crash() // one application process
+	}
 }
 
 // Restart starts the consumer again; it rejoins the group.
@@ -363,6 +405,9 @@ func (m *Consumer) Restart() {
 	}
 	m.h.obs.emit(-1, -1, history.ConsumerRestart, "consumer %s restarted", m.Name)
 	m.start()
+	if m.out != nil {
+		m.out.Restart()
+	}
 }
 
 // Caught up reports whether the member has processed everything up to the
@@ -382,6 +427,10 @@ type coordinator struct {
 	incs      map[int]int64
 	gen       int64
 	committed []int64
+	// Consume-transform-produce (pipeline.go): transactions' offsets not
+	// yet committed, by producer id, and each producer id's latest epoch.
+	pending map[int64]*pendingOffsets
+	epochs  map[int64]int16
 }
 
 func newCoordinator(h *host, consumers []*Consumer) *coordinator {
@@ -406,6 +455,10 @@ func (g *coordinator) start() {
 func (g *coordinator) Handle(e *sim.Engine, ev *sim.Event) {
 	h := g.h
 	k := &h.k
+	if h.pk.known && (ev.Kind == h.pk.offCommit || ev.Kind == h.pk.offFetch || ev.Kind == h.txk.marker) {
+		g.onPipe(e, ev)
+		return
+	}
 	switch ev.Kind {
 	case k.joinGroup:
 		m := ev.P.(*joinGroup)
@@ -420,6 +473,15 @@ func (g *coordinator) Handle(e *sim.Engine, ev *sim.Event) {
 		m := ev.P.(*groupHeartbeat)
 		if g.incs[m.member] == m.generation {
 			g.lastHB[m.member] = e.Now()
+			if !slices.Contains(g.members, m.member) {
+				// A live member the coordinator removed (its heartbeats
+				// were cut off) is answered UNKNOWN_MEMBER_ID and rejoins
+				// (AbstractCoordinator).
+				g.members = append(g.members, m.member)
+				slices.Sort(g.members)
+				h.obs.emit(-1, -1, history.Group, "consumer %s rejoined the group: the coordinator had removed it", g.names[m.member])
+				g.rebalance()
+			}
 		}
 	case k.commitReq:
 		m := ev.P.(*commitReq)

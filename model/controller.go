@@ -114,7 +114,7 @@ func (ctl *Controller) Handle(e *sim.Engine, ev *sim.Event) {
 	case k.alterPartition:
 		h.Net.Send(h.ctlNode, from, k.alterResp, ctl.onAlterPartition(ev.P.(*alterPartition)))
 	case k.metadataReq:
-		leaders := make([]int, h.spec.Partitions)
+		leaders := make([]int, h.parts)
 		for tp := range leaders {
 			leaders[tp] = ctl.leaderOf(tp)
 		}

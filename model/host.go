@@ -59,8 +59,14 @@ type host struct {
 	// (the coordinator's metadata).
 	txnTP     int
 	txnStates []txnMeta
-	txnTV2    map[string]bool
-	leaderOf  func(tp int) int
+	// parts is the number of data partitions: the topic's, then the output
+	// topic's of a consume-transform-produce application (from outTP0; -1
+	// without one). The transaction log's partition comes after them.
+	parts    int
+	outTP0   int
+	pk       pipeKinds
+	txnTV2   map[string]bool
+	leaderOf func(tp int) int
 	// leadershipChanged runs after a replica becomes leader (the cluster
 	// checks its invariants there).
 	leadershipChanged func()

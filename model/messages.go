@@ -42,6 +42,9 @@ const (
 	ErrConcurrentTransactions  // the previous transaction is still completing (retriable)
 	ErrNotCoordinator          // the broker is not (or no longer) the transaction coordinator
 	ErrCoordinatorNotAvailable // the coordinator cannot write its log (its ISR is below min ISR)
+	// Consume-transform-produce (KIP-447).
+	ErrIllegalGeneration    // TxnOffsetCommit from a member of an older group generation
+	ErrUnstableOffsetCommit // OffsetFetch: a transaction's offsets for the partition are pending
 )
 
 var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICAS",
@@ -50,7 +53,7 @@ var errNames = [...]string{"NONE", "NOT_LEADER_OR_FOLLOWER", "NOT_ENOUGH_REPLICA
 	"DELIVERY_TIMEOUT", "INVALID_UPDATE_VERSION", "INELIGIBLE_REPLICA",
 	"FLUSH_DISK_TIMEOUT", "FLUSH_SLAVE_TIMEOUT", "SLAVE_NOT_AVAILABLE", "IN_SYNC_REPLICAS_NOT_ENOUGH",
 	"INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "INVALID_TXN_STATE", "CONCURRENT_TRANSACTIONS",
-	"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE"}
+	"NOT_COORDINATOR", "COORDINATOR_NOT_AVAILABLE", "ILLEGAL_GENERATION", "UNSTABLE_OFFSET_COMMIT"}
 
 func (e ErrCode) String() string { return errNames[e] }
 

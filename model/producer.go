@@ -94,6 +94,10 @@ type Producer struct {
 	// paused: the process is stalled (Pause); its timers wait in deferred.
 	paused   bool
 	deferred []sim.Event
+	// feed is the consumer whose records this producer writes, transformed,
+	// to the output topic (a consume-transform-produce application); nil
+	// for a producer with its own workload.
+	feed *Consumer
 }
 
 func (p *Producer) timer(kind sim.KindID, at sim.Time, a int64, pl any) sim.Timer {
@@ -123,7 +127,7 @@ func (p *Producer) start() {
 	if p.Cfg.Idempotence && !p.Cfg.Transactional() {
 		p.pid = p.h.nextPID()
 	}
-	n := p.h.spec.Partitions
+	n := p.h.parts
 	p.nextSeq = make([]int32, n)
 	p.lastAcked = slices.Repeat([]int32{-1}, n)
 	p.queues = make([][]*prodBatch, n)
@@ -350,6 +354,9 @@ func (p *Producer) generate() {
 // partitionFor applies the partitioner: by key hash, else sticky (stay on a
 // partition until its batch is sent) or round-robin.
 func (p *Producer) partitionFor(key int) int {
+	if p.feed != nil {
+		return p.h.outTP0 + key // a pipeline's output: the input's partition (pipeline.go)
+	}
 	n := p.h.spec.Partitions
 	if key >= 0 {
 		return int(uint32(key)*2654435761) % n
@@ -766,6 +773,9 @@ func (p *Producer) Crash() {
 	}
 	p.inflight, p.queues = nil, nil
 	h.obs.emit(-1, -1, history.ProducerCrash, "producer %s crashed", p.Name)
+	if p.feed != nil {
+		p.feed.Crash() // one application process
+	}
 }
 
 // Restart starts the producer again with a new producer id.
@@ -776,6 +786,9 @@ func (p *Producer) Restart() {
 	h := p.h
 	h.obs.emit(-1, -1, history.ProducerRestart, "producer %s restarted", p.Name)
 	p.start()
+	if p.feed != nil {
+		p.feed.Restart()
+	}
 	// workload.on.restart: resend-unacked: the application sends again, as
 	// new records of the new producer, what it never saw acknowledged.
 	for _, id := range p.unacked {

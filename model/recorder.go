@@ -13,6 +13,7 @@ import (
 // the ledger or the history itself.
 type recorder struct {
 	e       *sim.Engine
+	outTP0  int // the output topic's first partition (-1 none)
 	ledger  Ledger
 	events  []history.Event
 	removed []history.Removal
@@ -40,8 +41,8 @@ type recorder struct {
 	fenced   int
 }
 
-func newRecorder(e *sim.Engine, topic string, partitions int) *recorder {
-	return &recorder{e: e, topic: topic, unavailable: make([]sim.Duration, partitions), underMinISR: make([]sim.Duration, partitions),
+func newRecorder(e *sim.Engine, topic string, partitions, outTP0 int) *recorder {
+	return &recorder{e: e, topic: topic, outTP0: outTP0, unavailable: make([]sim.Duration, partitions), underMinISR: make([]sim.Duration, partitions),
 		ackedEnd: make([]int64, partitions), errors: map[string]int{}}
 }
 
@@ -49,7 +50,10 @@ func (o *recorder) tpName(tp int) string {
 	if tp >= len(o.unavailable) {
 		return "__transaction_state-0" // the transaction log (txncoord.go)
 	}
-	return fmt.Sprintf("%s-%d", o.topic, tp)
+	if tp == groupTP {
+		return "__consumer_offsets (the group's)"
+	}
+	return history.PartitionName(o.topic, tp, o.outTP0)
 }
 
 // emit records an event worth telling a user, in the history and the trace.
@@ -132,6 +136,14 @@ func (o *recorder) uncleanElection() { o.unclean++ }
 // produceError counts a produce error a producer met (a response's error
 // code, or a client-side failure such as a lost connection).
 func (o *recorder) produceError(err ErrCode) { o.errors[err.String()]++ }
+
+// derive records that output record out was made from input record in.
+func (o *recorder) derive(out, in history.RecordID) {
+	if o.ledger.derived == nil {
+		o.ledger.derived = map[history.RecordID]history.RecordID{}
+	}
+	o.ledger.derived[out] = in
+}
 
 // txnBegan records a new transaction and returns its index.
 func (o *recorder) txnBegan(producer int, pid int64, epoch int16) int32 {

@@ -436,11 +436,19 @@ type producerTxn struct {
 	waitGen bool // the application waits to send its next record
 	// waitCoord: the request waits for the coordinator's address.
 	waitCoord bool
+	// A consume-transform-produce application's offsets for this
+	// transaction (sendOffsetsToTransaction, pipeline.go): added to it
+	// (AddOffsetsToTxn), and committed in it (TxnOffsetCommit).
+	offsets                   *txnOffsetCommitReq
+	offsetsAdded, offsetsDone bool
+	// abortOnly: the group refused the offsets (a rebalance moved the
+	// member's partitions): the application aborts.
+	abortOnly bool
 }
 
 // txnStart initialises a transactional producer (initTransactions).
 func (p *Producer) txnStart() {
-	p.tx = producerTxn{phase: txnInit, index: -1, added: make([]bool, p.h.spec.Partitions)}
+	p.tx = producerTxn{phase: txnInit, index: -1, added: make([]bool, p.h.parts)}
 	p.pid = -1
 	p.txnSend(p.h.txk.initPid, &initPidReq{txnID: p.Cfg.TransactionalID, timeout: p.Cfg.TransactionTimeout})
 }
@@ -467,6 +475,13 @@ func (p *Producer) txnSend(kind sim.KindID, req any) {
 		c := *m
 		c.corr, c.sentAt = h.txnCorr, h.E.Now()
 		msg = &c
+	case *txnOffsetCommitReq:
+		// To the group coordinator, not the transaction coordinator.
+		c := *m
+		c.corr = h.txnCorr
+		h.Net.Send(p.Node, h.ctlNode, kind, &c)
+		p.timer(h.txk.tProducerTxn, h.E.Now().Add(p.Cfg.RequestTimeout), h.txnCorr, nil)
+		return
 	}
 	if p.coord <= 0 {
 		// No coordinator known (FindCoordinator): ask; the request goes
@@ -509,6 +524,10 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 	if !t.known || !p.Cfg.Transactional() {
 		return false
 	}
+	if p.h.pk.known && ev.Kind == p.h.pk.offCommitResp {
+		p.onOffsetCommitResp(ev.P.(*txnOffsetCommitResp))
+		return true
+	}
 	switch ev.Kind {
 	case t.tProducerTxn:
 		if ev.B == p.inc && ev.A == p.tx.corr && p.tx.req != nil {
@@ -545,6 +564,10 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 		switch m.err {
 		case ErrNone:
 			for _, tp := range p.tx.req.(*addPartsReq).tps {
+				if tp == groupTP {
+					p.tx.offsetsAdded = true // AddOffsetsToTxn
+					continue
+				}
 				p.tx.added[tp] = true
 			}
 			p.tx.adding, p.tx.req = false, nil
@@ -578,6 +601,8 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 				p.resetSequences()
 			}
 			p.tx.phase, p.tx.ending, p.tx.req, p.tx.index = txnReady, false, nil, -1
+			committed := p.tx.commit
+			p.tx.abortOnly = false
 			if p.tx.failed {
 				// A batch failed, so the partitions' sequences are in doubt:
 				// after the abort the client bumps its epoch with
@@ -586,7 +611,13 @@ func (p *Producer) onTxnEvent(ev *sim.Event) bool {
 				// new producer, which does the same).
 				p.tx.phase, p.tx.failed = txnInit, false
 				p.txnSend(p.h.txk.initPid, &initPidReq{txnID: p.Cfg.TransactionalID, timeout: p.Cfg.TransactionTimeout})
+				if p.feed != nil {
+					p.pipeTxnDone(false)
+				}
 				return true
+			}
+			if p.feed != nil {
+				p.pipeTxnDone(committed)
 			}
 			p.txnResume()
 		case ErrConcurrentTransactions:
@@ -612,6 +643,10 @@ func (p *Producer) resetSequences() {
 
 // txnResume lets a waiting application go on.
 func (p *Producer) txnResume() {
+	if p.tx.waitGen && p.feed != nil {
+		p.tx.waitGen = false
+		p.feed.pipeResume()
+	}
 	if p.tx.waitGen && !p.done {
 		p.tx.waitGen = false
 		p.timer(p.h.k.tProduceNext, p.h.E.Now(), 0, nil)
@@ -663,7 +698,10 @@ func (p *Producer) txnMaybeSendEnd() {
 	if p.tx.phase != txnEnding || p.tx.ending || p.Pending() {
 		return
 	}
-	p.tx.commit = p.tx.commit && !p.tx.failed
+	if p.txnSendOffsets() {
+		return // sendOffsetsToTransaction first
+	}
+	p.tx.commit = p.tx.commit && !p.tx.failed && !p.tx.abortOnly
 	p.tx.ending = true
 	p.txnSend(p.h.txk.endTxn, &endTxnReq{txnID: p.Cfg.TransactionalID, pid: p.pid, epoch: p.tx.epoch, commit: p.tx.commit})
 }
@@ -740,11 +778,17 @@ func (p *Producer) txnFenced(err ErrCode) {
 		p.done, p.up = true, false
 		p.inc = h.nextGen()
 		h.obs.emit(-1, -1, history.ProducerCrash, "producer %s stopped: fenced, it exits (acksim.transaction.on.fenced: stop)", p.Name)
+		if p.feed != nil {
+			p.feed.Crash() // the application exits
+		}
 		return
 	}
 	waiting := p.tx.waitGen || p.tx.phase == txnEnding
 	p.txnStart()
 	p.tx.waitGen = waiting
+	if p.feed != nil {
+		p.pipeTxnDone(false) // the application sees the transaction fail
+	}
 }
 
 // txnCrashed records the open transaction's end when the producer process

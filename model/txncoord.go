@@ -2,6 +2,7 @@ package model
 
 import (
 	"slices"
+	"strings"
 
 	"acksim/history"
 	"acksim/sim"
@@ -406,8 +407,12 @@ func (tc *txnCoordinator) prepare(meta *txnMeta, commit bool, markerEpoch int16,
 	meta.commit, meta.markerEpoch = commit, markerEpoch
 	if !commit {
 		// Commits are the routine (one a transaction); aborts are news.
-		h.obs.emit(-1, -1, history.TxnEnd, "transaction coordinator: %s %s (pid %d), ABORT markers with epoch %d to partitions %v",
-			meta.id, meta.state, meta.pid, markerEpoch, meta.parts)
+		names := make([]string, len(meta.parts))
+		for i, tp := range meta.parts {
+			names[i] = h.tpName(tp)
+		}
+		h.obs.emit(-1, -1, history.TxnEnd, "transaction coordinator: %s %s (pid %d), ABORT markers with epoch %d to %s",
+			meta.id, meta.state, meta.pid, markerEpoch, strings.Join(names, ", "))
 	}
 	tc.write(meta, func() {
 		if then != nil {
@@ -456,17 +461,21 @@ func (tc *txnCoordinator) sendMarkers(meta *txnMeta, first bool) {
 			next = earliest(next, at.Add(markerTimeout)) // in flight, not due
 			continue
 		}
-		leader := h.leaderOf(tp)
-		if leader <= 0 {
-			// No leader now: the coordinator's marker channel waits for
-			// one; tried again after the backoff.
-			meta.sentAt[tp] = 0
-			next = earliest(next, now.Add(markerBackoff))
-			continue
+		dest := h.ctlNode // the group's offsets: to the group coordinator
+		if tp != groupTP {
+			leader := h.leaderOf(tp)
+			if leader <= 0 {
+				// No leader now: the coordinator's marker channel waits for
+				// one; tried again after the backoff.
+				meta.sentAt[tp] = 0
+				next = earliest(next, now.Add(markerBackoff))
+				continue
+			}
+			dest = h.node(leader)
 		}
 		tc.corr++
 		meta.pending[tp], meta.sentAt[tp] = tc.corr, now
-		tc.b.send(h.node(leader), h.txk.marker, &markerReq{tp: tp, pid: meta.pid, epoch: meta.markerEpoch, commit: meta.commit, corr: tc.corr, txnID: meta.id})
+		tc.b.send(dest, h.txk.marker, &markerReq{tp: tp, pid: meta.pid, epoch: meta.markerEpoch, commit: meta.commit, corr: tc.corr, txnID: meta.id})
 		next = earliest(next, now.Add(markerTimeout))
 	}
 	if next >= 0 {

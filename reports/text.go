@@ -102,6 +102,10 @@ func Verdict(res *scenarios.Result, replay string) string {
 		fmt.Fprintf(&b, "transactions %d committed, %d aborted, %d unknown, %d open; %d aborted-read, %d torn; LSO stalled up to %s; %d producer instance(s) fenced\n",
 			tx.Committed, tx.Aborted, tx.Unknown, tx.Open, tx.AbortedRead, tx.TornTransaction, ms(tx.LSOStallMs), tx.Fenced)
 	}
+	if e := v.ExactlyOnce; e != nil {
+		fmt.Fprintf(&b, "exactly-once %d input record(s) committed past by the group: %d with a duplicated output, %d with none (eos_duplicate, eos_loss)\n",
+			e.Inputs, e.Duplicate, e.Loss)
+	}
 	latencyOf := "send to ack"
 	if v.Transactions != nil {
 		latencyOf = "send to ack; a transaction's records are acknowledged by its commit"

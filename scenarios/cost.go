@@ -48,6 +48,12 @@ func (r *Resolved) Cost(s *Scenario) Cost {
 		}
 		records += n
 	}
+	for _, c := range r.Spec.Consumers {
+		if c.Output != "" {
+			records *= 2 // a consume-transform-produce application writes one output record per input record
+			break
+		}
+	}
 	recs := int64(math.Min(records, math.MaxInt64/1024))
 	return Cost{Records: recs, Events: recs * eventsPerRecord,
 		Bytes: recs * (bytesPerRecord + bytesPerRecordReplica*int64(r.Spec.RF))}

@@ -174,6 +174,9 @@ func (s *Scenario) Export(raw []byte, name, title, description string, expect ma
 		if prods == nil || i >= len(prods.Content) {
 			break
 		}
+		if slices.ContainsFunc(s.Consumers, func(c ConsumerDef) bool { return c.Output == p.Name }) {
+			continue // a pipeline's producer: no workload of its own
+		}
 		wl := get(prods.Content[i], "workload", true)
 		if p.Records > 0 {
 			put(wl, "records", scalar(strconv.Itoa(p.Records)))

@@ -347,6 +347,7 @@ func (w *walker) producer(s *Scenario, i int, n *yaml.Node) {
 		case "config":
 			w.settings(s, v, field+".config", scopeProducer, i)
 		case "workload":
+			p.workloadLine = v.Line
 			wf := field + ".workload"
 			w.fields(v, wf, []string{"records", "duration", "rate", "arrival", "keys", "record.size", "on.error", "on.restart", "start"}, func(k string, x *yaml.Node) {
 				f := wf + "." + k
@@ -404,8 +405,18 @@ func (w *walker) consumer(s *Scenario, i int, n *yaml.Node) {
 			w.settings(s, v, field+".config", scopeConsumer, i)
 		case "processing":
 			pf := field + ".processing"
-			w.fields(v, pf, []string{"mode", "time.per.record", "commit"}, func(k string, x *yaml.Node) {
+			w.fields(v, pf, []string{"mode", "time.per.record", "commit", "output", "on.abort"}, func(k string, x *yaml.Node) {
 				switch k {
+				case "output":
+					c.Output, c.outputLine = w.name(x, pf+".output"), x.Line
+				case "on.abort":
+					switch m := w.str(x, pf+".on.abort"); m {
+					case "seek":
+					case "continue":
+						c.NoSeekOnAbort, c.onAbortLine = true, x.Line
+					default:
+						w.fail(x, pf+".on.abort", m, "must be seek (seek back to the committed offsets, as Kafka's docs advise) or continue (poll on from the position: KAFKA-17582)")
+					}
 				case "mode":
 					switch m := w.str(x, pf+".mode"); m {
 					case "sync":

@@ -176,8 +176,10 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 		psets[i] = map[string]bool{}
 	}
 	ccs := make([]model.ConsumerConfig, len(s.Consumers))
+	csets := make([]map[string]bool, len(s.Consumers))
 	for i := range ccs {
 		ccs[i] = model.DefaultConsumer(prof)
+		csets[i] = map[string]bool{}
 	}
 	minISRLine, minISRField, minISRFile := 0, "", ""
 	flushMsSet := false
@@ -202,6 +204,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 					t := base
 					t.c = &ccs[i]
 					targets = append(targets, &t)
+					csets[i][st.Key] = true
 				}
 			}
 		default:
@@ -332,11 +335,13 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 	if slices.ContainsFunc(spec.Producers, func(p model.ProducerSpec) bool { return p.Cfg.Transactional() }) && replication == "kafka" {
 		errs = append(errs, txnStateLog(s, &spec.Broker)...)
 	}
+	errs = append(errs, pipelines(s, spec.Producers, psets, ccs, csets)...)
 	for i, cd := range s.Consumers {
 		cc := ccs[i]
 		cc.Async = cd.Async
 		cc.ProcessingTime = cd.ProcessingTime
 		cc.CommitBefore = cd.CommitBefore
+		cc.SeekOnAbort = !cd.NoSeekOnAbort
 		if cc.ReadCommitted && replication != "kafka" {
 			errs = append(errs, &Error{File: s.File, Line: cd.Line, Field: fmt.Sprintf("consumers[%d].config.isolation.level", i), Value: "read_committed",
 				Allowed: "read_uncommitted: transactions are modelled on Kafka's ISR design only (cluster.replication: kafka)"})
@@ -345,7 +350,7 @@ func (s *Scenario) Resolve() (*Resolved, error) {
 			errs = append(errs, &Error{File: s.File, Line: cd.commitLine, Field: fmt.Sprintf("consumers[%d].processing.commit", i), Value: "before",
 				Allowed: "the application commits only with enable.auto.commit: false (auto-commit already commits what poll returned)"})
 		}
-		spec.Consumers = append(spec.Consumers, model.ConsumerSpec{Name: cd.Name, Cfg: cc})
+		spec.Consumers = append(spec.Consumers, model.ConsumerSpec{Name: cd.Name, Cfg: cc, Output: cd.Output})
 	}
 	errs = append(errs, s.checkSteps()...)
 	if err := errs.err(); err != nil {
@@ -372,6 +377,28 @@ func (s *Scenario) checkSteps() Errors {
 		}
 		if st.Partition >= s.Partitions {
 			bad("partition", st.Partition, fmt.Sprintf("the topic has partitions 0..%d", s.Partitions-1))
+		}
+		if fk := lookupAction(st.Action); fk != nil {
+			// A field the action does not read is refused, never ignored
+			// (a partition with for: would otherwise never heal by itself).
+			takes := fk.fields
+			if takes == "" {
+				takes = "no fields"
+			}
+			for _, u := range []struct {
+				name string
+				set  bool
+				v    any
+			}{{"for", st.For != 0, st.For}, {"factor", st.Factor != 0, st.Factor}, {"extra", st.Extra != 0, st.Extra},
+				{"one-way", st.OneWay, true}, {"permanent", st.Permanent, true}, {"message", st.Message != "", st.Message}, {"groups", len(st.Groups) > 0, "(groups)"}} {
+				if u.set && !strings.Contains(fk.fields, "`"+u.name+"`") {
+					allowed := fmt.Sprintf("not a field of %s (it takes: %s)", st.Action, takes)
+					if st.Action == "partition" && u.name == "for" {
+						allowed += "; to end a partition, add a later step with action: heal"
+					}
+					bad(u.name, u.v, allowed)
+				}
+			}
 		}
 		if st.Trigger.Kind == "when" {
 			c := st.Trigger.Cond
@@ -583,4 +610,70 @@ func txnStateLog(s *Scenario, b *model.BrokerConfig) Errors {
 			fmt.Sprintf("at most transaction.state.log.replication.factor (%d): the coordinator could never write its log", b.TxnStateRF))}
 	}
 	return nil
+}
+
+// pipelines checks consume-transform-produce applications
+// (processing.output): the output producer exists, is transactional, has
+// no workload of its own and serves one member; the member commits only
+// through the transaction (no auto-commit, no commit before processing,
+// processing in the poll loop); and every member of the group is such an
+// application (one group: the application's instances).
+func pipelines(s *Scenario, producers []model.ProducerSpec, psets []map[string]bool, ccs []model.ConsumerConfig, csets []map[string]bool) Errors {
+	var errs Errors
+	any := false
+	for _, cd := range s.Consumers {
+		any = any || cd.Output != ""
+	}
+	if !any {
+		return nil
+	}
+	used := map[string]int{}
+	for i, cd := range s.Consumers {
+		f := fmt.Sprintf("consumers[%d].processing", i)
+		at := func(line int, field, value, allowed string) {
+			if line == 0 {
+				line = cd.Line
+			}
+			errs = append(errs, &Error{File: s.File, Line: line, Field: field, Value: value, Allowed: allowed})
+		}
+		if cd.Output == "" {
+			at(cd.Line, f+".output", "", "the name of a transactional producer: in a scenario with a consume-transform-produce application every consumer is one of its instances (one group)")
+			continue
+		}
+		pi := slices.IndexFunc(producers, func(p model.ProducerSpec) bool { return p.Name == cd.Output })
+		switch {
+		case pi < 0:
+			names := []string{}
+			for _, p := range producers {
+				names = append(names, p.Name)
+			}
+			at(cd.outputLine, f+".output", cd.Output, "the name of a producer of this scenario ("+strings.Join(names, ", ")+")")
+			continue
+		case !producers[pi].Cfg.Transactional():
+			at(cd.outputLine, f+".output", cd.Output, "a producer with a transactional.id: the output and the offsets are written in one transaction")
+		case used[cd.Output] > 0:
+			at(cd.outputLine, f+".output", cd.Output, fmt.Sprintf("a producer no other consumer writes with (consumers[%d] does): one producer per application instance", used[cd.Output]-1))
+		}
+		used[cd.Output] = i + 1
+		producers[pi].WL = model.Workload{} // it sends what the member processes
+		if l := s.Producers[pi].workloadLine; l > 0 {
+			errs = append(errs, &Error{File: s.File, Line: l, Field: fmt.Sprintf("producers[%d].workload", pi), Value: "(a workload)",
+				Allowed: "none: producer " + cd.Output + " writes what consumer " + cd.Name + " processes (processing.output)"})
+		}
+		if psets[pi]["acksim.transaction.records"] {
+			errs = append(errs, &Error{File: s.File, Line: s.Producers[pi].Line, Field: fmt.Sprintf("producers[%d].config.acksim.transaction.records", pi), Value: fmt.Sprint(producers[pi].Cfg.TxnRecords),
+				Allowed: "not set: a consume-transform-produce application commits one transaction per poll (up to max.poll.records)"})
+		}
+		if ccs[i].AutoCommit && csets[i]["enable.auto.commit"] {
+			at(cd.Line, fmt.Sprintf("consumers[%d].config.enable.auto.commit", i), "true", "false: the application commits its offsets in its transactions (sendOffsetsToTransaction)")
+		}
+		ccs[i].AutoCommit = false
+		if cd.Async {
+			at(cd.Line, f+".mode", "async", "sync: the transaction holds what one poll returned")
+		}
+		if cd.CommitBefore {
+			at(cd.commitLine, f+".commit", "before", "after (or unset): the offsets are committed in the transaction")
+		}
+	}
+	return errs
 }

@@ -67,6 +67,8 @@ type ProducerDef struct {
 	OnRestart  string
 	Start      sim.Duration
 	Line       int
+	// workloadLine is the line of its workload section (0: none).
+	workloadLine int
 }
 
 // ConsumerDef is a member of the consumer group.
@@ -77,6 +79,13 @@ type ConsumerDef struct {
 	ProcessingTime sim.Duration
 	Line           int
 	commitLine     int // line of processing.commit (errors)
+	// Output (processing.output) names the transactional producer the
+	// application writes its output with: consume-transform-produce.
+	Output     string
+	outputLine int
+	// NoSeekOnAbort: processing.on.abort: continue (KAFKA-17582).
+	NoSeekOnAbort bool
+	onAbortLine   int
 }
 
 // Step is one fault-script step: a trigger and an action.

@@ -79,6 +79,9 @@ func TestBuiltinVerdictsGolden(t *testing.T) {
 		if v.Transactions != nil {
 			fmt.Fprintf(&b, " txn=%+v", *v.Transactions)
 		}
+		if v.ExactlyOnce != nil {
+			fmt.Fprintf(&b, " eos=%+v", *v.ExactlyOnce)
+		}
 		b.WriteString("\n")
 	}
 	golden := filepath.Join("testdata", "verdicts.golden")

@@ -68,7 +68,9 @@ type Verdict struct {
 	SimulatedMs float64 `json:"simulated_ms"`
 	Steps       uint64  `json:"steps"`
 	// Transactions: present when a producer is transactional.
-	Transactions *TxnVerdict        `json:"transactions,omitempty"`
+	Transactions *TxnVerdict `json:"transactions,omitempty"`
+	// ExactlyOnce: present with a consume-transform-produce application.
+	ExactlyOnce  *EOSVerdict        `json:"exactly_once,omitempty"`
 	Explanations []Explanation      `json:"explanations"`
 	TraceHash    string             `json:"trace_hash"`
 	Lost         []history.RecordID `json:"-"`
@@ -124,6 +126,9 @@ func Run(h *history.Run) *Verdict {
 	v.Explanations = append(v.Explanations, explainStranded(h, stranded)...)
 	v.Explanations = append(v.Explanations, explainReorders(h, reordered)...)
 	v.Explanations = append(v.Explanations, explainTxns(h, ix)...)
+	eos, eosDups, eosLost := eosCheck(h)
+	v.ExactlyOnce = eos
+	v.Explanations = append(v.Explanations, explainEOS(h, eosDups, eosLost)...)
 	if v.Anomalies.ConsumerLoss > 0 || v.Anomalies.ConsumerDuplicate > 0 {
 		v.Explanations = append(v.Explanations, explainConsumer(h, v)...)
 	}
@@ -190,10 +195,20 @@ func (v *Verdict) Get(name string) (float64, bool) {
 	case "txn_aborted":
 		return float64(t.Aborted), true
 	}
+	e := v.ExactlyOnce
+	if e == nil {
+		e = &EOSVerdict{}
+	}
+	switch name {
+	case "eos_duplicate":
+		return float64(e.Duplicate), true
+	case "eos_loss":
+		return float64(e.Loss), true
+	}
 	return 0, false
 }
 
 // Fields lists the names Get accepts.
 var Fields = []string{"lost_write", "stranded", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
 	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "offline_ms", "under_min_isr_ms", "at_risk_ms",
-	"unclean_elections", "p99_ms", "aborted_read", "torn_transaction", "lso_stall_ms", "fenced", "txn_committed", "txn_aborted"}
+	"unclean_elections", "p99_ms", "aborted_read", "torn_transaction", "lso_stall_ms", "fenced", "txn_committed", "txn_aborted", "eos_duplicate", "eos_loss"}
