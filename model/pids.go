@@ -79,7 +79,14 @@ func (st *pidState) dedupe(seq int32) (dup bool, base, end int64, outOfOrder boo
 		}
 	}
 	n := len(st.last)
-	return false, 0, 0, n > 0 && seq != st.last[n-1].lastSeq+1
+	if n == 0 {
+		// Known, with no batch of its epoch yet (a transaction marker
+		// bumped the epoch, transaction version 2): the epoch's first batch
+		// starts at 0 (ProducerAppendInfo.checkSequence: the last sequence
+		// is NO_SEQUENCE, and only 0 follows it).
+		return false, 0, 0, seq != 0
+	}
+	return false, 0, 0, seq != st.last[n-1].lastSeq+1
 }
 
 // epochOf is the newest producer epoch the table knows for pid, and

@@ -137,6 +137,17 @@ func (o *recorder) uncleanElection() { o.unclean++ }
 // code, or a client-side failure such as a lost connection).
 func (o *recorder) produceError(err ErrCode) { o.errors[err.String()]++ }
 
+// txnOf is record id's transaction (-1 none), its outcome so far and when
+// it ended.
+func (o *recorder) txnOf(id history.RecordID) (int32, history.TxnOutcome, sim.Time) {
+	l := &o.ledger
+	if l.recTxn == nil || int(id) <= 0 || int(id) > len(l.recTxn) || l.recTxn[id-1] < 0 {
+		return -1, 0, 0
+	}
+	t := l.recTxn[id-1]
+	return t, l.txns[t].Outcome, l.txns[t].Ended
+}
+
 // derive records that output record out was made from input record in.
 func (o *recorder) derive(out, in history.RecordID) {
 	if o.ledger.derived == nil {

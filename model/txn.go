@@ -274,6 +274,9 @@ func (r *Replica) txnChecks(from sim.NodeID, m *produceReq) bool {
 	pc := &h.spec.Producers[pb.producer].Cfg
 	tv2 := pc.TxnVersion >= 2
 	if m.verified || !(tv2 || r.cfg().TxnVerification) {
+		if _, open := r.Log.txn.open[pb.pid]; !open && !m.verified {
+			r.lateTxnBatch(pb)
+		}
 		return true
 	}
 	// KIP-890: the first batch of a transaction on this partition is
@@ -297,6 +300,35 @@ func (r *Replica) txnChecks(from sim.NodeID, m *produceReq) bool {
 	b.send(h.node(coord), h.txk.addParts, &addPartsReq{txnID: pc.TransactionalID, pid: pb.pid, epoch: pb.epoch, tps: []int{r.TP},
 		corr: h.txnCorr, verifyOnly: !tv2, broker: b.ID})
 	return false
+}
+
+// lateTxnBatch tells, as ground truth for the story (the partition cannot
+// know it), of a transactional batch that opens a transaction on the
+// partition after its own transaction ended: unchecked (no verification,
+// transaction version below 2), it is a hanging transaction, or it joins
+// the producer's next transaction here (KIP-890's motivation).
+func (r *Replica) lateTxnBatch(pb *prodBatch) {
+	h := r.b.h
+	t, _, _ := h.obs.txnOf(pb.records[0])
+	if t < 0 {
+		return
+	}
+	// The partition's last span of this producer, closed by a marker:
+	// does it hold the same transaction?
+	sp := r.Log.txn.spans
+	i := len(sp) - 1
+	for i >= 0 && sp[i].pid != pb.pid {
+		i--
+	}
+	if i < 0 || sp[i].marker < 0 {
+		return
+	}
+	if first, _, _ := h.obs.txnOf(r.Log.At(sp[i].first)); first != t {
+		return
+	}
+	verdict := map[bool]string{true: "COMMIT", false: "ABORT"}[sp[i].commit]
+	h.obs.emit(r.b.ID, r.TP, history.TxnEnd, "a late batch of transaction %d (pid %d, epoch %d) reaches %s after its %s marker, and opens a transaction there that the coordinator does not know: nothing checks it (transaction.partition.verification.enable off, transaction version %d), so it stays open until a marker of this producer closes it, with whatever transaction that marker ends",
+		t, pb.pid, pb.epoch, h.tpName(r.TP), verdict, h.spec.Producers[pb.producer].Cfg.TxnVersion)
 }
 
 // onVerified resumes a produce the coordinator answered.

@@ -80,6 +80,15 @@ func TestProducerEpochFencing(t *testing.T) {
 	if _, _, _, ooo := pids.dedupeEpoch(7, 2, 5); !ooo {
 		t.Error("a newer epoch must start at sequence 0")
 	}
+	// The marker bumped the epoch to 1: the first batch of epoch 1 starts
+	// at 0 too (a later batch whose predecessor failed is out of order,
+	// not the start of the epoch).
+	if _, _, _, ooo := pids.dedupeEpoch(7, 1, 1); !ooo {
+		t.Error("after a marker bumped the epoch, a batch at sequence 1 was taken as the epoch's first")
+	}
+	if _, _, _, ooo := pids.dedupeEpoch(7, 1, 0); ooo {
+		t.Error("after a marker bumped the epoch, sequence 0 is out of order")
+	}
 }
 
 // The coordinator follows Kafka's table of valid previous states: a

@@ -307,3 +307,70 @@ run: {duration: 10s}
 		t.Errorf("converged %v, transactions %+v, lost %d", v.Converged, v.Transactions, v.Anomalies.LostWrite)
 	}
 }
+
+// KIP-890's motivation, by protocol: a produce of an aborted transaction
+// that arrives late opens a transaction on its partition that the
+// coordinator does not know. Unchecked (transaction version below 2,
+// verification off) it hangs there, or the producer's next transaction
+// there commits it; verification (3.6+) or transaction version 2 (4.0)
+// refuses it.
+func TestDelayedProduceByProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sets    []string
+		anomaly bool
+	}{
+		{"txn-delayed-produce-tv1", nil, true},
+		{"txn-delayed-produce-tv1", []string{"kafka=3.5", "transaction.partition.verification.enable=true"}, false}, // refused: verification came in 3.6
+		{"txn-delayed-produce-tv1", []string{"transaction.partition.verification.enable=true"}, false},
+		{"txn-delayed-produce-tv1", []string{"kafka=4.0"}, false},
+		{"txn-delayed-produce-tv1", []string{"kafka=4.0", "transaction.version=1"}, true},
+		{"txn-hanging-no-verification", nil, true},
+		{"txn-hanging-no-verification", []string{"transaction.partition.verification.enable=true"}, false},
+		{"txn-hanging-no-verification", []string{"kafka=4.0"}, false},
+	} {
+		s := loadSc(t, tc.name)
+		var err error
+		for _, kv := range tc.sets {
+			if err = s.Set(kv); err != nil {
+				break
+			}
+		}
+		var res *Result
+		if err == nil {
+			res, err = Run(s, Options{})
+		}
+		if tc.sets != nil && tc.sets[0] == "kafka=3.5" {
+			if err == nil || !strings.Contains(err.Error(), "came in Kafka 3.6") {
+				t.Errorf("%s %v: got %v, want verification refused before 3.6", tc.name, tc.sets, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := res.Verdict
+		tx := v.Transactions
+		late := false
+		for _, ev := range res.History.Events {
+			late = late || strings.Contains(ev.Text, "a late batch of transaction")
+		}
+		var got bool
+		if tc.name == "txn-hanging-no-verification" {
+			// The late batch arrives at 5s; the run ends at 20s.
+			got = tx.LSOStallMs >= 14000
+			if !got && tx.LSOStallMs > 5000 {
+				t.Errorf("%s %v: LSO stall %vms: the late batch was refused, yet something hung", tc.name, tc.sets, tx.LSOStallMs)
+			}
+		} else {
+			got = tx.AbortedRead > 0 && tx.TornTransaction > 0
+		}
+		if got != tc.anomaly || late != tc.anomaly {
+			t.Errorf("%s %v: anomaly %v (aborted reads %d, torn %d, LSO stall %vms, converged %v), late-batch story %v; want %v",
+				tc.name, tc.sets, got, tx.AbortedRead, tx.TornTransaction, tx.LSOStallMs, v.Converged, late, tc.anomaly)
+		}
+		if v.Anomalies.LostWrite != 0 {
+			t.Errorf("%s %v: %d lost writes", tc.name, tc.sets, v.Anomalies.LostWrite)
+		}
+	}
+}
