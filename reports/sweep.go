@@ -109,7 +109,7 @@ func SweepMarkdown(name string, trials int, sums []sweep.Summary, paired []strin
 	var txn []string
 	for _, s := range sums {
 		if s.TxnAnomalyTrials > 0 {
-			txn = append(txn, fmt.Sprintf("- %s: %d of %d trials had an aborted read or a torn transaction\n", mdEscape(s.Settings), s.TxnAnomalyTrials, s.Trials))
+			txn = append(txn, fmt.Sprintf("- %s: %d of %d trials had an aborted read, a torn transaction or an exactly-once anomaly (eos_duplicate, eos_loss)\n", mdEscape(s.Settings), s.TxnAnomalyTrials, s.Trials))
 		}
 	}
 	if len(txn) > 0 {

@@ -567,7 +567,7 @@ func namesIn(sc scope) string {
 
 // setFields are the scenario fields --set takes besides config keys.
 var setFields = []string{"kafka", "replication", "seed", "cluster.brokers", "cluster.partitions", "cluster.replication.factor",
-	"run.duration", "run.recovery", "workload.records", "workload.rate", "workload.keys", "workload.on.error"}
+	"run.duration", "run.recovery", "workload.records", "workload.rate", "workload.keys", "workload.on.error", "processing.on.abort"}
 
 // SetKeys lists what --set accepts: the scenario fields and every config
 // key (for shell completion), sorted.

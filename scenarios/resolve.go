@@ -110,6 +110,15 @@ func (s *Scenario) Set(kv string) error {
 		}
 		return nil
 	}
+	if k == "processing.on.abort" {
+		if v != "seek" && v != "continue" {
+			return bad("seek or continue")
+		}
+		for i := range s.Consumers {
+			s.Consumers[i].NoSeekOnAbort = v == "continue"
+		}
+		return nil
+	}
 	if rest, ok := strings.CutPrefix(k, "topic."); ok && isTopicKey(rest) {
 		s.Settings = append(s.Settings, Setting{Scope: scopeBroker, Owner: -1, Key: rest, Value: v, Field: k, Topic: true})
 		return nil

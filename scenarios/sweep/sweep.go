@@ -499,11 +499,14 @@ type Trial struct {
 	// Transactions (absent without a transactional producer): records a
 	// read_committed consumer read from aborted transactions, and torn
 	// transactions.
-	AbortedRead int     `json:"aborted_read,omitempty"`
-	TornTxn     int     `json:"torn_transaction,omitempty"`
-	UnavailMs   float64 `json:"unavailable_ms"`
-	P50Ms       float64 `json:"p50_ms"`
-	P99Ms       float64 `json:"p99_ms"`
+	AbortedRead int `json:"aborted_read,omitempty"`
+	TornTxn     int `json:"torn_transaction,omitempty"`
+	// Consume-transform-produce: input records with two outputs, or none.
+	EOSDuplicate int     `json:"eos_duplicate,omitempty"`
+	EOSLoss      int     `json:"eos_loss,omitempty"`
+	UnavailMs    float64 `json:"unavailable_ms"`
+	P50Ms        float64 `json:"p50_ms"`
+	P99Ms        float64 `json:"p99_ms"`
 	// LatencyHist is the histogram of the trial's produce latencies
 	// (histogram's buckets), pooled across trials in the summary.
 	LatencyHist []int  `json:"latency_hist,omitempty"`
@@ -905,7 +908,11 @@ func (s *Spec) runTrial(base *scenarios.Scenario, ci, ti int, every bool) Trial 
 	if tx := v.Transactions; tx != nil {
 		abortedRead, torn = tx.AbortedRead, tx.TornTransaction
 	}
-	return Trial{AbortedRead: abortedRead, TornTxn: torn, Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
+	var eosDup, eosLoss int
+	if e := v.ExactlyOnce; e != nil {
+		eosDup, eosLoss = e.Duplicate, e.Loss
+	}
+	return Trial{AbortedRead: abortedRead, TornTxn: torn, EOSDuplicate: eosDup, EOSLoss: eosLoss, Cell: ci, Trial: ti, Seed: JSONSeed(sc.Seed), Faults: len(sc.Steps), FaultKinds: kinds, Acked: v.Records.Acked,
 		LostWrite: v.Anomalies.LostWrite, Duplicate: v.Anomalies.Duplicate, Reorder: v.Anomalies.Reorder,
 		ConsumerLoss: v.Anomalies.ConsumerLoss, UnavailMs: v.UnavailableMs, P50Ms: v.LatencyMs.P50,
 		P99Ms: v.LatencyMs.P99, LatencyHist: histogram(res.History.Latencies()), Converged: v.Converged, TraceHash: v.TraceHash}
@@ -1008,8 +1015,10 @@ type Summary struct {
 	MaxLost            int               `json:"max_lost_records"`
 	DupTrials          int               `json:"trials_with_duplicate"`
 	ConsumerLossTrials int               `json:"trials_with_consumer_loss"`
-	// TxnAnomalyTrials counts trials with an aborted read or a torn
-	// transaction (0 without transactional producers).
+	// TxnAnomalyTrials counts trials with an aborted read, a torn
+	// transaction, or an input record of a consume-transform-produce
+	// application with two outputs or none (0 without transactional
+	// producers).
 	TxnAnomalyTrials int     `json:"trials_with_txn_anomaly"`
 	MeanUnavailMs    float64 `json:"mean_unavailable_ms"`
 	P50Ms            float64 `json:"median_p50_ms"`
@@ -1105,7 +1114,7 @@ func Summarize(cells []Cell, trials []Trial) []Summary {
 		if t.ConsumerLoss > 0 {
 			s.ConsumerLossTrials++
 		}
-		if t.AbortedRead > 0 || t.TornTxn > 0 {
+		if t.AbortedRead > 0 || t.TornTxn > 0 || t.EOSDuplicate > 0 || t.EOSLoss > 0 {
 			s.TxnAnomalyTrials++
 		}
 		s.MeanUnavailMs += t.UnavailMs

@@ -41,3 +41,42 @@ faults:
 		}
 	}
 }
+
+// A sweep puts the application's behaviour after an abort on its grid:
+// with stalls past transaction.timeout.ms in the fault model, an
+// application that polls on loses outputs in some trials (eos_loss), one
+// that seeks back in none.
+func TestSweepOnAbortAxis(t *testing.T) {
+	s, err := Parse("eos.yaml", []byte(`name: eos
+base: eos-txn-timeout-seek
+trials: 6
+seed: 3
+set: [run.duration=10s]
+grid:
+  processing.on.abort: [seek, continue]
+faults:
+  producer-pause: {per_hour: 1200, for: 7s}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, trials, err := Run(s, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sum := range Summarize(cells, trials) {
+		switch v := sum.Values["processing.on.abort"]; {
+		case v == "continue" && sum.TxnAnomalyTrials == 0:
+			t.Errorf("%s: no trial lost an output: the canary did not die", sum.Settings)
+		case v == "seek" && sum.TxnAnomalyTrials != 0:
+			t.Errorf("%s: %d trials with an exactly-once anomaly", sum.Settings, sum.TxnAnomalyTrials)
+		}
+	}
+	lost := 0
+	for _, tr := range trials {
+		lost += tr.EOSLoss
+	}
+	if lost == 0 {
+		t.Error("no trial recorded eos_loss")
+	}
+}
