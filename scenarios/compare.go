@@ -78,15 +78,17 @@ func Compare(s *Scenario, a, b []string) (*Comparison, error) {
 
 // AnomalyNames are the anomalies Compare attributes, in report order.
 var AnomalyNames = []string{"lost_write", "stranded", "duplicate", "reorder", "consumer_loss", "consumer_duplicate", "divergence",
-	"aborted_read", "torn_transaction"}
+	"aborted_read", "torn_transaction", "eos_duplicate", "eos_loss"}
 
 func anomalyCounts(v *check.Verdict) map[string]int {
 	a := v.Anomalies
 	ar, _ := v.Get("aborted_read")
 	torn, _ := v.Get("torn_transaction")
+	eosDup, _ := v.Get("eos_duplicate")
+	eosLoss, _ := v.Get("eos_loss")
 	return map[string]int{"lost_write": a.LostWrite, "stranded": v.Stranded, "duplicate": a.Duplicate, "reorder": a.Reorder,
 		"consumer_loss": a.ConsumerLoss, "consumer_duplicate": a.ConsumerDuplicate, "divergence": a.Divergence,
-		"aborted_read": int(ar), "torn_transaction": int(torn)}
+		"aborted_read": int(ar), "torn_transaction": int(torn), "eos_duplicate": int(eosDup), "eos_loss": int(eosLoss)}
 }
 
 func verdictChanges(a, b *check.Verdict) []string {
@@ -103,7 +105,7 @@ func verdictChanges(a, b *check.Verdict) []string {
 	add("consumer_loss", a.Anomalies.ConsumerLoss, b.Anomalies.ConsumerLoss)
 	add("consumer_duplicate", a.Anomalies.ConsumerDuplicate, b.Anomalies.ConsumerDuplicate)
 	add("divergence", a.Anomalies.Divergence, b.Anomalies.Divergence)
-	for _, f := range []string{"aborted_read", "torn_transaction"} {
+	for _, f := range []string{"aborted_read", "torn_transaction", "eos_duplicate", "eos_loss"} {
 		x, _ := a.Get(f)
 		y, _ := b.Get(f)
 		add(f, x, y)
@@ -193,6 +195,9 @@ func differences(s, sa, sb *Scenario, a, b []string) (cands, untestable []string
 			add("transaction.partition.verification.enable", "true", "false", false)
 		default:
 			feature("transaction partition verification (KIP-890 part 1)", false, true)
+		}
+		if slices.ContainsFunc(s.Consumers, func(c ConsumerDef) bool { return c.Output != "" }) {
+			feature("transactional offsets fenced by group generation (KIP-447)", fa.GroupFencing, fb.GroupFencing)
 		}
 	}
 	return cands, untestable

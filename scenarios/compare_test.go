@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -34,6 +35,19 @@ func TestCompareAttributes(t *testing.T) {
 		if !slices.Contains(cmp.Causes[c.field], c.cause) {
 			t.Errorf("%s: causes of %s %v (tried %v), want %s", c.scenario, c.field, cmp.Causes[c.field], cmp.Tried, c.cause)
 		}
+	}
+	// KIP-447 is a protocol change of 2.5, not a setting: compare reports
+	// the zombie's duplicates and names the feature it cannot try alone.
+	zs, _ := Load("eos-zombie-kip447")
+	zc, err := Compare(zs, []string{"kafka=2.4"}, []string{"kafka=3.9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := anomalyCounts(zc.A)["eos_duplicate"], anomalyCounts(zc.B)["eos_duplicate"]; a == 0 || b != 0 {
+		t.Errorf("eos-zombie-kip447 2.4 -> 3.9: eos_duplicate %d -> %d, want some -> 0", a, b)
+	}
+	if !slices.ContainsFunc(zc.Untestable, func(u string) bool { return strings.Contains(u, "KIP-447") }) {
+		t.Errorf("eos-zombie-kip447: untestable differences %v do not name KIP-447", zc.Untestable)
 	}
 	// The same variant twice: nothing changes, nothing is tried.
 	s, _ := Load("acks1-leader-crash")
