@@ -333,7 +333,7 @@ func (p *Producer) generate() {
 	id := p.h.obs.recordSent(p.Idx, p.made, key)
 	p.made++
 	if p.Cfg.Transactional() {
-		p.txnAfterRecord(id)
+		p.txnAddRecord(id)
 	}
 	if p.buffered+int64(wl.RecordSize) > p.Cfg.BufferMemory {
 		// buffer.memory is full: send() blocks the application for up to
@@ -343,6 +343,7 @@ func (p *Producer) generate() {
 		return
 	}
 	p.enqueue(id, key)
+	p.txnMaybeCommit()
 	p.drain()
 	gap := sim.Duration(float64(sim.Second) / wl.Rate)
 	if wl.Poisson {
@@ -385,6 +386,7 @@ func (p *Producer) unblock() {
 	}
 	p.blocked = nil
 	p.enqueue(b.id, b.key)
+	p.txnMaybeCommit()
 	p.timer(p.h.k.tProduceNext, p.h.E.Now(), 0, nil)
 }
 
@@ -394,6 +396,11 @@ func (p *Producer) maxBlockExpired(b *blockedSend) {
 	}
 	p.blocked = nil
 	p.h.obs.finished(b.id, history.OutcomeNotWritten, "send() timed out after max.block.ms: buffer.memory full")
+	if p.Cfg.Transactional() {
+		// send() threw: the application aborts the transaction it was in.
+		p.tx.failed = true
+		p.txnMaybeCommit()
+	}
 	p.timer(p.h.k.tProduceNext, p.h.E.Now(), 0, nil)
 }
 

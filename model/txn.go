@@ -703,12 +703,18 @@ func (p *Producer) txnBeforeRecord() bool {
 	return false
 }
 
-// txnAfterRecord counts a record into the open transaction, and commits
-// the transaction once it holds acksim.transaction.records.
-func (p *Producer) txnAfterRecord(id history.RecordID) {
+// txnAddRecord counts a record into the open transaction.
+func (p *Producer) txnAddRecord(id history.RecordID) {
 	p.h.obs.txnRecord(id, p.tx.index)
 	p.tx.records++
-	if p.tx.records >= p.Cfg.TxnRecords {
+}
+
+// txnMaybeCommit commits the transaction once it holds
+// acksim.transaction.records, called after the last record is in the
+// accumulator: the application's send() returns before its
+// commitTransaction(), which flushes that record before EndTxn.
+func (p *Producer) txnMaybeCommit() {
+	if p.Cfg.Transactional() && p.tx.phase == txnOngoing && p.tx.records >= p.Cfg.TxnRecords {
 		p.txnEnd(true)
 	}
 }

@@ -192,8 +192,9 @@ func TestEveryFaultKindFires(t *testing.T) {
 	s := baseSc(t)
 	s.Racks = []string{"a", "b", "c"}
 	s.Consumers = []ConsumerDef{{Name: "c1", ProcessingTime: 100 * sim.Microsecond}}
-	// delayed-end-txn needs a transactional producer: TestCheckFindsDelayedEndTxn covers it.
-	kinds := slices.DeleteFunc(Names(CheckFaultKinds()), func(k string) bool { return k == "delayed-end-txn" })
+	// delayed-end-txn and delayed-produce need a transactional producer:
+	// TestCheckFindsDelayedEndTxn and TestCheckFindsDelayedProduce cover them.
+	kinds := slices.DeleteFunc(Names(CheckFaultKinds()), func(k string) bool { return k == "delayed-end-txn" || k == "delayed-produce" })
 	o := ExploreOptions{Faults: kinds, MaxDown: 3, MaxPowerLoss: 3, MaxFaults: 6}
 	if err := o.Validate(s); err != nil {
 		t.Fatal(err)

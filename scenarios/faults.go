@@ -468,6 +468,12 @@ var faultKinds = []faultKind{
 			st.Message, st.Extra = "end-txn", dur
 			return st, nil
 		}, needs: "transactions", check: true, sweep: 14, per: "cluster"},
+	{name: "delayed-produce", help: "a transactional producer's next produce request arrives `for` late, after later requests (KIP-890: a hanging transaction, or a batch that joins the next transaction)",
+		targets: transactionalNames, units: noUnits, steps: func(target string, dur sim.Duration, _ bool) (*Step, *Step) {
+			st := step("delay-message", target)
+			st.Message, st.Extra = "produce", dur
+			return st, nil
+		}, needs: "transactions", check: true, sweep: 15, per: "cluster"},
 }
 
 // transactionalNames are the producers with a transactional.id.
@@ -599,7 +605,7 @@ func SweepSteps(name string, sc *Scenario, rng *rand.Rand, broker string, dur si
 			target = "leader"
 		case "drop-responses":
 			target = sc.Producers[0].Name
-		case "producer-pause", "delayed-end-txn":
+		case "producer-pause", "delayed-end-txn", "delayed-produce":
 			// Drawn only for these kinds: the draws of specs without them
 			// stay as they were.
 			names := f.targets(sc)

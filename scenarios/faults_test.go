@@ -42,11 +42,11 @@ func TestFaultTableConsistent(t *testing.T) {
 		}
 	}
 	if got := Names(CheckFaultKinds()); !slices.Equal(got, []string{"crash", "power-loss", "partition", "one-way-partition", "isolate", "pause",
-		"slow-disk", "drop-responses", "disk-loss", "rack-power-loss", "producer-crash", "consumer-crash", "link-delay", "permanent-disk-loss", "controller-outage", "producer-pause", "delayed-end-txn"}) {
+		"slow-disk", "drop-responses", "disk-loss", "rack-power-loss", "producer-crash", "consumer-crash", "link-delay", "permanent-disk-loss", "controller-outage", "producer-pause", "delayed-end-txn", "delayed-produce"}) {
 		t.Errorf("check's draw order changed: %v", got)
 	}
 	if got := Names(SweepFaultKinds()); !slices.Equal(got, []string{"crash", "power-loss", "cluster-power-loss", "partition", "pause",
-		"disk-loss", "drop-responses", "rack-power-loss", "consumer-crash", "link-delay", "permanent-disk-loss", "controller-outage", "producer-pause", "delayed-end-txn"}) {
+		"disk-loss", "drop-responses", "rack-power-loss", "consumer-crash", "link-delay", "permanent-disk-loss", "controller-outage", "producer-pause", "delayed-end-txn", "delayed-produce"}) {
 		t.Errorf("the sweep's draw order changed: %v", got)
 	}
 	if s.MissingFor("rack-power-loss") != "" || (&Scenario{}).MissingFor("rack-power-loss") == "" || (&Scenario{}).MissingFor("consumer-crash") == "" {
