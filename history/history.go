@@ -201,9 +201,10 @@ type Run struct {
 
 	// Consume-transform-produce: the output topic's partitions are
 	// Partitions[OutputFrom:] (0: no output topic), and Derived maps each
-	// output record to the input record it was made from.
+	// output record to the input record it was made from, where it was
+	// read.
 	OutputFrom int
-	Derived    map[RecordID]RecordID
+	Derived    map[RecordID]Input
 }
 
 // TxnOutcome is how a transaction ended, as its application learned it.
@@ -273,6 +274,15 @@ func (h *Run) TPName(tp int) string {
 		out = h.OutputFrom
 	}
 	return PartitionName(h.TopicName, tp, out)
+}
+
+// Input is a record as a consume-transform-produce application read it:
+// its partition and offset (a record written twice, at two offsets, is
+// two inputs).
+type Input struct {
+	ID     RecordID
+	TP     int32
+	Offset int64
 }
 
 // PartitionName names partition tp: of the topic, or from outTP0 on (if

@@ -96,9 +96,10 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		m.timer(k.tGroupHB, m.Cfg.HeartbeatInterval, 0)
 	case k.assignment:
 		a := ev.P.(*assignment)
-		if m.out != nil && m.pipeWait {
-			// The application is inside commitTransaction (or seeking):
-			// the rebalance runs in its next poll (callbacks run in poll).
+		if m.out != nil && (m.pipeWait || m.working || len(m.work) > 0) {
+			// The application is processing what its last poll returned,
+			// or inside commitTransaction (or seeking): the rebalance runs
+			// in its next poll (callbacks run in poll).
 			m.pendingAssign = a
 			return
 		}
@@ -186,6 +187,11 @@ func (m *Consumer) idx(tp int) int { return slices.Index(m.tps, tp) }
 // poll is KafkaConsumer.poll: auto-commit when due, then fetch.
 func (m *Consumer) poll() {
 	h := m.h
+	if a := m.pendingAssign; a != nil && !m.pipeWait && !m.working && len(m.work) == 0 {
+		m.pendingAssign = nil
+		m.assign(a) // the rebalance this poll runs
+		return
+	}
 	if m.fetchWait || m.commitWait || m.pipeWait || len(m.tps) == 0 {
 		return
 	}

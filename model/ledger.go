@@ -16,13 +16,13 @@ type Ledger struct {
 	processed []history.Processed
 	commits   []history.Commit
 	acked     int
-	sites     []history.AckSite                     // one per acknowledged batch, shared by its records
-	quorums   [][]int                               // interned quorum snapshots, so Record holds no pointers (cheap for the GC)
-	quorumIx  map[string]int32                      // quorums by their bytes
-	key       []byte                                // scratch for quorumIx lookups
-	txns      []history.Txn                         // transactions, in the order they began
-	recTxn    []int32                               // by record: its transaction (nil: no transactional producer)
-	derived   map[history.RecordID]history.RecordID // output record -> its input record (pipelines)
+	sites     []history.AckSite                  // one per acknowledged batch, shared by its records
+	quorums   [][]int                            // interned quorum snapshots, so Record holds no pointers (cheap for the GC)
+	quorumIx  map[string]int32                   // quorums by their bytes
+	key       []byte                             // scratch for quorumIx lookups
+	txns      []history.Txn                      // transactions, in the order they began
+	recTxn    []int32                            // by record: its transaction (nil: no transactional producer)
+	derived   map[history.RecordID]history.Input // output record -> its input record (pipelines)
 }
 
 // internQuorum returns the index of the snapshot equal to isr, adding it

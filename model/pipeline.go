@@ -326,7 +326,7 @@ func (p *Producer) pipeRecord(it item) {
 	}
 	id := h.obs.recordSent(p.Idx, p.made, it.tp)
 	p.made++
-	h.obs.derive(id, it.id)
+	h.obs.derive(id, history.Input{ID: it.id, TP: int32(it.tp), Offset: it.off})
 	h.obs.txnRecord(id, p.tx.index)
 	p.tx.records++
 	p.enqueue(id, it.tp)

@@ -148,10 +148,10 @@ func (o *recorder) txnOf(id history.RecordID) (int32, history.TxnOutcome, sim.Ti
 	return t, l.txns[t].Outcome, l.txns[t].Ended
 }
 
-// derive records that output record out was made from input record in.
-func (o *recorder) derive(out, in history.RecordID) {
+// derive records that output record out was made from input in.
+func (o *recorder) derive(out history.RecordID, in history.Input) {
 	if o.ledger.derived == nil {
-		o.ledger.derived = map[history.RecordID]history.RecordID{}
+		o.ledger.derived = map[history.RecordID]history.Input{}
 	}
 	o.ledger.derived[out] = in
 }

@@ -178,7 +178,7 @@ func steps(fs []fault) []Step {
 }
 
 // Property names a verdict field that must be zero.
-var Properties = []string{"lost_write", "duplicate", "reorder", "consumer_loss", "divergence", "inconsistent_read", "aborted_read", "torn_transaction"}
+var Properties = []string{"lost_write", "duplicate", "reorder", "consumer_loss", "divergence", "inconsistent_read", "aborted_read", "torn_transaction", "eos_duplicate", "eos_loss"}
 
 // ExploreStats say what a search did.
 type ExploreStats struct {

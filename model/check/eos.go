@@ -39,7 +39,7 @@ func eosCheck(h *history.Run) (*EOSVerdict, []eosRecord, []eosRecord) {
 	if h.OutputFrom <= 0 {
 		return nil, nil, nil
 	}
-	outputs := map[history.RecordID]int{}
+	outputs := map[history.Input]int{} // by input record and where it was read
 	for _, p := range h.Partitions {
 		if p.TP < h.OutputFrom {
 			continue
@@ -73,7 +73,7 @@ func eosCheck(h *history.Run) (*EOSVerdict, []eosRecord, []eosRecord) {
 			}
 			for i, id := range b.Records {
 				off := b.Base + int64(i)
-				n := outputs[id]
+				n := outputs[history.Input{ID: id, TP: int32(p.TP), Offset: off}]
 				if n > 1 {
 					dups = append(dups, eosRecord{id, p.TP, off, n})
 				}
@@ -98,7 +98,7 @@ func explainEOS(h *history.Run, dups, lost []eosRecord) []Explanation {
 	if len(dups) == 0 && len(lost) == 0 {
 		return nil
 	}
-	made := map[history.RecordID][]history.RecordID{} // input -> its output records
+	made := map[history.Input][]history.RecordID{} // input -> its output records
 	for out, in := range h.Derived {
 		made[in] = append(made[in], out)
 	}
@@ -120,7 +120,7 @@ func explainEOS(h *history.Run, dups, lost []eosRecord) []Explanation {
 			}
 			r := recs[first]
 			story := []string{fmt.Sprintf("input record %s at %s offset %d: %s", recName(h, r.id), h.TPName(r.tp), r.off, what)}
-			outs := made[r.id]
+			outs := made[history.Input{ID: r.id, TP: int32(r.tp), Offset: r.off}]
 			slices.Sort(outs)
 			if len(outs) == 0 {
 				story = append(story, "the application never wrote an output for it: it was never processed in a transaction")
