@@ -463,17 +463,19 @@ var faultKinds = []faultKind{
 	{name: "producer-pause", help: "a producer's process stalls (GC or VM) for `for`", targets: producerNames, units: noUnits,
 		steps: lasting("producer-pause", 0), check: true, sweep: 13, per: "cluster"},
 	{name: "delayed-end-txn", help: "a transactional producer's next EndTxn arrives `for` late, after its retry (KAFKA-17754)",
-		targets: transactionalNames, units: noUnits, steps: func(target string, dur sim.Duration, _ bool) (*Step, *Step) {
-			st := step("delay-message", target)
-			st.Message, st.Extra = "end-txn", dur
-			return st, nil
-		}, needs: "transactions", check: true, sweep: 14, per: "cluster"},
+		targets: transactionalNames, units: noUnits, steps: delayedMessage("end-txn"), needs: "transactions", check: true, sweep: 14, per: "cluster"},
 	{name: "delayed-produce", help: "a transactional producer's next produce request arrives `for` late, after later requests (KIP-890: a hanging transaction, or a batch that joins the next transaction)",
-		targets: transactionalNames, units: noUnits, steps: func(target string, dur sim.Duration, _ bool) (*Step, *Step) {
-			st := step("delay-message", target)
-			st.Message, st.Extra = "produce", dur
-			return st, nil
-		}, needs: "transactions", check: true, sweep: 15, per: "cluster"},
+		targets: transactionalNames, units: noUnits, steps: delayedMessage("produce"), needs: "transactions", check: true, sweep: 15, per: "cluster"},
+}
+
+// delayedMessage: the target's next message of the kind arrives `for`
+// late, out of its link's order (delay-message).
+func delayedMessage(message string) func(string, sim.Duration, bool) (*Step, *Step) {
+	return func(target string, dur sim.Duration, _ bool) (*Step, *Step) {
+		st := step("delay-message", target)
+		st.Message, st.Extra = message, dur
+		return st, nil
+	}
 }
 
 // transactionalNames are the producers with a transactional.id.
