@@ -154,9 +154,9 @@ func TestExactlyOnceHoldsWhereKafkaGuarantees(t *testing.T) {
 // a broker crash that fails a batch); the shrunk schedule replays, and the
 // same schedule run by an application that seeks back loses nothing.
 func TestCheckFindsNoSeekLoss(t *testing.T) {
-	s := loadSc(t, "eos-txn-timeout-no-seek", "run.duration=6s")
+	s := loadSc(t, "eos-txn-timeout-no-seek", "run.duration=4s", "workload.rate=200", "transaction.timeout.ms=2000")
 	s.Steps = nil
-	ce := finds(t, s, ExploreOptions{Faults: []string{"producer-pause", "crash"}, MaxFor: 8 * sim.Second}, "eos_loss")
+	ce := finds(t, s, ExploreOptions{Faults: []string{"producer-pause", "crash"}, MaxFor: 4 * sim.Second}, "eos_loss")
 	if n := len(ce.Scenario.Steps); n == 0 || n > 4 {
 		t.Errorf("minimal schedule: %s", describeSteps(ce.Scenario.Steps))
 	}
