@@ -46,6 +46,13 @@ type Consumer struct {
 	// comes meanwhile waits in pendingAssign.
 	pipeWait      bool
 	pendingAssign *assignment
+	// paused: the application's process is stalled with its producer's
+	// (pipeline.go); its timers wait in deferred.
+	paused   bool
+	deferred []sim.Event
+	// seekAfterAbort: the OffsetFetch in flight is the application's seek
+	// back after an abort (else the positions of a new assignment).
+	seekAfterAbort bool
 }
 
 type item struct {
@@ -68,7 +75,7 @@ func (m *Consumer) start() {
 	m.up = true
 	m.inc = h.nextGen()
 	m.tps, m.pos, m.done, m.work = nil, nil, nil, nil
-	m.pipeWait, m.pendingAssign = false, nil
+	m.pipeWait, m.pendingAssign, m.seekAfterAbort = false, nil, false
 	m.fetchWait, m.commitWait, m.working = false, false, false
 	m.leaders = make([]int, h.spec.Partitions)
 	for i := range m.leaders {
@@ -85,6 +92,10 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 	h := m.h
 	k := &h.k
 	if !m.up {
+		return
+	}
+	if m.paused {
+		m.deferred = append(m.deferred, *ev) // a timer (messages wait in the network)
 		return
 	}
 	if ev.Kind >= k.firstConsumerTimer && ev.Kind <= k.lastConsumerTimer && ev.B != m.inc {
@@ -153,6 +164,7 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 // assign applies a new assignment: the positions start at the group's
 // committed offsets.
 func (m *Consumer) assign(a *assignment) {
+	m.seekAfterAbort = false
 	if m.Cfg.AutoCommit && len(m.tps) > 0 {
 		m.commit(false) // onJoinPrepare: auto-commit before a rebalance
 	}
@@ -393,6 +405,11 @@ func (m *Consumer) commit(sync bool) {
 func (m *Consumer) Crash() {
 	if !m.up {
 		return
+	}
+	if m.paused {
+		m.paused, m.deferred = false, nil
+		m.h.Net.DropHeld(m.Node)
+		m.h.Net.Resume(m.Node)
 	}
 	m.up = false
 	m.inc = m.h.nextGen()

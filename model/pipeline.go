@@ -249,6 +249,7 @@ func (m *Consumer) pipeTxnEnded(committed bool) {
 	}
 	if !committed && m.Cfg.SeekOnAbort && len(m.tps) > 0 {
 		m.fetchCommitted()
+		m.seekAfterAbort = true
 		return
 	}
 	if !committed {
@@ -300,14 +301,42 @@ func (m *Consumer) onPipeEvent(ev *sim.Event) {
 		}
 		for i, off := range r.offsets {
 			off = max(off, 0)
-			if m.pos[i] != off {
+			switch {
+			case m.pos[i] == off:
+			case m.seekAfterAbort:
 				h.obs.emit(-1, m.tps[i], history.OffsetReset, "consumer %s seeks %s back from %d to the committed offset %d after its transaction aborted", m.Name, h.tpName(m.tps[i]), m.pos[i], off)
+			default:
+				h.obs.emit(-1, m.tps[i], history.OffsetReset, "consumer %s starts %s at the committed offset %d, not %d: the group's offset changed after the rebalance", m.Name, h.tpName(m.tps[i]), off, m.pos[i])
 			}
 			m.pos[i], m.done[i] = off, off
 		}
+		m.seekAfterAbort = false
 		m.work = m.work[:0]
 		m.poll()
 	}
+}
+
+// pause stalls the application's consumer with its producer (a GC pause
+// stops every thread of the process, the heartbeat thread included).
+func (m *Consumer) pause() {
+	if !m.up || m.paused {
+		return
+	}
+	m.paused = true
+	m.h.Net.Pause(m.Node)
+}
+
+// resume ends the stall: what waited runs now.
+func (m *Consumer) resume() {
+	if !m.paused {
+		return
+	}
+	m.paused = false
+	for _, ev := range m.deferred {
+		m.h.E.At(m.h.E.Now(), ev)
+	}
+	m.deferred = nil
+	m.h.Net.Resume(m.Node)
 }
 
 // ---- the application: producer side ----

@@ -852,6 +852,11 @@ func (p *Producer) Pause() {
 	}
 	p.paused = true
 	p.h.Net.Pause(p.Node)
+	if p.feed != nil {
+		p.feed.pause() // one application process
+		p.h.obs.emit(-1, -1, history.Pause, "producer %s paused, with consumer %s (one application process)", p.Name, p.feed.Name)
+		return
+	}
 	p.h.obs.emit(-1, -1, history.Pause, "producer %s paused", p.Name)
 }
 
@@ -866,6 +871,9 @@ func (p *Producer) Resume() {
 	}
 	p.deferred = nil
 	p.h.Net.Resume(p.Node)
+	if p.feed != nil {
+		p.feed.resume()
+	}
 	p.h.obs.emit(-1, -1, history.Resume, "producer %s resumed", p.Name)
 }
 

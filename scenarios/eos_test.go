@@ -74,6 +74,28 @@ func TestKIP447FencesZombie(t *testing.T) {
 			t.Errorf("kafka %s: %d lost writes, converged %v", tc.kafka, res.Verdict.Anomalies.LostWrite, res.Verdict.Converged)
 		}
 	}
+	// The classic zombie: a GC pause longer than session.timeout.ms stops
+	// the whole application (its consumer's heartbeats with it); the group
+	// moves its partitions, and when it wakes its open transaction carries
+	// an old generation. Before 2.5 it commits, and its offsets move the
+	// group back: the partitions are processed again.
+	pause := "  - at: 3s\n    action: producer-pause\n    target: out-1\n    for: 10s\n"
+	for _, tc := range []struct {
+		kafka string
+		dups  bool
+	}{{"2.4", true}, {"3.9", false}} {
+		res, err := Run(withFaults(t, "eos-zombie-kip447", pause, "kafka="+tc.kafka), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		removed := false
+		for _, ev := range res.History.Events {
+			removed = removed || strings.Contains(ev.Text, "removed consumer app-1")
+		}
+		if e := res.Verdict.ExactlyOnce; !removed || e == nil || (e.Duplicate > 0) != tc.dups || e.Loss != 0 {
+			t.Errorf("GC pause, kafka %s: app-1 removed from the group %v, exactly-once %+v; want duplicates: %v", tc.kafka, removed, e, tc.dups)
+		}
+	}
 }
 
 // A consume-transform-produce application is checked like the Kafka
