@@ -223,7 +223,11 @@ func (m *Consumer) pipeEnd() {
 	}
 	m.pipeWait = true
 	m.waiting = m.h.nextGen()
-	p.pipeCommit(&txnOffsetCommitReq{generation: m.gen, member: m.Idx, tps: slices.Clone(m.tps), offsets: slices.Clone(m.done)})
+	// The positions (consumer.position, as Kafka's ExactlyOnceMessageProcessor
+	// example commits): everything fetched is processed by now, and a
+	// position is past the transaction markers and aborted batches it
+	// skipped, so a read_committed application's offsets reach the end.
+	p.pipeCommit(&txnOffsetCommitReq{generation: m.gen, member: m.Idx, tps: slices.Clone(m.tps), offsets: slices.Clone(m.pos)})
 }
 
 // pipeResume: the producer can take records again.
