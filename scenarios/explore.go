@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -179,6 +180,26 @@ func steps(fs []fault) []Step {
 
 // Property names a verdict field that must be zero.
 var Properties = []string{"lost_write", "duplicate", "reorder", "consumer_loss", "divergence", "inconsistent_read", "aborted_read", "torn_transaction", "eos_duplicate", "eos_loss"}
+
+// PropertyMissing says why the scenario cannot show property p ("" if it
+// can): a property that cannot fail is not searched for.
+func (s *Scenario) PropertyMissing(p string) string {
+	switch p {
+	case "aborted_read", "torn_transaction":
+		if len(transactionalNames(s)) == 0 {
+			return "the scenario has no transactional producer (transactional.id): nothing can be aborted or torn"
+		}
+	case "eos_duplicate", "eos_loss":
+		if !slices.ContainsFunc(s.Consumers, func(c ConsumerDef) bool { return c.Output != "" }) {
+			return "the scenario has no consume-transform-produce application (a consumer with processing.output)"
+		}
+	case "consumer_loss":
+		if len(s.Consumers) == 0 {
+			return "the scenario has no consumers"
+		}
+	}
+	return ""
+}
 
 // ExploreStats say what a search did.
 type ExploreStats struct {

@@ -164,6 +164,9 @@ Properties: ` + strings.Join(scenarios.Properties, ", ") + `.`,
 				if !found {
 					return &scenarios.Error{File: "--property", Value: p, Allowed: "one of: " + strings.Join(scenarios.Properties, ", ")}
 				}
+				if why := s.PropertyMissing(p); why != "" {
+					return &scenarios.Error{File: "--property", Value: p, Allowed: "a property the scenario can break: " + why}
+				}
 			}
 			rep, ce, err := runCheck(s, o, props, f)
 			if err != nil {

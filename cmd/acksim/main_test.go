@@ -81,6 +81,16 @@ func TestBadInputExits2WithFileLineField(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut)
 		}
 	}
+	// A property the scenario cannot break is refused, not searched for.
+	for _, c := range []struct{ base, prop, want string }{
+		{"healthy-cluster", "eos_loss", "no consume-transform-produce application"},
+		{"healthy-cluster", "aborted_read", "no transactional producer"},
+		{"acks1-leader-crash", "consumer_loss", "no consumers"},
+	} {
+		if _, errOut, code := acksim(t, dir, "check", c.base, "--property", c.prop); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("check %s --property %s: exit %d, stderr %q", c.base, c.prop, code, errOut)
+		}
+	}
 }
 
 func TestJSONAndTrace(t *testing.T) {
