@@ -308,6 +308,9 @@ func explainConsumer(h *history.Run, v *Verdict) []Explanation {
 				recName(h, a.ID), a.Offset, h.TPName(a.TP), f.Member, at(f.At), a.Member, at(a.At), committed))
 		}
 		slices.Sort(ids)
+		if h.OutputFrom > 0 {
+			story = append(story, "in a consume-transform-produce application processing again is how exactly-once recovers (the outputs of the first processing were aborted, or belong to an instance the group fenced); what counts is eos_duplicate, the outputs a read_committed reader sees twice")
+		}
 		out = append(out, Explanation{Anomaly: "consumer-duplicate", Count: v.Anomalies.ConsumerDuplicate, Records: rangeName(h, slices.Compact(ids)),
 			Story: append(story, events...)})
 	}
