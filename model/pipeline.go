@@ -267,6 +267,9 @@ func (m *Consumer) pipeTxnEnded(committed bool) {
 // (OffsetFetch) to seek back to them.
 func (m *Consumer) fetchCommitted() {
 	h := m.h
+	// The one outstanding operation is now this OffsetFetch: a fetch in
+	// flight is given up (its answer no longer matches m.waiting).
+	m.fetchWait, m.fetching, m.commitWait = false, false, false
 	m.pipeWait = true
 	m.waiting = h.nextGen()
 	m.send(h.pk.offFetch, &offsetFetchReq{tps: slices.Clone(m.tps), session: m.waiting})
