@@ -542,7 +542,9 @@ func (c *Cluster) Converged() bool {
 	}
 	for tp := range c.h.parts {
 		ok, committed := c.d.settled(tp)
-		if !ok || tp < c.Partitions && len(c.consumers) > 0 && c.ctl.group.committed[tp] < committed {
+		// A group that never committed starts at offset 0: an empty
+		// partition needs no commit.
+		if !ok || tp < c.Partitions && len(c.consumers) > 0 && max(c.ctl.group.committed[tp], 0) < committed {
 			return false
 		}
 	}

@@ -299,3 +299,18 @@ func TestPipelineReadsTransactionalInput(t *testing.T) {
 		t.Errorf("%d inputs committed past, %d records acknowledged in all", e.Inputs, v.Records.Acked)
 	}
 }
+
+// A group that never committed starts at offset 0, so an empty input
+// needs no commit for recovery to converge (a consume-transform-produce
+// application commits only in transactions, and had nothing to commit:
+// recovery waited 5 minutes for it).
+func TestEmptyInputConverges(t *testing.T) {
+	s := withFaults(t, "eos-pipeline-healthy", "  - at: 0s\n    action: producer-crash\n    target: source\n", "run.duration=2s")
+	res, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.Verdict; !v.Converged || v.Records.Acked != 0 {
+		t.Errorf("converged %v with %d records acknowledged", v.Converged, v.Records.Acked)
+	}
+}

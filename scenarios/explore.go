@@ -179,7 +179,7 @@ func steps(fs []fault) []Step {
 }
 
 // Property names a verdict field that must be zero.
-var Properties = []string{"lost_write", "duplicate", "reorder", "consumer_loss", "divergence", "inconsistent_read", "aborted_read", "torn_transaction", "eos_duplicate", "eos_loss"}
+var Properties = []string{"lost_write", "duplicate", "reorder", "consumer_loss", "divergence", "inconsistent_read", "aborted_read", "torn_transaction", "eos_duplicate", "eos_loss", "unconverged"}
 
 // PropertyMissing says why the scenario cannot show property p ("" if it
 // can): a property that cannot fail is not searched for.
@@ -196,6 +196,10 @@ func (s *Scenario) PropertyMissing(p string) string {
 	case "consumer_loss":
 		if len(s.Consumers) == 0 {
 			return "the scenario has no consumers"
+		}
+	case "unconverged":
+		if !s.Recovery {
+			return "the scenario has no recovery (run.recovery: false), so it never converges"
 		}
 	}
 	return ""

@@ -174,6 +174,13 @@ func (v *Verdict) Get(name string) (float64, bool) {
 		return v.AtRiskMs, true
 	case "unclean_elections":
 		return float64(v.UncleanElections), true
+	case "unconverged":
+		// Liveness: 1 if recovery did not converge (a stuck client, a
+		// hanging transaction, a partition that never comes back).
+		if v.Converged {
+			return 0, true
+		}
+		return 1, true
 	case "p99_ms":
 		return v.LatencyMs.P99, true
 	}
@@ -211,4 +218,4 @@ func (v *Verdict) Get(name string) (float64, bool) {
 // Fields lists the names Get accepts.
 var Fields = []string{"lost_write", "stranded", "unacked_lost", "duplicate", "reorder", "consumer_loss", "consumer_duplicate",
 	"divergence", "inconsistent_read", "sent", "acked", "not_written", "unknown", "unavailable_ms", "offline_ms", "under_min_isr_ms", "at_risk_ms",
-	"unclean_elections", "p99_ms", "aborted_read", "torn_transaction", "lso_stall_ms", "fenced", "txn_committed", "txn_aborted", "eos_duplicate", "eos_loss"}
+	"unclean_elections", "p99_ms", "aborted_read", "torn_transaction", "lso_stall_ms", "fenced", "txn_committed", "txn_aborted", "eos_duplicate", "eos_loss", "unconverged"}
