@@ -23,7 +23,7 @@ type Broker struct {
 	tc *txnCoordinator
 
 	up            bool  // the process runs
-	paused        bool  // GC or VM stall: alive, doing nothing
+	stall               // GC or VM stall: alive, doing nothing
 	osUp          bool  // the OS runs (false after power loss until restart)
 	inc           int64 // process incarnation: timers of an older one are ignored
 	osGen         int64 // OS incarnation: fsync and writeback of an older one are void
@@ -36,7 +36,6 @@ type Broker struct {
 	reps       []hosted // indexed by partition; nil if not a replica
 	slowUntil  sim.Time
 	slowFactor float64
-	deferred   []sim.Event // timers that fired while paused
 }
 
 // Up reports whether the broker process runs (paused counts as up).
@@ -382,12 +381,10 @@ func (b *Broker) register() {
 
 // stopProcess kills the process: in-memory state goes, the page cache stays.
 func (b *Broker) stopProcess() {
-	b.up, b.paused = false, false
+	b.up = false
 	b.shuttingDown = false
 	b.inc = b.h.nextGen()
-	b.deferred = nil
-	b.h.Net.DropHeld(b.Node)
-	b.h.Net.Resume(b.Node)
+	b.drop(b.h, b.Node)
 	for _, r := range b.reps {
 		if r != nil {
 			r.stop()
@@ -519,8 +516,7 @@ func (b *Broker) Pause() {
 	if !b.up || b.paused {
 		return
 	}
-	b.paused = true
-	b.h.Net.Pause(b.Node)
+	b.hold(b.h, b.Node)
 	b.h.obs.emit(b.ID, -1, history.Pause, "broker %d paused", b.ID)
 }
 
@@ -529,12 +525,7 @@ func (b *Broker) Resume() {
 	if !b.paused {
 		return
 	}
-	b.paused = false
-	for _, ev := range b.deferred {
-		b.h.E.At(b.h.E.Now(), ev)
-	}
-	b.deferred = nil
-	b.h.Net.Resume(b.Node)
+	b.release(b.h, b.Node)
 	b.h.obs.emit(b.ID, -1, history.Resume, "broker %d resumed", b.ID)
 }
 

@@ -46,10 +46,8 @@ type Consumer struct {
 	// comes meanwhile waits in pendingAssign.
 	pipeWait      bool
 	pendingAssign *assignment
-	// paused: the application's process is stalled with its producer's
-	// (pipeline.go); its timers wait in deferred.
-	paused   bool
-	deferred []sim.Event
+	// The application's process stalled with its producer (pipeline.go).
+	stall
 	// seekAfterAbort: the OffsetFetch in flight is the application's seek
 	// back after an abort (else the positions of a new assignment).
 	seekAfterAbort bool
@@ -110,7 +108,8 @@ func (m *Consumer) Handle(e *sim.Engine, ev *sim.Event) {
 		if m.out != nil && (m.pipeWait || m.working || len(m.work) > 0) {
 			// The application is processing what its last poll returned,
 			// or inside commitTransaction (or seeking): the rebalance runs
-			// in its next poll (callbacks run in poll).
+			// in its next poll (ConsumerRebalanceListener: the callbacks
+			// run only inside a call to poll()).
 			m.pendingAssign = a
 			return
 		}
@@ -407,9 +406,7 @@ func (m *Consumer) Crash() {
 		return
 	}
 	if m.paused {
-		m.paused, m.deferred = false, nil
-		m.h.Net.DropHeld(m.Node)
-		m.h.Net.Resume(m.Node)
+		m.drop(m.h, m.Node)
 	}
 	m.up = false
 	m.inc = m.h.nextGen()

@@ -329,8 +329,7 @@ func (m *Consumer) pause() {
 	if !m.up || m.paused {
 		return
 	}
-	m.paused = true
-	m.h.Net.Pause(m.Node)
+	m.hold(m.h, m.Node)
 }
 
 // resume ends the stall: what waited runs now.
@@ -338,12 +337,7 @@ func (m *Consumer) resume() {
 	if !m.paused {
 		return
 	}
-	m.paused = false
-	for _, ev := range m.deferred {
-		m.h.E.At(m.h.E.Now(), ev)
-	}
-	m.deferred = nil
-	m.h.Net.Resume(m.Node)
+	m.release(m.h, m.Node)
 }
 
 // ---- the application: producer side ----

@@ -91,9 +91,8 @@ type Producer struct {
 	tx producerTxn
 	// coord is the transaction coordinator the producer knows (-1 none).
 	coord int
-	// paused: the process is stalled (Pause); its timers wait in deferred.
-	paused   bool
-	deferred []sim.Event
+	// The process stalled (Pause).
+	stall
 	// feed is the consumer whose records this producer writes, transformed,
 	// to the output topic (a consume-transform-produce application); nil
 	// for a producer with its own workload.
@@ -744,9 +743,7 @@ func (p *Producer) Crash() {
 	h := p.h
 	p.txnCrashed()
 	if p.paused {
-		p.paused, p.deferred = false, nil
-		h.Net.DropHeld(p.Node)
-		h.Net.Resume(p.Node)
+		p.drop(h, p.Node)
 	}
 	p.up = false
 	p.inc = h.nextGen()

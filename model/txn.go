@@ -712,7 +712,9 @@ func (p *Producer) txnAddRecord(id history.RecordID) {
 // txnMaybeCommit commits the transaction once it holds
 // acksim.transaction.records, called after the last record is in the
 // accumulator: the application's send() returns before its
-// commitTransaction(), which flushes that record before EndTxn.
+// commitTransaction(), which flushes that record before EndTxn
+// (KafkaProducer.commitTransaction: "flush any unsent records before
+// actually committing the transaction").
 func (p *Producer) txnMaybeCommit() {
 	if p.Cfg.Transactional() && p.tx.phase == txnOngoing && p.tx.records >= p.Cfg.TxnRecords {
 		p.txnEnd(true)
@@ -850,8 +852,7 @@ func (p *Producer) Pause() {
 	if !p.up || p.paused {
 		return
 	}
-	p.paused = true
-	p.h.Net.Pause(p.Node)
+	p.hold(p.h, p.Node)
 	if p.feed != nil {
 		p.feed.pause() // one application process
 		p.h.obs.emit(-1, -1, history.Pause, "producer %s paused, with consumer %s (one application process)", p.Name, p.feed.Name)
@@ -865,12 +866,7 @@ func (p *Producer) Resume() {
 	if !p.paused {
 		return
 	}
-	p.paused = false
-	for _, ev := range p.deferred {
-		p.h.E.At(p.h.E.Now(), ev)
-	}
-	p.deferred = nil
-	p.h.Net.Resume(p.Node)
+	p.release(p.h, p.Node)
 	if p.feed != nil {
 		p.feed.resume()
 	}

@@ -629,11 +629,7 @@ func txnStateLog(s *Scenario, b *model.BrokerConfig) Errors {
 // application (one group: the application's instances).
 func pipelines(s *Scenario, producers []model.ProducerSpec, psets []map[string]bool, ccs []model.ConsumerConfig, csets []map[string]bool) Errors {
 	var errs Errors
-	any := false
-	for _, cd := range s.Consumers {
-		any = any || cd.Output != ""
-	}
-	if !any {
+	if !slices.ContainsFunc(s.Consumers, func(cd ConsumerDef) bool { return cd.Output != "" }) {
 		return nil
 	}
 	used := map[string]int{}

@@ -7,7 +7,7 @@ import "testing"
 // shows aborted reads or torn transactions in some trials, version 2 in
 // none, and the trials are the same with one worker or two.
 func TestSweepTransactionAxes(t *testing.T) {
-	s, err := Parse("txn.yaml", []byte(`name: txn
+	s, cells, trials := parseAndRun(t, "txn.yaml", `name: txn
 base: txn-delayed-endtxn-tv2
 trials: 8
 seed: 7
@@ -17,14 +17,7 @@ grid:
   isolation.level: [read_committed, read_uncommitted]
 faults:
   delayed-end-txn: {per_hour: 300, for: 8s}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, trials, err := Run(s, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, sum := range Summarize(cells, trials) {
 		tv := sum.Values["transaction.version"]
 		switch {
@@ -47,7 +40,7 @@ faults:
 // application that polls on loses outputs in some trials (eos_loss), one
 // that seeks back in none.
 func TestSweepOnAbortAxis(t *testing.T) {
-	s, err := Parse("eos.yaml", []byte(`name: eos
+	_, cells, trials := parseAndRun(t, "eos.yaml", `name: eos
 base: eos-txn-timeout-seek
 trials: 6
 seed: 3
@@ -56,14 +49,7 @@ grid:
   processing.on.abort: [seek, continue]
 faults:
   producer-pause: {per_hour: 1200, for: 7s}
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cells, trials, err := Run(s, 2, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+`)
 	for _, sum := range Summarize(cells, trials) {
 		switch v := sum.Values["processing.on.abort"]; {
 		case v == "continue" && sum.TxnAnomalyTrials == 0:
@@ -79,4 +65,18 @@ faults:
 	if lost == 0 {
 		t.Error("no trial recorded eos_loss")
 	}
+}
+
+// parseAndRun parses a sweep spec and runs it with two workers.
+func parseAndRun(t *testing.T, file, spec string) (*Spec, []Cell, []Trial) {
+	t.Helper()
+	s, err := Parse(file, []byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, trials, err := Run(s, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, cells, trials
 }
